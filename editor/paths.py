@@ -1,0 +1,77 @@
+"""Where ``resources/`` and ``models/`` are: one place, for a source checkout (editable install), an
+installed wheel and the PyInstaller bundle alike (DESIGN.md, "Rooms").
+
+Lookup order for each folder:
+
+1. the environment override (``INPAINT_STUDIO_RESOURCES`` / ``INPAINT_STUDIO_MODELS``; the CLI's
+   ``--models-dir`` sets the latter);
+2. frozen (PyInstaller): ``sys._MEIPASS/<name>``;
+3. source checkout / editable install: ``<repo>/<name>`` next to the ``editor`` package;
+4. installed wheel: ``<sys.prefix>/share/inpaint-studio/<name>`` (installed as data files).
+
+Weights a user trains go to a per-user folder (:func:`user_models_dir`), searched after the shipped ones.
+"""
+
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+
+import platformdirs
+
+__all__ = ["APP_NAME", "resolve_dir", "resources_dir", "models_dirs", "user_models_dir", "resource"]
+
+APP_NAME = "inpaint-studio"
+_ENV = {"resources": "INPAINT_STUDIO_RESOURCES", "models": "INPAINT_STUDIO_MODELS"}
+_PACKAGE_DIR = Path(__file__).resolve().parent
+
+
+def resolve_dir(name: str, *, environ: dict | None = None, frozen_root: str | None = None,
+                package_dir: Path | None = None, prefix: str | None = None) -> Path | None:
+    """Find the shipped folder ``name`` (``"resources"`` or ``"models"``); ``None`` if none exists.
+
+    The keyword arguments default to the running interpreter's state and exist so that tests can pose
+    each install layout (frozen, editable, wheel) without building one.
+    """
+    environ = os.environ if environ is None else environ
+    frozen_root = getattr(sys, "_MEIPASS", None) if frozen_root is None else frozen_root
+    package_dir = _PACKAGE_DIR if package_dir is None else package_dir
+    prefix = sys.prefix if prefix is None else prefix
+    override = environ.get(_ENV[name])
+    candidates = [Path(override)] if override else []
+    if frozen_root:
+        candidates.append(Path(frozen_root) / name)
+    candidates += [package_dir.parent / name, Path(prefix) / "share" / APP_NAME / name]
+    for path in candidates:
+        if path.is_dir():
+            return path
+    return None
+
+
+def resources_dir() -> Path:
+    """The shipped ``resources/`` folder (icons, app icon, sample photo). Raises FileNotFoundError if absent."""
+    path = resolve_dir("resources")
+    if path is None:
+        raise FileNotFoundError("inpaint-studio resources folder not found; set INPAINT_STUDIO_RESOURCES")
+    return path
+
+
+def resource(*parts: str) -> Path:
+    """Path of a file inside ``resources/`` (not checked for existence)."""
+    return resources_dir().joinpath(*parts)
+
+
+def user_models_dir() -> Path:
+    """Per-user folder for weights the user trains (e.g. ``~/.local/share/inpaint-studio/models``); not created."""
+    return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
+
+
+def models_dirs() -> list[Path]:
+    """Folders searched for ``<network>.<tag>.safetensors``, in priority order: shipped (or override), then user."""
+    found = resolve_dir("models")
+    dirs = [found] if found is not None else []
+    user = user_models_dir()
+    if user.is_dir() and user not in dirs:
+        dirs.append(user)
+    return dirs
