@@ -1,0 +1,568 @@
+"""Photo and mask files in and out (Pillow): the ONLY place that converts colour, dtype, orientation and mask convention.
+
+Reading a photo (:func:`load_image`) gives a :class:`~editor.core.document.Document` whose ``image`` is
+RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
+
+* **EXIF orientation** is applied (``PIL.ImageOps.exif_transpose``); the EXIF block is kept with its
+  Orientation tag reset to 1, and the DPI is swapped for the 90° orientations (5–8).
+* **Formats**: JPEG, PNG, TIFF, WebP and BMP are supported (anything else Pillow opens is read too).
+  For a multi-page TIFF or animated WebP/PNG only the first frame is used.
+* **RGB** (8 bit): unchanged. A 16-bit-per-channel RGB file (TIFF, PNG) is reduced to 8 bits by Pillow
+  itself (it keeps the high byte).
+* **Alpha** (RGBA, LA, PA, P with transparency, premultiplied RGBa/La): the colour is converted to RGB
+  (not premultiplied, not composited on a background) and the alpha channel is kept separately in
+  ``Document.alpha``; it is not inpainted and is written back when the output format has alpha
+  (PNG, TIFF, WebP).
+* **Grayscale** (L, 1, P palette): expanded to RGB with R = G = B. A grayscale ICC profile is dropped
+  (grey stays neutral grey; the output is treated as sRGB).
+* **16-bit grayscale** (I;16, I;16B, I;16L, I;16N, and 32-bit integer "I", which 16-bit PNGs used to load
+  as): scaled linearly from 0..65535 to 0..255 (``round(v / 257)``), then expanded to RGB.
+  **Float** "F": values in 0..1 are scaled by 255 when the image's maximum is ≤ 1, else clipped to 0..255.
+* **CMYK**: with an embedded CMYK ICC profile, converted to sRGB through that profile with LittleCMS
+  (``PIL.ImageCms``, perceptual intent) and an sRGB profile is embedded on output instead; without one
+  (or if LittleCMS fails), Pillow's plain ``convert("RGB")`` (naive, R = 255 − C − K, etc.) and no profile.
+* **YCbCr / LAB / HSV**: Pillow's ``convert("RGB")``; LAB's ICC is not applied.
+* Any other ICC profile whose colour space is not RGB is dropped.
+
+Reading a mask (:func:`load_mask`): a grayscale or RGB file is converted to luminance (ITU-R 601-2) and
+``>= 128`` is hole; a mask with alpha (RGBA, LA, PA, P with transparency) uses its alpha channel
+(``>= 128`` = hole) unless that alpha is fully opaque everywhere, in which case its luminance is used.
+16-bit masks use the high byte. The mask's own EXIF orientation is applied; its size must equal the
+photo's displayed size unless ``resize=True`` (nearest-neighbour).
+
+Writing (:func:`save_image`, :func:`save_document`, :func:`save_mask`): the format follows the output
+file's extension (.jpg/.jpeg/.jpe/.jfif, .png, .tif/.tiff, .webp, .bmp); EXIF, ICC and DPI are written
+where the format supports them (WebP has no DPI, BMP has neither EXIF nor ICC); JPEG and WebP are written
+at quality 95 by default, JPEG with 4:4:4 chroma (no subsampling). Every write goes through
+:func:`atomic_output`: a temporary file in the same folder renamed onto the target on success, removed
+on failure, so a failed save never leaves a half-written file nor touches an existing one.
+
+Pillow's decompression-bomb limit (``PIL.Image.MAX_IMAGE_PIXELS``, about 89.5 megapixels) stays on by
+default; ``max_pixels`` raises (or lowers) it per call. While a file is opened and decoded the global
+limit is switched off under a module lock and our own check applies instead, so a concurrent
+``load_image`` with another limit is not affected.
+
+Errors a user can cause raise :class:`~editor.core.errors.ImageReadError`,
+:class:`~editor.core.errors.MaskError` or :class:`~editor.core.errors.OutputError` with a one-line
+message naming the file.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import io
+import os
+import tempfile
+import threading
+from collections.abc import Iterator
+from pathlib import Path
+
+import numpy as np
+from PIL import Image, ImageOps, UnidentifiedImageError
+
+from editor.core.document import Document
+from editor.core.errors import ImageReadError, MaskError, OutputError
+
+__all__ = [
+    "EXTENSION_FORMATS",
+    "atomic_output",
+    "format_for_path",
+    "load_image",
+    "load_mask",
+    "save_document",
+    "save_image",
+    "save_mask",
+]
+
+#: Output extension (lower case) → Pillow format name.
+EXTENSION_FORMATS: dict[str, str] = {
+    ".jpg": "JPEG",
+    ".jpeg": "JPEG",
+    ".jpe": "JPEG",
+    ".jfif": "JPEG",
+    ".png": "PNG",
+    ".tif": "TIFF",
+    ".tiff": "TIFF",
+    ".webp": "WEBP",
+    ".bmp": "BMP",
+}
+_ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
+_ORIENTATION = 0x0112
+# TIFF baseline tags that describe the file's own layout, not the photo: never copied into EXIF.
+_TIFF_STRUCTURAL_TAGS = {
+    254, 255, 256, 257, 258, 259, 262, 263, 266, 269, 273, 277, 278, 279, 280, 281, 282, 283, 284, 288, 289,
+    290, 291, 292, 293, 296, 297, 301, 317, 318, 319, 320, 321, 322, 323, 324, 325, 332, 338, 339, 340, 341,
+    342, 347, 512, 513, 514, 515, 517, 518, 519, 520, 521, 529, 530, 531, 532, 700, 33723, 34377, 34675,
+    37724,
+}
+
+_BOMB_LOCK = threading.Lock()
+_UMASK = os.umask(0)
+os.umask(_UMASK)
+
+
+# --------------------------------------------------------------------------------------------- reading
+def _open_decoded(path: Path, max_pixels: int | None, what: str) -> Image.Image:
+    """Open and fully decode ``path`` (first frame), with our decompression-bomb check.
+
+    Raises ImageReadError for a missing, empty, truncated, non-image or too-large file.
+    """
+    name = str(path)
+    if not path.exists():
+        raise ImageReadError(f"{name}: no such file")
+    if path.is_dir():
+        raise ImageReadError(f"{name}: is a folder, not an image file")
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError(f"{name}: the file is empty")
+    except OSError as exc:
+        raise ImageReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else int(max_pixels)
+    with _BOMB_LOCK:
+        saved = Image.MAX_IMAGE_PIXELS
+        Image.MAX_IMAGE_PIXELS = None  # our own check below, per call
+        try:
+            img = Image.open(path)
+        except UnidentifiedImageError:
+            raise ImageReadError(f"{name}: not an image file Pillow can read") from None
+        except (OSError, SyntaxError, ValueError) as exc:
+            raise ImageReadError(f"{name}: cannot read the {what} ({_reason(exc)})") from None
+        finally:
+            Image.MAX_IMAGE_PIXELS = saved
+        try:
+            pixels = img.width * img.height
+            if limit is not None and pixels > limit:
+                raise ImageReadError(
+                    f"{name}: {img.width}x{img.height} is {pixels:,} pixels, above the limit of {limit:,} "
+                    f"that guards against decompression bombs; use --max-pixels {pixels} to open it anyway"
+                )
+            Image.MAX_IMAGE_PIXELS = None
+            try:
+                img.load()  # raises OSError on a truncated file (LOAD_TRUNCATED_IMAGES stays False)
+            finally:
+                Image.MAX_IMAGE_PIXELS = saved
+        except ImageReadError:
+            img.close()
+            raise
+        except (OSError, SyntaxError, ValueError, EOFError, MemoryError, Image.DecompressionBombError) as exc:
+            img.close()
+            raise ImageReadError(f"{name}: cannot decode the {what} ({_reason(exc)})") from None
+    return img
+
+
+def _reason(exc: BaseException) -> str:
+    text = str(exc).strip().splitlines()
+    reason = text[0] if text else type(exc).__name__
+    if isinstance(exc, MemoryError):
+        reason = "not enough memory"
+    return reason.rstrip(".")
+
+
+def _apply_orientation(img: Image.Image) -> int:
+    """Apply EXIF orientation in place; return the orientation found (1 when none)."""
+    try:
+        orientation = int(img.getexif().get(_ORIENTATION, 1))
+    except Exception:  # a broken EXIF block must not make the photo unreadable
+        return 1
+    if orientation not in range(2, 9):
+        return 1
+    ImageOps.exif_transpose(img, in_place=True)
+    return orientation
+
+
+def _exif_bytes(img: Image.Image, had_orientation: bool) -> bytes | None:
+    try:
+        exif = img.getexif()
+        if img.format == "TIFF":
+            # Pillow exposes the TIFF's own IFD as EXIF: keep only the descriptive tags.
+            kept = Image.Exif()
+            for tag, value in exif.items():
+                if tag not in _TIFF_STRUCTURAL_TAGS:
+                    kept[tag] = value
+            for ifd in (0x8769, 0x8825):  # Exif and GPS sub-IFDs
+                if ifd in exif:
+                    kept[ifd] = exif.get_ifd(ifd)
+            exif = kept
+        if had_orientation or _ORIENTATION in exif:
+            exif[_ORIENTATION] = 1
+        if len(exif) == 0:
+            return None
+        return exif.tobytes()
+    except Exception:  # unreadable EXIF is dropped, the photo still loads
+        return None
+
+
+def _icc_colour_space(icc: bytes) -> bytes:
+    return icc[16:20] if len(icc) >= 20 else b""
+
+
+def _cmyk_to_rgb(img: Image.Image, icc: bytes | None) -> tuple[Image.Image, bytes | None]:
+    """CMYK → sRGB through the embedded profile (LittleCMS) when there is one, else Pillow's naive convert."""
+    if icc and _icc_colour_space(icc) == b"CMYK":
+        try:
+            from PIL import ImageCms
+
+            src = ImageCms.ImageCmsProfile(io.BytesIO(icc))
+            srgb = ImageCms.createProfile("sRGB")
+            rgb = ImageCms.profileToProfile(img, src, srgb, outputMode="RGB")
+            return rgb, ImageCms.ImageCmsProfile(srgb).tobytes()
+        except Exception:  # LittleCMS missing or a broken profile: fall back below
+            pass
+    return img.convert("RGB"), None
+
+
+def _to_uint8_gray(img: Image.Image) -> np.ndarray:
+    """16/32-bit integer or float single-channel image → uint8 (H, W) (see module docstring)."""
+    arr = np.asarray(img)
+    if img.mode == "F":
+        arr = arr.astype(np.float32, copy=False)
+        if arr.size and np.nanmax(arr) <= 1.0:
+            arr = arr * 255.0
+        return np.clip(np.nan_to_num(arr), 0, 255).round().astype(np.uint8)
+    arr = arr.astype(np.uint32, copy=False) if arr.dtype.kind == "u" else np.clip(arr, 0, 65535).astype(np.uint32)
+    return ((arr + 128) // 257).astype(np.uint8)
+
+
+def _to_rgb_array(img: Image.Image) -> np.ndarray:
+    """An RGB Pillow image → writable C-contiguous uint8 (H, W, 3).
+
+    Copied in strips of ~4 MB straight into the result, so an 8K photo costs Pillow's decoded image plus
+    the array (~230 MB), not the two extra full copies ``np.array(img)`` makes (bytes chunks + join).
+    """
+    w, h = img.size
+    out = np.empty((h, w, 3), dtype=np.uint8)
+    step = max(1, (1 << 22) // max(1, w * 3))
+    for y0 in range(0, h, step):
+        y1 = min(h, y0 + step)
+        out[y0:y1] = np.asarray(img.crop((0, y0, w, y1)))
+    return out
+
+
+def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Document:
+    """Read a photo file into a :class:`Document` (see the module docstring for every conversion).
+
+    Args:
+        path: JPEG, PNG, TIFF, WebP or BMP file (others Pillow reads work too).
+        max_pixels: Largest width × height accepted; None keeps Pillow's decompression-bomb limit
+            (``PIL.Image.MAX_IMAGE_PIXELS``, ~89.5 MP).
+
+    Returns:
+        Document with ``image`` uint8 (H, W, 3) RGB in display orientation, ``hole_mask`` all False,
+        ``alpha`` uint8 (H, W) or None, ``exif`` (orientation 1), ``icc``, ``dpi``, ``path``, ``format``
+        and ``source_mode``.
+
+    Raises:
+        ImageReadError: missing, empty, truncated or non-image file; unsupported pixel mode; more pixels
+            than the limit (the message names ``--max-pixels``).
+    """
+    path = Path(path)
+    img = _open_decoded(path, max_pixels, "photo")
+    try:
+        fmt = img.format
+        source_mode = img.mode
+        info = img.info
+        icc = info.get("icc_profile") or None
+        dpi = _dpi_of(img)
+        orientation = _apply_orientation(img)
+        if orientation in (5, 6, 7, 8) and dpi is not None:
+            dpi = (dpi[1], dpi[0])
+        exif = _exif_bytes(img, orientation != 1)
+
+        alpha: np.ndarray | None = None
+        mode = img.mode
+        if mode in ("RGBa", "La"):
+            img = _replace(img, img.convert("RGBA"))
+            mode = "RGBA"
+        if mode == "P" or mode == "PA":
+            has_alpha = mode == "PA" or "transparency" in img.info or img.palette.mode == "RGBA"
+            img = _replace(img, img.convert("RGBA" if has_alpha else "RGB"))
+            mode = img.mode
+        if mode in ("RGBA", "LA"):
+            alpha = np.array(img.getchannel("A"))
+            if alpha.min() == 255:
+                alpha = None  # fully opaque: nothing to carry
+            img = _replace(img, img.convert("RGB"))
+            mode = "RGB"
+        if mode == "CMYK":
+            rgb, icc = _cmyk_to_rgb(img, icc)
+            img = _replace(img, rgb)
+            mode = "RGB"
+        if mode.startswith("I") or mode == "F":
+            gray = _to_uint8_gray(img)
+            img.close()
+            image = np.repeat(gray[:, :, None], 3, axis=2)
+            del gray
+        else:
+            if mode != "RGB":
+                try:
+                    img = _replace(img, img.convert("RGB"))
+                except (ValueError, OSError) as exc:
+                    raise ImageReadError(f"{path}: unsupported pixel mode {mode} ({_reason(exc)})") from None
+            image = _to_rgb_array(img)
+        if icc is not None and _icc_colour_space(icc) not in (b"RGB ",):
+            icc = None  # a grey / CMYK / Lab profile does not describe our RGB pixels
+    finally:
+        img.close()
+    return Document(
+        image=image,
+        alpha=alpha,
+        exif=exif,
+        icc=icc,
+        dpi=dpi,
+        path=path,
+        format=fmt,
+        source_mode=source_mode,
+    )
+
+
+def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
+    """Keep format/info of ``old`` on ``new`` and free ``old``'s pixels at once (8K: ~130 MB each)."""
+    if new is not old:
+        old.close()
+    return new
+
+
+def _dpi_of(img: Image.Image) -> tuple[float, float] | None:
+    """(x, y) dots per inch from Pillow's ``info["dpi"]`` (Pillow converts TIFF cm and PNG px/m units)."""
+    dpi = img.info.get("dpi")
+    if dpi is None:
+        return None
+    try:
+        x, y = float(dpi[0]), float(dpi[1])
+    except (TypeError, ValueError, IndexError):
+        return None
+    if not (x > 0 and y > 0):
+        return None
+    # PNG stores pixels per metre: 300 dpi comes back as 299.9994; snap such rounding noise.
+    x, y = (round(v) if abs(v - round(v)) < 0.01 else v for v in (x, y))
+    return (float(x), float(y))
+
+
+def load_mask(
+    path: str | os.PathLike,
+    size: tuple[int, int],
+    *,
+    invert: bool = False,
+    resize: bool = False,
+    max_pixels: int | None = None,
+) -> np.ndarray:
+    """Read a hole mask file for a photo of displayed size ``size``.
+
+    Args:
+        path: Mask image: grayscale or RGB (luminance >= 128 = hole), or with alpha (alpha >= 128 = hole,
+            unless the alpha is opaque everywhere: then luminance). Its EXIF orientation is applied.
+        size: The photo's displayed size (W, H) in pixels, after EXIF orientation.
+        invert: Flip the convention (for black = hole masks such as HiFill's).
+        resize: Scale a mask of another size to ``size`` with nearest-neighbour instead of failing.
+        max_pixels: Decompression-bomb limit as in :func:`load_image`.
+
+    Returns:
+        Hole mask, bool (H, W); True = hole.
+
+    Raises:
+        ImageReadError: the file cannot be read (see :func:`load_image`).
+        MaskError: its size differs from ``size`` and ``resize`` is False.
+    """
+    path = Path(path)
+    width, height = int(size[0]), int(size[1])
+    img = _open_decoded(path, max_pixels, "mask")
+    try:
+        _apply_orientation(img)
+        gray = _mask_values(img)
+    finally:
+        img.close()
+    hole = gray >= 128
+    del gray
+    if invert:
+        np.logical_not(hole, out=hole)
+    mh, mw = hole.shape
+    if (mw, mh) != (width, height):
+        if not resize:
+            raise MaskError(
+                f"{path}: mask is {mw}x{mh} but the photo is {width}x{height}; use --resize-mask to scale it"
+            )
+        import cv2
+
+        hole = cv2.resize(hole.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+    return np.ascontiguousarray(hole)
+
+
+def _mask_values(img: Image.Image) -> np.ndarray:
+    """uint8 (H, W) values to threshold at 128 (see :func:`load_mask`)."""
+    mode = img.mode
+    if mode == "P":
+        has_alpha = "transparency" in img.info or img.palette.mode == "RGBA"
+        img = img.convert("RGBA" if has_alpha else "L")
+        mode = img.mode
+    elif mode in ("PA", "RGBa", "La"):
+        img = img.convert("RGBA")
+        mode = "RGBA"
+    if mode in ("RGBA", "LA"):
+        alpha = np.asarray(img.getchannel("A"))
+        if alpha.min() < 255:
+            return alpha
+        img = img.convert("L")
+        mode = "L"
+    if mode.startswith("I") or mode == "F":
+        return _to_uint8_gray(img)
+    if mode == "1":
+        return np.asarray(img.convert("L"))
+    if mode != "L":
+        img = img.convert("L")
+    return np.asarray(img)
+
+
+# --------------------------------------------------------------------------------------------- writing
+def format_for_path(path: str | os.PathLike) -> str:
+    """Pillow format name for an output file, from its extension.
+
+    Raises:
+        OutputError: the extension is not one of :data:`EXTENSION_FORMATS`.
+    """
+    path = Path(path)
+    fmt = EXTENSION_FORMATS.get(path.suffix.lower())
+    if fmt is None:
+        known = ", ".join(sorted({e for e in EXTENSION_FORMATS}))
+        shown = path.suffix or "no extension"
+        raise OutputError(f"{path}: cannot tell the image format from {shown!s}; use one of {known}")
+    return fmt
+
+
+@contextlib.contextmanager
+def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
+    """Write a file atomically: yield a temporary path in the same folder, renamed onto ``path`` on success.
+
+    On any exception inside the ``with`` block the temporary file is removed and ``path`` is untouched.
+    The new file gets the usual permissions (0666 minus the umask), or the replaced file's permissions.
+
+    Raises:
+        OutputError: the folder does not exist or is not writable, or the rename fails.
+    """
+    path = Path(path)
+    folder = path.parent if str(path.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{path}: cannot write: the folder {folder} does not exist")
+    try:
+        fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
+    except OSError as exc:
+        raise OutputError(f"{path}: cannot write to the folder {folder} ({exc.strerror or exc})") from None
+    os.close(fd)
+    tmp = Path(tmp_name)
+    try:
+        yield tmp
+        try:
+            mode = path.stat().st_mode & 0o7777 if path.exists() else 0o666 & ~_UMASK
+            os.chmod(tmp, mode)
+        except OSError:
+            pass
+        os.replace(tmp, path)
+    except BaseException as exc:
+        with contextlib.suppress(OSError):
+            tmp.unlink()
+        if isinstance(exc, OSError) and not isinstance(exc, InterruptedError):
+            raise OutputError(f"{path}: cannot write the file ({exc.strerror or exc})") from None
+        raise
+
+
+def save_image(
+    path: str | os.PathLike,
+    image: np.ndarray,
+    *,
+    alpha: np.ndarray | None = None,
+    exif: bytes | None = None,
+    icc: bytes | None = None,
+    dpi: tuple[float, float] | None = None,
+    quality: int = 95,
+    overwrite: bool = True,
+    subsampling: int = 0,
+) -> None:
+    """Write an RGB image; the format follows ``path``'s extension (see :data:`EXTENSION_FORMATS`).
+
+    Args:
+        path: Output file.
+        image: uint8 (H, W, 3) RGB.
+        alpha: uint8 (H, W) transparency (255 = opaque), written when the format has alpha (PNG, TIFF,
+            WebP), dropped otherwise.
+        exif: Raw EXIF block (JPEG, PNG, TIFF, WebP).
+        icc: ICC profile (JPEG, PNG, TIFF, WebP).
+        dpi: (x, y) dots per inch (JPEG, PNG, TIFF, BMP).
+        quality: JPEG / WebP quality 1..100 (default 95).
+        overwrite: When False, an existing ``path`` is an error.
+        subsampling: JPEG chroma subsampling: 0 = 4:4:4 (default), 1 = 4:2:2, 2 = 4:2:0.
+
+    Raises:
+        OutputError: unknown extension, existing file with ``overwrite=False``, unwritable folder or
+            a failed write. Nothing is left behind on failure.
+        ValueError: ``image`` / ``alpha`` have the wrong dtype or shape (a programming error).
+    """
+    path = Path(path)
+    fmt = format_for_path(path)
+    if not isinstance(image, np.ndarray) or image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:
+        raise ValueError(f"save_image needs uint8 (H, W, 3), got {getattr(image, 'dtype', type(image))} "
+                         f"{getattr(image, 'shape', '')}")
+    h, w = image.shape[:2]
+    if alpha is not None and (alpha.dtype != np.uint8 or alpha.shape != (h, w)):
+        raise ValueError(f"save_image alpha must be uint8 ({h}, {w}), got {alpha.dtype} {alpha.shape}")
+    if not overwrite and path.exists():
+        raise OutputError(f"{path}: the file already exists (use --force to overwrite it)")
+    if path.is_dir():
+        raise OutputError(f"{path}: is a folder")
+
+    img = Image.fromarray(np.ascontiguousarray(image), "RGB")
+    if alpha is not None and fmt in _ALPHA_FORMATS:
+        img.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
+    params: dict = {}
+    if fmt == "JPEG":
+        params.update(quality=int(quality), subsampling=int(subsampling))
+    elif fmt == "WEBP":
+        params.update(quality=int(quality), method=4)
+    elif fmt == "PNG":
+        params.update(compress_level=6)
+    if exif and fmt != "BMP":
+        params["exif"] = exif
+    if icc and fmt != "BMP":
+        params["icc_profile"] = icc
+    if dpi is not None and fmt != "WEBP":
+        params["dpi"] = (float(dpi[0]), float(dpi[1]))
+    with atomic_output(path) as tmp:
+        try:
+            img.save(tmp, format=fmt, **params)
+        except (ValueError, TypeError, KeyError) as exc:
+            raise OutputError(f"{path}: cannot write {fmt} ({_reason(exc)})") from None
+        finally:
+            img.close()
+
+
+def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, overwrite: bool = True) -> None:
+    """Write ``doc.image`` (with its alpha, EXIF, ICC and DPI) to ``path``; see :func:`save_image`."""
+    save_image(
+        path,
+        doc.image,
+        alpha=doc.alpha,
+        exif=doc.exif,
+        icc=doc.icc,
+        dpi=doc.dpi,
+        quality=quality,
+        overwrite=overwrite,
+    )
+
+
+def save_mask(path: str | os.PathLike, mask: np.ndarray) -> None:
+    """Write a hole mask as an 8-bit grayscale PNG: 255 (white) = hole, 0 = known region. Atomic.
+
+    Args:
+        path: Output file; must end in .png.
+        mask: bool (H, W), True = hole (any other dtype: non-zero = hole).
+
+    Raises:
+        OutputError: not a .png name, unwritable folder or failed write.
+    """
+    path = Path(path)
+    if path.suffix.lower() != ".png":
+        raise OutputError(f"{path}: masks are saved as PNG; use a .png file name")
+    if mask.ndim != 2:
+        raise ValueError(f"save_mask needs a (H, W) mask, got shape {mask.shape}")
+    values = np.where(mask.astype(bool, copy=False), np.uint8(255), np.uint8(0))
+    img = Image.fromarray(values, "L")
+    with atomic_output(path) as tmp:
+        img.save(tmp, format="PNG", compress_level=6)
