@@ -1,0 +1,666 @@
+"""``inpaint-studio`` / ``python -m editor``: the editor by default, headless subcommands for the main job.
+
+Commands::
+
+    inpaint-studio                                   open the editor (GUI)
+    inpaint-studio open PHOTO [--mask M]             open the editor on a photo (and a hole mask)
+    inpaint-studio inpaint PHOTO MASK -o OUT [...]   fill the hole at full resolution, write OUT
+    inpaint-studio compare PHOTO MASK -o SHEET.png --methods a,b[:hd],...   side-by-side sheet of methods
+    inpaint-studio methods [--json]                  list the methods (name, kind, available, default, ...)
+    inpaint-studio evaluate --images DIR --methods a,b [...]   in-hole PSNR / SSIM / L1 on photos
+    inpaint-studio train ...                         train a network (editor.training.cli)
+    inpaint-studio --self-test                       inpaint a bundled sample with every method
+    global: --models-dir DIR (sets INPAINT_STUDIO_MODELS), --version
+
+Every user error (missing, empty, truncated or non-image file; mask size mismatch; a hole covering the whole
+photo; an image over the pixel limit; an unwritable or already existing output; unknown or unavailable method)
+ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback; Ctrl+C ends with exit code 130.
+Outputs are written atomically (temp file + rename): a failed run leaves nothing behind.
+
+torch is imported only when a network method is selected (``--device auto`` is resolved then); PySide6 only
+by ``open`` / no arguments; ``editor.training`` only by ``train``.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import sys
+import time
+from pathlib import Path
+
+import numpy as np
+
+from editor.core.errors import Cancelled, InpaintError, MaskError, MethodUnavailableError, OutputError
+
+__all__ = ["main", "build_parser", "peak_rss_mb", "resolve_device"]
+
+PROG = "inpaint-studio"
+DEVICES = ("auto", "cpu", "cuda", "mps")
+HD_CHOICES = ("cra", "resize", "crop", "full")  # editor.pipeline.HD_STRATEGIES (not imported: keeps --help fast)
+#: Longest side of one compare-sheet tile, px; a larger crop around the hole is downscaled (and labelled so).
+MAX_TILE = 1200
+
+
+class UsageError(Exception):
+    """A command-line usage error (bad flag or value): exit code 2, one line."""
+
+
+class _Parser(argparse.ArgumentParser):
+    """argparse that reports usage errors as one line (``error: ...``) instead of usage + message."""
+
+    def error(self, message: str):  # noqa: D401 - argparse API
+        raise UsageError(f"{message} (see '{self.prog} --help')")
+
+
+# --------------------------------------------------------------------------------------------- helpers
+def _err(msg: str) -> None:
+    print(f"error: {msg}", file=sys.stderr, flush=True)
+
+
+def _note(msg: str) -> None:
+    print(f"note: {msg}", file=sys.stderr, flush=True)
+
+
+def peak_rss_mb() -> float | None:
+    """Peak resident set size of this process in MiB (``getrusage``), or None where unavailable (Windows).
+
+    ``ru_maxrss`` is in KiB on Linux and the BSDs, in bytes on macOS.
+    """
+    try:
+        import resource
+    except ImportError:  # Windows
+        return None
+    rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return rss / 2**20 if sys.platform == "darwin" else rss / 1024
+
+
+def resolve_device(device: str) -> str:
+    """Resolve ``auto`` to ``cuda``, ``mps`` or ``cpu`` and check an explicit choice exists (imports torch).
+
+    Raises:
+        MethodUnavailableError: the device is not available here, or torch cannot be loaded.
+    """
+    try:
+        import torch
+    except Exception as exc:  # noqa: BLE001 - a broken torch must not crash the CLI
+        raise MethodUnavailableError(f"network methods need PyTorch, which failed to load ({exc})") from None
+    has_cuda = torch.cuda.is_available()
+    mps = getattr(torch.backends, "mps", None)
+    has_mps = bool(mps is not None and mps.is_available())
+    if device == "auto":
+        return "cuda" if has_cuda else "mps" if has_mps else "cpu"
+    if device == "cuda" and not has_cuda:
+        raise MethodUnavailableError("--device cuda: no CUDA GPU is available to this PyTorch build")
+    if device == "mps" and not has_mps:
+        raise MethodUnavailableError("--device mps: Apple's Metal (MPS) backend is not available here")
+    return device
+
+
+def _make_method(name: str, device: str):
+    """Create a registry method, resolving the device only for networks; raise if unknown or unavailable.
+
+    Returns ``(method, device)``; classical methods always run on ``"cpu"``.
+    """
+    from editor.methods import create_method
+    method = create_method(name, device="cpu")
+    if method.kind == "network":
+        dev = resolve_device(device)
+        if dev != "cpu":
+            method = create_method(name, device=dev)
+    else:
+        dev = "cpu"
+    method.require_available()
+    return method, dev
+
+
+def _default_method() -> str:
+    """The registry's default method, or the first available one (with a note) when it cannot run here."""
+    from editor.methods import create_method, default_method_name, list_methods
+    name = default_method_name()
+    ok, why = create_method(name).availability()
+    if ok:
+        return name
+    for other in list_methods():
+        m = create_method(other)
+        if m.kind == "classical" and m.availability()[0]:
+            _note(f"the default method '{name}' is unavailable ({why}); using '{other}'")
+            return other
+    raise MethodUnavailableError(f"the default method '{name}' is unavailable: {why}")
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except OSError:
+        return False
+
+
+def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "output") -> None:
+    """Refuse an output that is an input, exists without --force, or cannot be written; before any work."""
+    from editor.core.imageio import format_for_path
+    for inp in inputs:
+        if _same_file(out, inp):
+            raise OutputError(f"{out}: the {what} would overwrite the input {inp}; choose another file name")
+    format_for_path(out)  # a known image extension
+    if out.is_dir():
+        raise OutputError(f"{out}: is a folder")
+    if out.exists() and not force:
+        raise OutputError(f"{out}: the file already exists (use --force to overwrite it)")
+    folder = out.parent if str(out.parent) else Path(".")
+    if not folder.is_dir():
+        raise OutputError(f"{out}: cannot write: the folder {folder} does not exist")
+    if not os.access(folder, os.W_OK):
+        raise OutputError(f"{out}: cannot write: the folder {folder} is not writable")
+
+
+def _method_list(text: str) -> list[str]:
+    items = [t.strip() for t in text.split(",") if t.strip()]
+    if not items:
+        raise UsageError("--methods needs at least one method name")
+    return items
+
+
+class _Progress:
+    """A tqdm bar on stderr over the pipeline's four stages; silent when stderr is not a terminal."""
+
+    STAGES = ("prepare", "lr_inpaint", "hd", "composite")
+
+    def __init__(self, label: str, enabled: bool | None = None) -> None:
+        enabled = sys.stderr.isatty() if enabled is None else enabled
+        self.bar = None
+        if enabled:
+            from tqdm import tqdm
+            self.bar = tqdm(total=len(self.STAGES), desc=label, file=sys.stderr, leave=False,
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}]")
+
+    def __call__(self, stage: str, fraction: float) -> None:
+        if self.bar is None:
+            return
+        i = self.STAGES.index(stage) if stage in self.STAGES else 0
+        self.bar.n = min(len(self.STAGES), i + fraction)
+        self.bar.set_postfix_str(stage, refresh=False)
+        self.bar.refresh()
+
+    def close(self) -> None:
+        if self.bar is not None:
+            self.bar.close()
+            self.bar = None
+
+
+def _pipeline(method, args, device: str):
+    from editor.pipeline import InpaintPipeline
+    kwargs = {"hd": args.hd, "device": device}
+    if args.lowres_size is not None:
+        kwargs["lowres_size"] = args.lowres_size
+    if args.dilate is not None:
+        kwargs["dilate"] = args.dilate
+    return InpaintPipeline(method, **kwargs)
+
+
+def _load_inputs(args):
+    """Load the photo (Document) and its hole mask (bool (H, W)) named on the command line."""
+    from editor.core.imageio import load_image, load_mask
+    doc = load_image(args.photo, max_pixels=args.max_pixels)
+    hole = load_mask(args.mask, (doc.width, doc.height), invert=args.invert_mask, resize=args.resize_mask,
+                     max_pixels=args.max_pixels)
+    return doc, hole
+
+
+def _check_hole(hole: np.ndarray, mask_path: Path) -> None:
+    if hole.all():
+        raise MaskError(f"{mask_path}: the hole covers the whole photo: nothing is left to fill it from "
+                        f"(did you mean --invert-mask?)")
+
+
+def _json_line(obj: dict) -> None:
+    print(json.dumps(obj, allow_nan=False, default=str), flush=True)
+
+
+# --------------------------------------------------------------------------------------------- commands
+def _cmd_inpaint(args) -> int:
+    t0 = time.perf_counter()
+    photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
+    _check_output(out, [photo, mask], args.force)
+    preview = Path(args.preview) if args.preview else None
+    if preview is not None:
+        _check_output(preview, [photo, mask, out], args.force, what="preview")
+    name = args.method or _default_method()
+    method, device = _make_method(name, args.device)
+
+    doc, hole = _load_inputs(args)
+    t_loaded = time.perf_counter()
+    info = {"method": name, "hd": args.hd, "device": device, "width": doc.width, "height": doc.height,
+            "hole_fraction": float(hole.mean()), "output": str(out)}
+    from editor.core.imageio import save_image
+    if not hole.any():
+        _note("mask is empty: nothing to fill; the photo is written unchanged")
+        save_image(out, doc.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi,
+                   quality=args.quality, overwrite=args.force)
+        t_end = time.perf_counter()
+        info.update(seconds_load=t_loaded - t0, seconds_preview=0.0, seconds_pipeline=0.0,
+                    seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
+        if args.json:
+            _json_line(info)
+        return 0
+    _check_hole(hole, mask)
+
+    def on_preview(lr: np.ndarray) -> None:
+        if preview is not None:
+            save_image(preview, lr, quality=args.quality, overwrite=args.force)
+
+    from editor.core.progress import Reporter
+    bar = _Progress(f"{name} ({args.hd})")
+    try:
+        result = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar), on_preview=on_preview)
+    finally:
+        bar.close()
+    t_run = time.perf_counter()
+    save_image(out, result.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi,
+               quality=args.quality, overwrite=args.force)
+    t_end = time.perf_counter()
+    info.update(hole_fraction=float(result.hole_fraction), seconds_load=t_loaded - t0,
+                seconds_preview=(t_loaded - t0) + float(result.seconds_preview),
+                seconds_pipeline=float(result.seconds_total), seconds_save=t_end - t_run,
+                seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
+    if args.json:
+        _json_line(info)
+    else:
+        print(f"wrote {out} ({doc.width}x{doc.height}, {name}, --hd {args.hd}, hole {info['hole_fraction']:.1%}, "
+              f"preview after {info['seconds_preview']:.2f} s, total {info['seconds_total']:.2f} s)")
+    return 0
+
+
+def _hole_crop(hole: np.ndarray) -> tuple[int, int, int, int]:
+    """Box (x0, y0, x1, y1) around all hole pixels (the union of the holes' boxes) plus a margin, clipped."""
+    ys, xs = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
+    x0, x1, y0, y1 = int(xs[0]), int(xs[-1]) + 1, int(ys[0]), int(ys[-1]) + 1
+    margin = max(32, round(0.25 * max(x1 - x0, y1 - y0)))
+    h, w = hole.shape
+    return max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin)
+
+
+def _font(size: int):
+    from PIL import ImageFont
+    try:
+        return ImageFont.load_default(size=size)
+    except TypeError:  # Pillow < 10.1: fixed bitmap font
+        return ImageFont.load_default()
+
+
+def sheet_layout(tile_size: tuple[int, int]) -> tuple[int, int, int]:
+    """``(gap, label_height, font_size)`` in px for tiles of ``(w, h)``: text grows with the tile (readable
+    when the sheet is viewed scaled to a screen)."""
+    font_size = max(16, round(max(tile_size) / 36))
+    return max(8, font_size // 2), round(font_size * 1.9), font_size
+
+
+def compose_sheet(tiles: list[tuple[str, np.ndarray]]) -> np.ndarray:
+    """Lay labelled tiles (uint8 (h, w, 3), all the same size) side by side on a dark sheet.
+
+    Returns:
+        uint8 (label_height + h + 2 * gap, n * w + (n + 1) * gap, 3), with ``gap, label_height`` from
+        :func:`sheet_layout`.
+    """
+    from PIL import Image, ImageDraw
+    th, tw = tiles[0][1].shape[:2]
+    n = len(tiles)
+    gap, label_height, font_size = sheet_layout((tw, th))
+    sheet = Image.new("RGB", (n * tw + (n + 1) * gap, label_height + th + 2 * gap), (32, 32, 36))
+    draw = ImageDraw.Draw(sheet)
+    font = _font(font_size)
+    for i, (label, tile) in enumerate(tiles):
+        x = gap + i * (tw + gap)
+        sheet.paste(Image.fromarray(tile), (x, gap + label_height))
+        # shorten the label until it fits the tile
+        text = label
+        while len(text) > 4 and draw.textlength(text, font=font) > tw:
+            text = text[:-2].rstrip() + "…" if not text.endswith("…") else text[:-2] + "…"
+        draw.text((x, gap + label_height // 2), text, fill=(235, 235, 235), font=font, anchor="lm")
+    return np.asarray(sheet)
+
+
+def _outline(tile: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    import cv2
+    out = tile.copy()
+    contours, _ = cv2.findContours(hole.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
+    thickness = max(2, round(max(tile.shape[:2]) / 400))
+    cv2.drawContours(out, contours, -1, (0, 0, 0), thickness + 2)
+    cv2.drawContours(out, contours, -1, (255, 40, 200), thickness)
+    return out
+
+
+def _cmd_compare(args) -> int:
+    import cv2
+
+    from editor.core.imageio import save_image
+    t0 = time.perf_counter()
+    photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
+    _check_output(out, [photo, mask], args.force, what="sheet")
+    runs = []
+    for item in _method_list(args.methods):
+        name, _, hd = item.partition(":")
+        hd = hd or args.hd
+        if hd not in HD_CHOICES:
+            raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
+        runs.append((item, name, hd))
+    out_dir = Path(args.out_dir) if args.out_dir else None
+    if out_dir is not None and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: the --out-dir folder does not exist")
+    suffix = photo.suffix if photo.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp",
+                                                       ".bmp") else ".png"
+    full_outputs = {}
+    for item, name, hd in runs:
+        if out_dir is not None:
+            p = out_dir / f"{photo.stem}.{name}.{hd}{suffix}"
+            _check_output(p, [photo, mask, out], args.force)
+            full_outputs[item] = p
+    methods = {name: _make_method(name, args.device) for _, name, _ in runs}
+
+    doc, hole = _load_inputs(args)
+    if not hole.any():
+        raise MaskError(f"{mask}: the mask is empty: there is nothing to compare")
+    _check_hole(hole, mask)
+    x0, y0, x1, y1 = _hole_crop(hole)
+    cw, ch = x1 - x0, y1 - y0
+    scale = min(1.0, MAX_TILE / max(cw, ch))
+    tsize = (max(1, round(cw * scale)), max(1, round(ch * scale)))
+
+    def tile_of(img: np.ndarray) -> np.ndarray:
+        crop = img[y0:y1, x0:x1]
+        return crop if scale == 1.0 else cv2.resize(crop, tsize, interpolation=cv2.INTER_AREA)
+
+    at = "100%" if scale == 1.0 else f"scaled to {scale:.0%}"
+    crop_hole = hole[y0:y1, x0:x1]
+    if scale != 1.0:
+        crop_hole = cv2.resize(crop_hole.astype(np.uint8), tsize, interpolation=cv2.INTER_NEAREST).astype(bool)
+    tiles = [(f"input, hole outlined ({cw}x{ch} crop, {at})", _outline(tile_of(doc.image), crop_hole))]
+    report = []
+    from editor.core.progress import Reporter
+    for item, name, hd in runs:
+        method, device = methods[name]
+        args.hd = hd
+        bar = _Progress(f"{name} ({hd})")
+        try:
+            res = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar))
+        finally:
+            bar.close()
+        tiles.append((f"{name} · {hd} · {res.seconds_total:.1f} s", tile_of(res.image)))
+        report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
+                       "seconds_total": float(res.seconds_total)})
+        if item in full_outputs:
+            save_image(full_outputs[item], res.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi,
+                       quality=args.quality, overwrite=args.force)
+            report[-1]["output"] = str(full_outputs[item])
+        del res
+    sheet = compose_sheet(tiles)
+    save_image(out, sheet, overwrite=args.force)
+    info = {"sheet": str(out), "width": doc.width, "height": doc.height, "hole_fraction": float(hole.mean()),
+            "crop": [x0, y0, x1, y1], "tile_scale": scale, "sheet_size": [sheet.shape[1], sheet.shape[0]],
+            "runs": report, "seconds_total": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
+    if args.json:
+        _json_line(info)
+    else:
+        print(f"wrote {out} ({len(runs)} methods, crop {cw}x{ch} at {at})")
+        for r in report:
+            print(f"  {r['method']:16s} --hd {r['hd']:7s} {r['seconds_total']:6.2f} s"
+                  + (f"  -> {r['output']}" if "output" in r else ""))
+    return 0
+
+
+def _cmd_methods(args) -> int:
+    from editor.methods import create_method, default_method_name, list_methods
+    default = default_method_name()
+    rows = []
+    for name in list_methods():
+        try:
+            info = create_method(name).info()
+        except Exception as exc:  # noqa: BLE001 - a broken method is listed as unavailable, not a crash
+            info = {"name": name, "kind": "unknown", "available": False, "reason": f"{type(exc).__name__}: {exc}",
+                    "parameters": None, "description": ""}
+        info["default"] = name == default
+        rows.append(info)
+    if args.json:
+        _json_line({"default": default, "methods": rows})
+        return 0
+    for r in rows:
+        flags = ("default" if r["default"] else "") + ("" if r["available"] else " unavailable")
+        params = f", {r['parameters'] / 1e6:.2f} M parameters" if r.get("parameters") else ""
+        print(f"{r['name']:16s} {r['kind']:9s} {flags.strip():12s} {r['description']}{params}")
+        if not r["available"]:
+            print(f"{'':16s} {'':9s} {'':12s} ({r['reason']})")
+    return 0
+
+
+def _cmd_evaluate(args) -> int:
+    import tempfile
+
+    from editor.evaluation.evaluate import evaluate, format_table
+    from editor.methods import create_method
+    names = _method_list(args.methods)
+    for name in names:  # fail fast (unknown / unavailable) before any image is read
+        m = create_method(name)
+        m.require_available()
+    device = "cpu"
+    if any(create_method(n).kind == "network" for n in names):
+        device = resolve_device(args.device)
+    masks_out = None
+    if args.masks is None:
+        masks_out = Path(args.masks_out) if args.masks_out else Path(tempfile.mkdtemp(prefix="inpaint-eval-masks-"))
+    if sys.stderr.isatty():
+        def progress(line: str) -> None:
+            print(line, file=sys.stderr, flush=True)
+    else:
+        progress = None
+    ev = evaluate(args.images, names, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size, hd=args.hd,
+                  seed=args.seed, limit=args.limit, masks_out=masks_out, templates=args.templates,
+                  invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate, device=device,
+                  max_pixels=args.max_pixels, progress=progress)
+    if not ev.scores:
+        raise MaskError("no image had a usable mask: nothing was evaluated")
+    if masks_out is not None:
+        _note(f"masks saved to {masks_out} (replay with --masks {masks_out})")
+    if args.json:
+        _json_line(ev.to_json())
+    else:
+        print(format_table(ev))
+    return 0
+
+
+def _cmd_open(args) -> int:
+    try:
+        from editor.ui.app import run_editor
+    except Exception as exc:  # noqa: BLE001 - Qt missing or broken: say so in one line
+        _err(f"the editor could not start ({type(exc).__name__}: {exc}); the headless commands still work "
+             f"(see '{PROG} --help')")
+        return 1
+    return int(run_editor(photo=getattr(args, "photo", None), mask=getattr(args, "mask", None)) or 0)
+
+
+# --------------------------------------------------------------------------------------------- parser
+def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--hd", choices=HD_CHOICES, default="cra",
+                   help="how the low-res fill reaches full resolution: cra (contextual residual aggregation, "
+                        "default), resize (plain upsample), crop (hole boxes at native size), full (whole photo)")
+    p.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px (512)")
+    p.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
+    p.add_argument("--invert-mask", action="store_true", help="the mask is black = hole (e.g. HiFill's masks)")
+    p.add_argument("--resize-mask", action="store_true", help="scale a mask of another size to the photo (nearest)")
+    p.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
+    p.add_argument("--force", action="store_true", help="overwrite existing output files")
+    p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+    p.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG/WebP quality 1-100 (95)")
+    p.add_argument("--max-pixels", type=_positive, metavar="N",
+                   help="largest photo accepted, width x height (default: Pillow's ~89.5 MP bomb limit)")
+
+
+def _positive(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v <= 0:
+        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+    return v
+
+
+def _non_negative(text: str) -> int:
+    try:
+        v = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
+    if v < 0:
+        raise argparse.ArgumentTypeError(f"expected 0 or more, got {v}")
+    return v
+
+
+def _quality(text: str) -> int:
+    v = _positive(text)
+    if v > 100:
+        raise argparse.ArgumentTypeError(f"quality must be 1-100, got {v}")
+    return v
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from editor import __version__
+    p = _Parser(prog=PROG, description="Remove objects from full-resolution photos (CRA/HiFill inpainting). "
+                "Without a command, opens the editor.")
+    p.add_argument("--version", action="version", version=f"{PROG} {__version__}")
+    p.add_argument("--models-dir", metavar="DIR", help="folder of network weights (sets INPAINT_STUDIO_MODELS)")
+    p.add_argument("--self-test", action="store_true",
+                   help="inpaint a bundled sample with every method, check only the hole changed; exit 0 if all pass")
+    sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
+
+    o = sub.add_parser("open", help="open the editor on a photo")
+    o.add_argument("photo", metavar="PHOTO")
+    o.add_argument("--mask", metavar="M", help="hole mask to load with it (white = hole)")
+
+    i = sub.add_parser("inpaint", help="fill the hole of a photo at full resolution",
+                       description="Fill the hole (white = hole in MASK) of PHOTO and write OUT; only the hole changes.")
+    i.add_argument("photo", metavar="PHOTO")
+    i.add_argument("mask", metavar="MASK")
+    i.add_argument("-o", "--output", metavar="OUT", required=True, help="output file; format from its extension")
+    i.add_argument("--method", metavar="M", help="inpainting method (see 'methods'; default: the registry's default)")
+    i.add_argument("--preview", metavar="PATH", help="also write the low-res preview (as soon as it exists)")
+    _add_pipeline_flags(i)
+
+    c = sub.add_parser("compare", help="side-by-side sheet of several methods around the hole",
+                       description="Run several methods on the same photo and mask; write a labelled sheet of the "
+                                   "input (hole outlined) and each result, cropped around the hole at full resolution.")
+    c.add_argument("photo", metavar="PHOTO")
+    c.add_argument("mask", metavar="MASK")
+    c.add_argument("-o", "--output", metavar="SHEET.png", required=True, help="the sheet image")
+    c.add_argument("--methods", required=True, metavar="a,b,c",
+                   help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. patchmatch:resize)")
+    c.add_argument("--out-dir", metavar="DIR", help="also keep each full-resolution result in DIR")
+    _add_pipeline_flags(c)
+
+    m = sub.add_parser("methods", help="list the inpainting methods")
+    m.add_argument("--json", action="store_true", help="print one JSON object")
+
+    e = sub.add_parser("evaluate", help="in-hole PSNR / SSIM / L1 of methods on a folder of photos",
+                       description="Inpaint photos under seeded synthetic (or given) hole masks and score the fill "
+                                   "against the photo: in-hole PSNR, SSIM, L1 and seconds per method.")
+    e.add_argument("--images", required=True, metavar="DIR", help="folder of photos (the ground truth)")
+    e.add_argument("--masks", metavar="DIR", help="given masks, matched by file stem (STEM.png or STEM.KIND.png)")
+    e.add_argument("--mask-kind", choices=("free-form", "object", "both"), default="both",
+                   help="generated masks: free-form strokes, object templates, or both (default)")
+    e.add_argument("--size", type=_positive, default=1024, metavar="N", help="long side of the images, px (1024)")
+    e.add_argument("--methods", required=True, metavar="a,b", help="comma-separated methods")
+    e.add_argument("--hd", choices=HD_CHOICES, default="cra", help="HD strategy (cra)")
+    e.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
+    e.add_argument("--limit", type=_positive, metavar="N", help="only the first N images")
+    e.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the mask generators (0)")
+    e.add_argument("--masks-out", metavar="DIR", help="where generated masks are saved (default: a temp folder)")
+    e.add_argument("--templates", metavar="DIR",
+                   help="object-shape templates (default: ../shared/data/mask-templates when present)")
+    e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
+    e.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px")
+    e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
+    e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
+    e.add_argument("--max-pixels", type=_positive, metavar="N", help="largest photo accepted (width x height)")
+
+    sub.add_parser("train", help="train a network (see 'train --help')", add_help=False)
+    return p
+
+
+def _split_globals(argv: list[str]) -> tuple[str | None, list[str]]:
+    """Take ``--models-dir DIR`` / ``--models-dir=DIR`` off the front of argv (before the command)."""
+    models, rest, i = None, [], 0
+    while i < len(argv):
+        a = argv[i]
+        if a == "--models-dir" and not rest:
+            if i + 1 >= len(argv):
+                raise UsageError("--models-dir needs a folder")
+            models, i = argv[i + 1], i + 2
+            continue
+        if a.startswith("--models-dir=") and not rest:
+            models, i = a.split("=", 1)[1], i + 1
+            continue
+        rest = argv[i:]
+        break
+    return models, rest
+
+
+def _run(argv: list[str]) -> int:
+    models, rest = _split_globals(argv)
+    if models is not None:
+        if not Path(models).is_dir():
+            raise UsageError(f"--models-dir {models}: no such folder")
+        os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
+    if not rest:
+        return _cmd_open(argparse.Namespace(photo=None, mask=None))
+    if rest[0] == "train":
+        from editor.training.cli import train_main
+        return int(train_main(rest[1:]) or 0)
+    args = build_parser().parse_args(rest)
+    if args.models_dir is not None:  # also accepted after other global flags
+        if not Path(args.models_dir).is_dir():
+            raise UsageError(f"--models-dir {args.models_dir}: no such folder")
+        os.environ["INPAINT_STUDIO_MODELS"] = str(Path(args.models_dir).resolve())
+    if args.self_test:
+        from editor.selftest import run_self_test
+        return int(run_self_test() or 0)
+    command = {"open": _cmd_open, "inpaint": _cmd_inpaint, "compare": _cmd_compare, "methods": _cmd_methods,
+               "evaluate": _cmd_evaluate}.get(args.command)
+    if command is None:
+        return _cmd_open(argparse.Namespace(photo=None, mask=None))
+    return command(args)
+
+
+def main(argv: list[str] | None = None) -> int:
+    """Entry point of ``inpaint-studio`` and ``python -m editor``; returns the exit code.
+
+    0 success, 1 an internal failure (one line), 2 a user error (one line ``error: ...``), 130 interrupted.
+    """
+    argv = list(sys.argv[1:] if argv is None else argv)
+    try:
+        return _run(argv)
+    except UsageError as exc:
+        _err(str(exc))
+        return 2
+    except SystemExit as exc:  # --help, --version (argparse), or a subcommand calling sys.exit
+        code = exc.code
+        return code if isinstance(code, int) else (0 if code is None else 1)
+    except InpaintError as exc:
+        _err(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
+        return 2
+    except MemoryError:
+        _err("not enough memory for this photo (try --hd resize, a smaller --lowres-size, or close other programs)")
+        return 2
+    except (KeyboardInterrupt, Cancelled):
+        print("interrupted: nothing was written", file=sys.stderr, flush=True)
+        return 130
+    except Exception as exc:  # noqa: BLE001 - never a traceback for the user; INPAINT_STUDIO_DEBUG=1 shows it
+        if os.environ.get("INPAINT_STUDIO_DEBUG"):
+            raise
+        first = str(exc).splitlines()[0] if str(exc) else ""
+        _err(f"internal error: {type(exc).__name__}: {first} (set INPAINT_STUDIO_DEBUG=1 for details)")
+        return 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,286 @@
+"""Public evaluation: inpaint photos with known content under hole masks and score the fill against the photo.
+
+The ground truth is the photo itself, so in-hole PSNR / SSIM / L1 (:mod:`editor.evaluation.metrics`) measure
+how close each method's fill comes to what was really there. Every method goes through the same
+:class:`~editor.pipeline.InpaintPipeline` the CLI and the editor use (low-res stage + HD strategy + composite),
+so the numbers describe what a user gets, for classical and network methods alike (anything in the registry).
+
+Images: every JPEG/PNG/TIFF/WebP/BMP in a folder (sorted by name), read with :func:`editor.core.imageio.load_image`
+(EXIF orientation applied) and downscaled to long side ``size`` px with ``cv2.INTER_AREA`` (smaller images
+are kept as they are, never upscaled).
+
+Masks, one of:
+
+- given (``masks_dir``): matched to an image by file stem: ``<stem>.<ext>`` (kind ``"given"``) and/or
+  ``<stem>.<kind>.<ext>`` (the names this module saves, so a saved run can be replayed exactly); white
+  (>= 128) = hole, or black with ``invert_masks``; scaled (nearest) to the evaluated size;
+- generated (``mask_kind`` ``"free-form"``, ``"object"`` or ``"both"``): seeded synthetic holes from
+  :func:`editor.core.masks.free_form_mask` and :func:`editor.core.masks.object_mask` (object-shape templates,
+  CRA §3.5). Each mask's generator is seeded from ``(seed, crc32(stem), kind)``, so a mask does not depend on
+  which other images are evaluated (``limit``). Generated masks are **saved** as ``<stem>.<kind>.png``
+  (white = hole) under ``masks_out`` so a run can be repeated and inspected.
+
+Scores are computed on the composited result against the (resized) photo over the hole pixels only (the
+mask as given, not the pipeline's dilated low-res hole); seconds are wall time of ``InpaintPipeline.run``.
+"""
+
+from __future__ import annotations
+
+import math
+import time
+import zlib
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Callable, Iterable
+
+import cv2
+import numpy as np
+
+from editor.core.errors import ImageReadError, MaskError
+from editor.evaluation.metrics import l1, psnr, ssim
+
+__all__ = ["IMAGE_EXTENSIONS", "MASK_KINDS", "Score", "Evaluation", "evaluate", "find_images", "resize_long_side",
+           "default_templates_dir", "format_table"]
+
+IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+MASK_KINDS = ("free-form", "object")
+
+
+@dataclass
+class Score:
+    """One (image, mask, method) result. psnr in dB, ssim in [-1, 1], l1 in [0, 1] units, seconds wall time."""
+
+    image: str
+    mask_kind: str
+    method: str
+    hd: str
+    width: int
+    height: int
+    hole_fraction: float
+    psnr: float
+    ssim: float
+    l1: float
+    seconds: float
+
+
+@dataclass
+class Evaluation:
+    """All scores of a run plus where its masks are; :meth:`summary` aggregates them."""
+
+    scores: list[Score]
+    masks_dir: Path | None
+    settings: dict = field(default_factory=dict)
+
+    def summary(self) -> list[dict]:
+        """Mean psnr / ssim / l1 / seconds per (method, mask kind), then per method over all kinds ("all").
+
+        Infinite PSNRs (a fill identical to the truth) are capped at 100 dB before averaging.
+        """
+        groups: dict[tuple[str, str], list[Score]] = {}
+        for s in self.scores:
+            groups.setdefault((s.method, s.mask_kind), []).append(s)
+            groups.setdefault((s.method, "all"), []).append(s)
+        kinds = sorted({s.mask_kind for s in self.scores})
+        order = list(dict.fromkeys(s.method for s in self.scores))
+        out = []
+        for method in order:
+            for kind in kinds + (["all"] if len(kinds) > 1 else []):
+                rows = groups.get((method, kind))
+                if not rows:
+                    continue
+                out.append({
+                    "method": method, "mask_kind": kind, "hd": rows[0].hd, "n": len(rows),
+                    "psnr": float(np.mean([min(r.psnr, 100.0) for r in rows])),
+                    "ssim": float(np.mean([r.ssim for r in rows])),
+                    "l1": float(np.mean([r.l1 for r in rows])),
+                    "seconds": float(np.mean([r.seconds for r in rows])),
+                    "hole_fraction": float(np.mean([r.hole_fraction for r in rows])),
+                })
+        return out
+
+    def to_json(self) -> dict:
+        return {**self.settings, "masks_dir": str(self.masks_dir) if self.masks_dir else None,
+                "summary": self.summary(),
+                "scores": [{k: (None if isinstance(v, float) and math.isinf(v) else v)
+                            for k, v in asdict(s).items()} for s in self.scores]}
+
+
+def find_images(folder: str | Path) -> list[Path]:
+    """Image files directly in ``folder`` (by extension), sorted by name. Raises ImageReadError if none."""
+    folder = Path(folder)
+    if not folder.is_dir():
+        raise ImageReadError(f"{folder}: no such folder")
+    found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
+    if not found:
+        raise ImageReadError(f"{folder}: contains no images ({', '.join(IMAGE_EXTENSIONS)})")
+    return found
+
+
+def resize_long_side(image: np.ndarray, size: int) -> np.ndarray:
+    """Downscale uint8 (H, W, 3) so its long side is ``size`` px (cv2.INTER_AREA); never upscales."""
+    h, w = image.shape[:2]
+    if max(h, w) <= size:
+        return image
+    s = size / max(h, w)
+    return cv2.resize(image, (max(1, round(w * s)), max(1, round(h * s))), interpolation=cv2.INTER_AREA)
+
+
+def default_templates_dir() -> Path | None:
+    """``../shared/data/mask-templates`` relative to the working folder, else to the source checkout."""
+    import os
+    candidates = [Path("..") / "shared" / "data" / "mask-templates"]
+    env = os.environ.get("INPAINT_STUDIO_SHARED_DATA")
+    if env:
+        candidates.insert(0, Path(env) / "mask-templates")
+    candidates.append(Path(__file__).resolve().parents[3] / "shared" / "data" / "mask-templates")
+    for c in candidates:
+        if c.is_dir():
+            return c
+    return None
+
+
+def _mask_seed(seed: int, stem: str, kind: str) -> np.random.Generator:
+    return np.random.default_rng([seed, zlib.crc32(stem.encode()), MASK_KINDS.index(kind)])
+
+
+def _given_masks(masks_dir: Path, stem: str) -> list[tuple[str, Path]]:
+    found = []
+    for p in sorted(masks_dir.iterdir()):
+        if not p.is_file() or p.suffix.lower() not in IMAGE_EXTENSIONS:
+            continue
+        name = p.name[: -len(p.suffix)]
+        if name == stem:
+            found.append(("given", p))
+        elif name.startswith(stem + "."):
+            found.append((name[len(stem) + 1:], p))
+    return found
+
+
+def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str | Path | None = None,
+             mask_kind: str = "both", size: int = 1024, hd: str = "cra", seed: int = 0, limit: int | None = None,
+             masks_out: str | Path | None = None, templates: str | Path | None = None,
+             invert_masks: bool = False, lowres_size: int | None = None, dilate: int | None = None,
+             device: str = "cpu", max_pixels: int | None = None,
+             progress: Callable[[str], None] | None = None) -> Evaluation:
+    """Evaluate ``methods`` on the photos of ``images_dir`` with given or seeded synthetic hole masks.
+
+    Args:
+        images_dir: Folder of photos (the ground truth).
+        methods: Registry names (``editor.methods.list_methods()``); each must be available.
+        masks_dir: Folder of given masks (see the module docstring); overrides ``mask_kind``.
+        mask_kind: ``"free-form"``, ``"object"`` or ``"both"`` for generated masks.
+        size: Long side of the evaluated images, px (default 1024).
+        hd: HD strategy (``editor.pipeline.HD_STRATEGIES``).
+        seed: Seed of the mask generators.
+        limit: Evaluate only the first ``limit`` images (by name).
+        masks_out: Folder for the generated masks (created); required when masks are generated.
+        templates: Folder of object-shape templates (``../shared/data/mask-templates`` by default).
+        invert_masks: Given masks are black = hole.
+        lowres_size, dilate: Pipeline settings (``None`` = the pipeline's defaults).
+        device: Torch device for network methods (``"cpu"``, ``"cuda"``, ``"mps"``); classical ignore it.
+        progress: Called with a short line per finished (image, mask, method).
+
+    Returns:
+        :class:`Evaluation` with one :class:`Score` per (image, mask, method).
+
+    Raises:
+        ImageReadError, MaskError, MethodUnavailableError, OutputError (InpaintError subclasses).
+    """
+    from editor.core.imageio import load_image, load_mask, save_mask
+    from editor.methods import create_method
+    from editor.pipeline import InpaintPipeline
+
+    methods = list(methods)
+    if not methods:
+        raise ValueError("no methods to evaluate")
+    images = find_images(images_dir)
+    if limit is not None:
+        images = images[: max(0, int(limit))]
+
+    pipelines = []
+    for name in methods:
+        method = create_method(name, device=device)
+        method.require_available()
+        kwargs = {"hd": hd}
+        if lowres_size is not None:
+            kwargs["lowres_size"] = lowres_size
+        if dilate is not None:
+            kwargs["dilate"] = dilate
+        pipelines.append((name, InpaintPipeline(method, device=device, **kwargs)))
+
+    generate = masks_dir is None
+    kinds = list(MASK_KINDS) if mask_kind == "both" else [mask_kind]
+    if generate:
+        if mask_kind not in ("both",) + MASK_KINDS:
+            raise ValueError(f"unknown mask kind {mask_kind!r}")
+        if masks_out is None:
+            raise ValueError("masks_out is required when masks are generated")
+        masks_out = Path(masks_out)
+        masks_out.mkdir(parents=True, exist_ok=True)
+        tmpl: list[np.ndarray] = []
+        if "object" in kinds:
+            from editor.core.masks import load_templates
+            tdir = Path(templates) if templates is not None else default_templates_dir()
+            if tdir is None or not tdir.is_dir():
+                raise ImageReadError("object masks need shape templates: pass --templates DIR "
+                                     "(e.g. ../shared/data/mask-templates)")
+            tmpl = load_templates(tdir)
+            if not tmpl:
+                raise ImageReadError(f"{tdir}: contains no mask templates")
+    else:
+        masks_dir = Path(masks_dir)
+        if not masks_dir.is_dir():
+            raise ImageReadError(f"{masks_dir}: no such folder")
+
+    scores: list[Score] = []
+    for path in images:
+        doc = load_image(path, max_pixels=max_pixels)
+        truth = resize_long_side(doc.image, size)
+        h, w = truth.shape[:2]
+        del doc
+        cases: list[tuple[str, np.ndarray]] = []
+        if generate:
+            from editor.core.masks import free_form_mask, object_mask
+            for kind in kinds:
+                rng = _mask_seed(seed, path.stem, kind)
+                hole = (free_form_mask((h, w), rng) if kind == "free-form"
+                        else object_mask((h, w), rng, tmpl))
+                save_mask(masks_out / f"{path.stem}.{kind}.png", hole)
+                cases.append((kind, hole))
+        else:
+            for kind, mpath in _given_masks(masks_dir, path.stem):
+                cases.append((kind, load_mask(mpath, (w, h), invert=invert_masks, resize=True)))
+            if not cases:
+                raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
+                                f"or {path.stem}.<kind>.png)")
+        for kind, hole in cases:
+            if not hole.any() or hole.all():
+                if progress:
+                    progress(f"skipped {path.name} [{kind}]: the mask is {'empty' if not hole.any() else 'full'}")
+                continue
+            for name, pipe in pipelines:
+                t = time.perf_counter()
+                res = pipe.run(truth, hole)
+                seconds = time.perf_counter() - t
+                out = res.image
+                sc = Score(image=path.name, mask_kind=kind, method=name, hd=hd, width=w, height=h,
+                           hole_fraction=float(hole.mean()), psnr=psnr(out, truth, hole),
+                           ssim=ssim(out, truth, hole), l1=l1(out, truth, hole), seconds=seconds)
+                scores.append(sc)
+                if progress:
+                    progress(f"{path.name} [{kind}] {name}: {sc.psnr:.2f} dB, SSIM {sc.ssim:.4f}, "
+                             f"L1 {sc.l1:.4f}, {seconds:.2f} s")
+    settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
+                "mask_kind": "given" if not generate else mask_kind, "methods": methods,
+                "lowres_size": lowres_size, "dilate": dilate, "device": device}
+    return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings)
+
+
+def format_table(ev: Evaluation) -> str:
+    """A plain-text table of :meth:`Evaluation.summary` (one row per method and mask kind)."""
+    lines = [f"{'method':16s} {'hd':7s} {'masks':10s} {'n':>4s} {'PSNR dB':>8s} {'SSIM':>7s} {'L1':>7s} "
+             f"{'s/img':>7s} {'hole':>6s}"]
+    for r in ev.summary():
+        lines.append(f"{r['method']:16s} {r['hd']:7s} {r['mask_kind']:10s} {r['n']:4d} {r['psnr']:8.2f} "
+                     f"{r['ssim']:7.4f} {r['l1']:7.4f} {r['seconds']:7.2f} {r['hole_fraction']:6.1%}")
+    return "\n".join(lines)
