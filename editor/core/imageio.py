@@ -333,8 +333,8 @@ def _dpi_of(img: Image.Image) -> tuple[float, float] | None:
         return None
     if not (x > 0 and y > 0):
         return None
-    # PNG stores pixels per metre: 300 dpi comes back as 299.9994; snap such rounding noise.
-    x, y = (round(v) if abs(v - round(v)) < 0.01 else v for v in (x, y))
+    # PNG and BMP store pixels per metre: 300 dpi comes back as 299.9994; snap such rounding noise (< 1 px/m).
+    x, y = (round(v) if abs(v - round(v)) < 0.03 else v for v in (x, y))
     return (float(x), float(y))
 
 

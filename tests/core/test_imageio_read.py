@@ -1,0 +1,354 @@
+"""load_image: orientation, colour modes, metadata, and every bad input."""
+
+from __future__ import annotations
+
+import io
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image, ImageCms
+
+from editor.core.errors import ImageReadError, InpaintError
+from editor.core.imageio import load_image
+
+ORIENTATION = 0x0112
+
+
+def _pattern(h: int = 24, w: int = 40) -> np.ndarray:
+    """Asymmetric test image: every pixel distinct enough to pin its position."""
+    rng = np.random.default_rng(7)
+    return rng.integers(0, 256, (h, w, 3), dtype=np.uint8)
+
+
+def _blocks(h: int = 32, w: int = 48) -> np.ndarray:
+    """8x8-aligned solid blocks (JPEG-friendly): survives lossy compression within a few levels."""
+    rng = np.random.default_rng(3)
+    small = rng.integers(0, 256, (h // 8, w // 8, 3), dtype=np.uint8)
+    return np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)
+
+
+def _exif(orientation: int | None = None, **tags) -> bytes:
+    exif = Image.Exif()
+    if orientation is not None:
+        exif[ORIENTATION] = orientation
+    exif[0x010F] = tags.get("make", "TestCam")
+    return exif.tobytes()
+
+
+# Expected display orientation for each EXIF value, written from the EXIF spec with numpy only.
+DISPLAY = {
+    1: lambda a: a,
+    2: lambda a: a[:, ::-1],
+    3: lambda a: a[::-1, ::-1],
+    4: lambda a: a[::-1],
+    5: lambda a: a.transpose(1, 0, 2),
+    6: lambda a: np.rot90(a, -1),
+    7: lambda a: a[::-1, ::-1].transpose(1, 0, 2),
+    8: lambda a: np.rot90(a, 1),
+}
+
+
+@pytest.mark.parametrize("orientation", range(1, 9))
+def test_exif_orientation_applied_exactly_png(tmp_path, orientation):
+    stored = _pattern()
+    path = tmp_path / "o.png"
+    Image.fromarray(stored).save(path, exif=_exif(orientation))
+    doc = load_image(path)
+    expected = DISPLAY[orientation](stored)
+    assert doc.image.shape == expected.shape
+    np.testing.assert_array_equal(doc.image, expected)
+    exif = Image.Exif()
+    exif.load(doc.exif)
+    assert exif[ORIENTATION] == 1 and exif[0x010F] == "TestCam"
+
+
+def test_exif_orientation_6_jpeg_shape_pixels_and_dpi(tmp_path):
+    stored = _blocks(32, 48)  # stored W=48, H=32
+    path = tmp_path / "rot.jpg"
+    Image.fromarray(stored).save(path, exif=_exif(6), quality=100, subsampling=0, dpi=(300, 150))
+    doc = load_image(path)
+    assert doc.image.shape == (48, 32, 3)  # displayed portrait
+    diff = np.abs(doc.image.astype(int) - np.rot90(stored, -1).astype(int))
+    assert diff.max() <= 6
+    # the stored top-left block shows at the top-right after the 90° clockwise turn
+    np.testing.assert_allclose(doc.image[0, -1], stored[0, 0], atol=6)
+    assert doc.dpi == (150.0, 300.0)  # swapped with the axes
+    exif = Image.Exif()
+    exif.load(doc.exif)
+    assert exif[ORIENTATION] == 1
+    assert doc.format == "JPEG" and doc.source_mode == "RGB" and doc.path == path
+
+
+def test_result_is_writable_contiguous_uint8(tmp_path):
+    path = tmp_path / "a.png"
+    Image.fromarray(_pattern()).save(path)
+    doc = load_image(path)
+    assert doc.image.dtype == np.uint8 and doc.image.flags.c_contiguous and doc.image.flags.writeable
+    assert doc.hole_mask.shape == doc.image.shape[:2] and not doc.hole_mask.any()
+    assert doc.exif is None and doc.icc is None and doc.alpha is None
+
+
+@pytest.mark.parametrize("ext", ["png", "tif", "webp", "bmp"])
+def test_lossless_formats_read_exact(tmp_path, ext):
+    a = _pattern()
+    path = tmp_path / f"a.{ext}"
+    Image.fromarray(a).save(path, **({"lossless": True} if ext == "webp" else {}))
+    np.testing.assert_array_equal(load_image(path).image, a)
+
+
+# ----------------------------------------------------------------------------------------- colour modes
+def test_grayscale_l_expands_to_rgb(tmp_path):
+    g = _pattern()[:, :, 0]
+    path = tmp_path / "g.png"
+    Image.fromarray(g, "L").save(path)
+    doc = load_image(path)
+    assert doc.source_mode == "L" and doc.image.shape == (*g.shape, 3)
+    for c in range(3):
+        np.testing.assert_array_equal(doc.image[:, :, c], g)
+
+
+def test_grayscale_with_alpha_la(tmp_path):
+    g = _pattern()[:, :, 0]
+    alpha = _pattern()[:, :, 1]
+    path = tmp_path / "la.png"
+    Image.merge("LA", [Image.fromarray(g, "L"), Image.fromarray(alpha, "L")]).save(path)
+    doc = load_image(path)
+    assert doc.source_mode == "LA"
+    np.testing.assert_array_equal(doc.image[:, :, 2], g)
+    np.testing.assert_array_equal(doc.alpha, alpha)
+
+
+def test_bilevel_mode_1(tmp_path):
+    bits = _pattern()[:, :, 0] >= 128
+    path = tmp_path / "b.png"
+    Image.fromarray(bits).convert("1").save(path)
+    doc = load_image(path)
+    assert doc.source_mode == "1"
+    np.testing.assert_array_equal(doc.image[:, :, 1], np.where(bits, 255, 0))
+
+
+def test_palette_with_and_without_transparency(tmp_path):
+    a = _blocks()
+    p_img = Image.fromarray(a).quantize(16)
+    expected = np.asarray(p_img.convert("RGB"))
+    plain = tmp_path / "p.png"
+    p_img.save(plain)
+    doc = load_image(plain)
+    assert doc.source_mode == "P" and doc.alpha is None
+    np.testing.assert_array_equal(doc.image, expected)
+    index0 = np.asarray(p_img) == 0
+    assert index0.any() and not index0.all()
+    transparent = tmp_path / "pt.png"
+    p_img.save(transparent, transparency=0)
+    doc = load_image(transparent)
+    np.testing.assert_array_equal(doc.alpha, np.where(index0, 0, 255))
+    np.testing.assert_array_equal(doc.image, expected)
+
+
+def test_cmyk_without_profile_plain_conversion(tmp_path):
+    cmyk = np.zeros((16, 16, 4), np.uint8)
+    cmyk[:8, :8] = (0, 0, 0, 0)  # white
+    cmyk[:8, 8:] = (255, 0, 0, 0)  # cyan
+    cmyk[8:, :8] = (0, 0, 0, 255)  # black
+    cmyk[8:, 8:] = (0, 255, 255, 0)  # red
+    path = tmp_path / "c.tif"
+    Image.fromarray(cmyk, "CMYK").save(path)
+    doc = load_image(path)
+    assert doc.source_mode == "CMYK" and doc.icc is None and doc.image.dtype == np.uint8
+    np.testing.assert_array_equal(doc.image[0, 0], (255, 255, 255))
+    np.testing.assert_array_equal(doc.image[0, 15], (0, 255, 255))
+    np.testing.assert_array_equal(doc.image[15, 0], (0, 0, 0))
+    np.testing.assert_array_equal(doc.image[15, 15], (255, 0, 0))
+
+
+def test_cmyk_jpeg_loads_as_rgb(tmp_path):
+    cmyk = np.zeros((16, 16, 4), np.uint8)
+    cmyk[..., 1] = 255
+    cmyk[..., 2] = 255  # red
+    path = tmp_path / "c.jpg"
+    Image.fromarray(cmyk, "CMYK").save(path, quality=100)
+    doc = load_image(path)
+    assert doc.source_mode == "CMYK" and doc.image.shape == (16, 16, 3)
+    np.testing.assert_allclose(doc.image[8, 8], (255, 0, 0), atol=4)
+
+
+def _cmyk_profile() -> bytes:
+    """A minimal ICC v2 CMYK printer profile (lut16 A2B0): only K matters, through a strongly bent curve.
+
+    Lab L* is 100 at K = 0 and 20 at K = 100 %, with the K input curve bent so mid K is already dark.
+    Nothing like Pillow's naive ``255 - C - K`` formula, so the test can tell which conversion ran.
+    """
+    import struct
+
+    def tag_xyz(x, y, z):
+        s15 = lambda v: int(round(v * 65536)) & 0xFFFFFFFF  # noqa: E731
+        return b"XYZ " + b"\0" * 4 + struct.pack(">III", s15(x), s15(y), s15(z))
+
+    grid, n_in, n_out, n_entries = 2, 4, 3, 3
+    body = b"mft2" + b"\0" * 4 + bytes([n_in, n_out, grid, 0])
+    body += struct.pack(">9i", 65536, 0, 0, 0, 65536, 0, 0, 0, 65536)
+    body += struct.pack(">HH", n_entries, n_entries)
+    body += struct.pack(">3H", 0, 32768, 65535) * 3  # C, M, Y: linear
+    body += struct.pack(">3H", 0, 60000, 65535)  # K: bent
+    for index in range(grid ** n_in):  # the last input (K) varies fastest
+        k = index % 2
+        l_star = 20.0 if k else 100.0
+        body += struct.pack(">3H", int(l_star / 100 * 65280), 0x8000, 0x8000)  # v2 16-bit Lab
+    body += struct.pack(">3H", 0, 32768, 65535) * n_out
+    desc_text = b"test CMYK\0"
+    desc = b"desc" + b"\0" * 4 + struct.pack(">I", len(desc_text)) + desc_text + b"\0" * 78
+    tags = [(b"desc", desc), (b"wtpt", tag_xyz(0.9642, 1.0, 0.8249)), (b"A2B0", body)]
+    offset = 128 + 4 + 12 * len(tags)
+    table, data = b"", b""
+    for sig, blob in tags:
+        while (offset + len(data)) % 4:
+            data += b"\0"
+        table += sig + struct.pack(">II", offset + len(data), len(blob))
+        data += blob
+    header = struct.pack(">I", offset + len(data)) + b"lcms" + bytes([2, 0x10, 0, 0]) + b"prtr" + b"CMYK"
+    header += b"Lab " + b"\0" * 12 + b"acsp" + b"\0" * 28  # platform, flags, maker, model, attributes, intent
+    header += struct.pack(">III", 63190, 65536, 54061) + b"\0" * 4 + b"\0" * 16 + b"\0" * 28
+    assert len(header) == 128
+    return header + struct.pack(">I", len(tags)) + table + data
+
+
+def test_cmyk_with_icc_profile_converted_through_it(tmp_path):
+    profile = _cmyk_profile()
+    cmyk = np.zeros((8, 8, 4), np.uint8)
+    cmyk[:, 4:, 3] = 128  # half K
+    path = tmp_path / "c.tif"
+    Image.fromarray(cmyk, "CMYK").save(path, icc_profile=profile)
+    doc = load_image(path)
+    assert doc.source_mode == "CMYK"
+    source = Image.fromarray(cmyk, "CMYK")
+    naive = np.asarray(source.convert("RGB"))
+    managed = np.asarray(
+        ImageCms.profileToProfile(
+            source, ImageCms.ImageCmsProfile(io.BytesIO(profile)), ImageCms.createProfile("sRGB"), outputMode="RGB"
+        )
+    )
+    assert np.abs(managed.astype(int) - naive.astype(int)).max() > 40  # the profile matters here
+    np.testing.assert_array_equal(doc.image, managed)
+    assert doc.image[0, 7, 0] < 100  # half K is dark through the bent curve (naive: 127)
+    assert doc.icc is not None and doc.icc[16:20] == b"RGB "  # an sRGB profile now describes the pixels
+
+
+def test_cmyk_with_broken_profile_falls_back(tmp_path):
+    bogus = b"\0" * 16 + b"CMYK" + b"\0" * 200
+    cmyk = np.zeros((8, 8, 4), np.uint8)
+    path = tmp_path / "c.tif"
+    Image.fromarray(cmyk, "CMYK").save(path, icc_profile=bogus)
+    doc = load_image(path)
+    np.testing.assert_array_equal(doc.image, 255)
+    assert doc.icc is None
+
+
+def test_16bit_grayscale_png_scaled(tmp_path):
+    v = np.array([[0, 257, 32896, 65535], [1000, 20000, 40000, 60000]], np.uint16)
+    path = tmp_path / "g16.png"
+    Image.fromarray(v).save(path)
+    doc = load_image(path)
+    assert doc.source_mode.startswith("I")
+    expected = np.round(v / 257).astype(np.uint8)
+    np.testing.assert_array_equal(doc.image[:, :, 0], expected)
+    np.testing.assert_array_equal(doc.image[:, :, 2], expected)
+
+
+def test_16bit_big_endian_tiff(tmp_path):
+    v = np.array([[0, 65535], [514, 30000]], np.uint16)
+    path = tmp_path / "g16b.tif"
+    Image.frombytes("I;16B", (2, 2), v.astype(">u2").tobytes()).save(path)
+    doc = load_image(path)
+    assert doc.source_mode.startswith("I;16")
+    np.testing.assert_array_equal(doc.image[:, :, 1], np.round(v / 257).astype(np.uint8))
+
+
+@pytest.mark.parametrize("ext", ["tif", "png"])
+def test_16bit_rgb_scaled_to_8bit(tmp_path, ext):
+    rng = np.random.default_rng(5)
+    rgb16 = rng.integers(0, 65536, (6, 9, 3), dtype=np.uint16)
+    path = tmp_path / f"rgb16.{ext}"
+    assert cv2.imwrite(str(path), rgb16[:, :, ::-1])  # OpenCV writes BGR
+    doc = load_image(path)
+    assert doc.image.dtype == np.uint8 and doc.image.shape == (6, 9, 3)
+    assert np.abs(doc.image.astype(int) - rgb16.astype(int) / 257).max() <= 1.0
+
+
+def test_grayscale_icc_profile_dropped(tmp_path):
+    gray_icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    gray_icc[16:20] = b"GRAY"
+    path = tmp_path / "g.png"
+    Image.fromarray(np.zeros((4, 4), np.uint8), "L").save(path, icc_profile=bytes(gray_icc))
+    assert load_image(path).icc is None
+
+
+# ----------------------------------------------------------------------------------------- bad inputs
+def _assert_read_error(path, **kwargs):
+    with pytest.raises(ImageReadError) as info:
+        load_image(path, **kwargs)
+    message = str(info.value)
+    assert str(path) in message and "\n" not in message
+    return message
+
+
+def test_missing_file(tmp_path):
+    assert "no such file" in _assert_read_error(tmp_path / "missing.jpg")
+
+
+def test_folder_instead_of_file(tmp_path):
+    _assert_read_error(tmp_path)
+
+
+def test_empty_file(tmp_path):
+    path = tmp_path / "empty.jpg"
+    path.write_bytes(b"")
+    assert "empty" in _assert_read_error(path)
+
+
+def test_text_file_named_jpg(tmp_path):
+    path = tmp_path / "notes.jpg"
+    path.write_text("this is not a photo\n")
+    assert "not an image" in _assert_read_error(path)
+
+
+@pytest.mark.parametrize("keep", [0.3, 0.6, 0.9])
+def test_truncated_jpeg_raises_instead_of_grey(tmp_path, keep):
+    full = tmp_path / "full.jpg"
+    Image.fromarray(_pattern(64, 64)).save(full, quality=95)
+    data = full.read_bytes()
+    path = tmp_path / "cut.jpg"
+    path.write_bytes(data[: int(len(data) * keep)])
+    assert "truncated" in _assert_read_error(path)
+
+
+def test_truncated_png(tmp_path):
+    full = tmp_path / "full.png"
+    Image.fromarray(_pattern(64, 64)).save(full)
+    data = full.read_bytes()
+    path = tmp_path / "cut.png"
+    path.write_bytes(data[: len(data) // 2])
+    _assert_read_error(path)
+
+
+def test_bomb_limit_with_tiny_max_pixels(tmp_path):
+    path = tmp_path / "a.png"
+    Image.fromarray(_pattern(24, 40)).save(path)
+    message = _assert_read_error(path, max_pixels=100)
+    assert "--max-pixels" in message and "960" in message
+    assert load_image(path, max_pixels=960).image.shape == (24, 40, 3)
+
+
+def test_default_bomb_limit_stays_on_and_global_untouched(tmp_path, monkeypatch):
+    path = tmp_path / "a.png"
+    Image.fromarray(_pattern(24, 40)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)  # stands in for Pillow's ~89.5 MP
+    assert "--max-pixels" in _assert_read_error(path)
+    assert Image.MAX_IMAGE_PIXELS == 500
+    assert load_image(path, max_pixels=10_000).width == 40  # the option raises it
+    assert Image.MAX_IMAGE_PIXELS == 500
+
+
+def test_errors_are_inpaint_errors(tmp_path):
+    with pytest.raises(InpaintError):
+        load_image(tmp_path / "nope.png")

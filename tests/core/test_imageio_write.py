@@ -1,0 +1,266 @@
+"""save_image / save_document / atomic_output: metadata round trips, JPEG settings, alpha, atomicity, errors."""
+
+from __future__ import annotations
+
+import os
+
+import numpy as np
+import pytest
+from PIL import Image, ImageCms, JpegImagePlugin
+
+from editor.core import imageio
+from editor.core.document import Document
+from editor.core.errors import OutputError
+from editor.core.imageio import atomic_output, load_image, save_document, save_image
+
+ORIENTATION = 0x0112
+SRGB_ICC = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+
+
+def _image(h: int = 32, w: int = 48, seed: int = 0) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    small = rng.integers(0, 256, (h // 8, w // 8, 3), dtype=np.uint8)
+    return np.repeat(np.repeat(small, 8, axis=0), 8, axis=1)
+
+
+def _exif_bytes() -> bytes:
+    exif = Image.Exif()
+    exif[ORIENTATION] = 1
+    exif[0x010F] = "RoundTripCam"  # Make
+    exif[0x0110] = "Model X"  # Model
+    return exif.tobytes()
+
+
+def _leftovers(folder) -> list[str]:
+    return sorted(p.name for p in folder.iterdir())
+
+
+@pytest.mark.parametrize("ext", ["jpg", "png", "tif", "webp"])
+def test_exif_icc_dpi_round_trip(tmp_path, ext):
+    src = tmp_path / "src.jpg"
+    exif = Image.Exif()
+    exif[ORIENTATION] = 6
+    exif[0x010F] = "RoundTripCam"
+    Image.fromarray(_image()).save(src, exif=exif.tobytes(), icc_profile=SRGB_ICC, dpi=(300, 240), quality=98)
+    doc = load_image(src)
+    out = tmp_path / f"out.{ext}"
+    save_document(out, doc)
+    back = load_image(out)
+    assert back.image.shape == doc.image.shape == (48, 32, 3)  # no second rotation on reload
+    assert back.icc == SRGB_ICC
+    tags = Image.Exif()
+    tags.load(back.exif)
+    assert tags[0x010F] == "RoundTripCam" and tags[ORIENTATION] == 1
+    if ext == "webp":
+        assert back.dpi is None  # WebP has no resolution field
+    else:
+        assert back.dpi == (240.0, 300.0)
+    assert back.format == {"jpg": "JPEG", "png": "PNG", "tif": "TIFF", "webp": "WEBP"}[ext]
+
+
+def test_bmp_keeps_pixels_and_dpi(tmp_path):
+    a = _image()
+    save_image(tmp_path / "o.bmp", a, exif=_exif_bytes(), icc=SRGB_ICC, dpi=(150, 150))
+    back = load_image(tmp_path / "o.bmp")
+    np.testing.assert_array_equal(back.image, a)
+    assert back.dpi == (150.0, 150.0)
+
+
+@pytest.mark.parametrize("ext", ["png", "tif", "bmp"])
+def test_lossless_pixels_exact(tmp_path, ext):
+    a = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
+    save_image(tmp_path / f"o.{ext}", a)
+    np.testing.assert_array_equal(load_image(tmp_path / f"o.{ext}").image, a)
+
+
+def test_jpeg_default_quality_95_and_444(tmp_path):
+    a = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    path = tmp_path / "o.jpg"
+    save_image(path, a)
+    ref95, ref75 = tmp_path / "ref95.jpg", tmp_path / "ref75.jpg"
+    Image.fromarray(a).save(ref95, quality=95, subsampling=0)
+    Image.fromarray(a).save(ref75, quality=75)
+    with Image.open(path) as img, Image.open(ref95) as r95, Image.open(ref75) as r75:
+        assert JpegImagePlugin.get_sampling(img) == 0  # 4:4:4
+        assert img.quantization == r95.quantization
+        assert img.quantization != r75.quantization
+        assert max(img.quantization[0]) <= 12 < max(r75.quantization[0])  # q95: fine-grained tables
+    assert path.stat().st_size > 2 * ref75.stat().st_size
+    diff = np.abs(load_image(path).image.astype(int) - a.astype(int))
+    assert diff.mean() < 6
+
+
+def test_jpeg_quality_and_subsampling_when_asked(tmp_path):
+    a = np.random.default_rng(2).integers(0, 256, (64, 64, 3), dtype=np.uint8)
+    path = tmp_path / "o.jpeg"
+    save_image(path, a, quality=70, subsampling=2)
+    ref = tmp_path / "ref.jpg"
+    Image.fromarray(a).save(ref, quality=70, subsampling=2)
+    with Image.open(path) as img, Image.open(ref) as r:
+        assert JpegImagePlugin.get_sampling(img) == 2
+        assert img.quantization == r.quantization
+
+
+@pytest.mark.parametrize("ext", ["png", "tif", "webp"])
+def test_alpha_kept(tmp_path, ext):
+    a = _image()
+    alpha = np.zeros(a.shape[:2], np.uint8)
+    alpha[4:20, 8:40] = 255
+    alpha[0, 0] = 128
+    src = tmp_path / "src.png"
+    Image.fromarray(np.dstack([a, alpha]), "RGBA").save(src)
+    doc = load_image(src)
+    assert doc.source_mode == "RGBA"
+    np.testing.assert_array_equal(doc.alpha, alpha)
+    np.testing.assert_array_equal(doc.image, a)  # colour under transparent pixels kept, not blackened
+    out = tmp_path / f"out.{ext}"
+    save_document(out, doc, quality=100)
+    with Image.open(out) as img:
+        assert img.mode == "RGBA"
+    back = load_image(out)
+    np.testing.assert_array_equal(back.alpha, alpha)
+    if ext != "webp":
+        np.testing.assert_array_equal(back.image, a)
+
+
+def test_alpha_dropped_for_jpeg(tmp_path):
+    a = _image()
+    alpha = np.full(a.shape[:2], 7, np.uint8)
+    save_image(tmp_path / "o.jpg", a, alpha=alpha)
+    with Image.open(tmp_path / "o.jpg") as img:
+        assert img.mode == "RGB"
+
+
+def test_opaque_alpha_is_not_carried(tmp_path):
+    src = tmp_path / "src.png"
+    Image.fromarray(np.dstack([_image(), np.full((32, 48), 255, np.uint8)]), "RGBA").save(src)
+    assert load_image(src).alpha is None
+
+
+def test_save_document_writes_image_not_mask(tmp_path):
+    doc = Document(image=_image())
+    doc.hole_mask[:] = True
+    save_document(tmp_path / "o.png", doc)
+    np.testing.assert_array_equal(load_image(tmp_path / "o.png").image, doc.image)
+
+
+def test_output_format_follows_extension_case_insensitive(tmp_path):
+    a = _image()
+    for name, fmt in [("a.JPG", "JPEG"), ("b.Png", "PNG"), ("c.TIFF", "TIFF"), ("d.webp", "WEBP"), ("e.bmp", "BMP")]:
+        save_image(tmp_path / name, a)
+        with Image.open(tmp_path / name) as img:
+            assert img.format == fmt
+
+
+@pytest.mark.parametrize("name", ["out.xyz", "out", "out.gif.txt"])
+def test_unknown_extension(tmp_path, name):
+    with pytest.raises(OutputError) as info:
+        save_image(tmp_path / name, _image())
+    assert name in str(info.value) and ".png" in str(info.value)
+    assert _leftovers(tmp_path) == []
+
+
+def test_no_overwrite(tmp_path):
+    path = tmp_path / "o.png"
+    path.write_bytes(b"keep me")
+    with pytest.raises(OutputError) as info:
+        save_image(path, _image(), overwrite=False)
+    assert str(path) in str(info.value)
+    assert path.read_bytes() == b"keep me"
+    save_image(path, _image())  # overwrite=True is the default
+    assert load_image(path).width == 48
+
+
+def test_missing_folder(tmp_path):
+    path = tmp_path / "no" / "such" / "o.png"
+    with pytest.raises(OutputError) as info:
+        save_image(path, _image())
+    assert str(path) in str(info.value) and "\n" not in str(info.value)
+
+
+def test_parent_is_a_file(tmp_path):
+    blocker = tmp_path / "file"
+    blocker.write_text("x")
+    with pytest.raises(OutputError):
+        save_image(blocker / "o.png", _image())
+
+
+@pytest.mark.skipif(os.name != "posix" or os.geteuid() == 0, reason="root can write into read-only folders")
+def test_read_only_folder(tmp_path):
+    folder = tmp_path / "ro"
+    folder.mkdir()
+    folder.chmod(0o555)
+    try:
+        with pytest.raises(OutputError) as info:
+            save_image(folder / "o.png", _image())
+        assert "o.png" in str(info.value)
+        assert _leftovers(folder) == []
+    finally:
+        folder.chmod(0o755)
+
+
+def test_failed_write_leaves_nothing_and_keeps_existing(tmp_path, monkeypatch):
+    path = tmp_path / "o.jpg"
+    path.write_bytes(b"previous result")
+
+    def broken_save(self, fp, *args, **kwargs):
+        with open(fp, "wb") as f:
+            f.write(b"half a JPEG")
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(Image.Image, "save", broken_save)
+    with pytest.raises(OutputError) as info:
+        save_image(path, _image())
+    assert str(path) in str(info.value) and "No space left" in str(info.value)
+    assert path.read_bytes() == b"previous result"
+    assert _leftovers(tmp_path) == ["o.jpg"]
+
+
+def test_atomic_output_success_and_permissions(tmp_path):
+    path = tmp_path / "a.bin"
+    with atomic_output(path) as tmp:
+        assert tmp.parent == tmp_path and tmp != path
+        assert not path.exists()
+        tmp.write_bytes(b"data")
+    assert path.read_bytes() == b"data"
+    assert _leftovers(tmp_path) == ["a.bin"]
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask  # not mkstemp's private 0600
+
+
+def test_atomic_output_keeps_mode_of_replaced_file(tmp_path):
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"old")
+    path.chmod(0o640)
+    with atomic_output(path) as tmp:
+        tmp.write_bytes(b"new")
+    assert path.read_bytes() == b"new" and path.stat().st_mode & 0o777 == 0o640
+
+
+def test_atomic_output_failure_removes_temp(tmp_path):
+    path = tmp_path / "a.bin"
+    path.write_bytes(b"old")
+    with pytest.raises(RuntimeError):
+        with atomic_output(path) as tmp:
+            tmp.write_bytes(b"partial")
+            raise RuntimeError("writer failed")
+    assert path.read_bytes() == b"old"
+    assert _leftovers(tmp_path) == ["a.bin"]
+
+
+def test_save_rejects_wrong_arrays(tmp_path):
+    with pytest.raises(ValueError):
+        save_image(tmp_path / "a.png", np.zeros((4, 4), np.uint8))
+    with pytest.raises(ValueError):
+        save_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.float32))
+    with pytest.raises(ValueError):
+        save_image(tmp_path / "a.png", np.zeros((4, 4, 3), np.uint8), alpha=np.zeros((4, 5), np.uint8))
+    assert _leftovers(tmp_path) == []
+
+
+def test_format_for_path():
+    assert imageio.format_for_path("x.JPEG") == "JPEG"
+    assert imageio.format_for_path("x.tif") == "TIFF"
+    with pytest.raises(OutputError):
+        imageio.format_for_path("x.gif")
