@@ -1,0 +1,311 @@
+"""HD strategies: bring a low-res result to the full-resolution photo (DESIGN.md, pipeline stage 3).
+
+Each strategy returns a uint8 ``(H, W, 3)`` copy of the photo whose hole pixels hold the fill and whose
+other pixels are the photo's own; :mod:`editor.pipeline.composite` then softens the seam inside the hole.
+
+* ``cra`` — CRA §3.1–3.2: ``hr_base = upsample(lr_result)`` plus the contextual residuals of the known
+  region aggregated into hole cells with attention scores (Eq. 4).
+* ``resize`` — ``upsample(lr_result)`` pasted into the hole (the naive baseline of CRA Fig. 6).
+* ``crop`` — each hole's bounding box plus a margin, at native resolution up to a size limit (IOPaint's
+  default strategy; its defaults: margin 128 px, limit 1280 px).
+* ``full`` — the method on the whole photo at native resolution.
+
+Resampling (CRA §4.1): averaging down (``cv2.INTER_AREA``), bilinear up (``cv2.INTER_LINEAR`` sampling).
+Only the hole's cells / bounding boxes are touched; no full-frame float copy is made.
+"""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+
+from editor.core.errors import MethodUnavailableError
+from editor.core.masks import dilate, downsample_conservative, hole_boxes
+from editor.core.progress import Reporter
+from editor.methods.base import AttentionScore, InpaintMethod
+from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, FullResGrid,
+                                      aggregate_residuals, blend_hole_cell, check_attention,
+                                      compute_attention, lowres_cell_size, upsample_region)
+
+__all__ = ["pad_to_multiple", "inpaint_padded", "lowres_hole", "hd_cra", "hd_resize", "hd_crop", "hd_full",
+           "scaled_dilation", "CROP_MARGIN", "CROP_LIMIT"]
+
+#: ``crop``: margin around each hole's bounding box, full-res px (IOPaint's ``hd_strategy_crop_margin``).
+CROP_MARGIN = 128
+#: ``crop``: a crop whose long side exceeds this is downscaled to it for the method (IOPaint's resize limit).
+CROP_LIMIT = 1280
+
+_STRIP = 256  # rows per strip when pasting / compositing, full-res px
+
+
+def pad_to_multiple(image: np.ndarray, hole: np.ndarray, multiple: int) -> tuple[np.ndarray, np.ndarray]:
+    """Pad bottom/right by mirroring (``cv2.BORDER_REFLECT``) so that both sides are multiples of ``multiple``.
+
+    The hole is mirrored with the image, so an object cut by the padding stays marked as hole.
+
+    Args:
+        image: uint8 ``(h, w, 3)``.
+        hole: bool ``(h, w)``.
+        multiple: the method's stride (``InpaintMethod.multiple``), >= 1.
+
+    Returns:
+        ``(image, hole)`` padded to ``(ceil(h/m)*m, ceil(w/m)*m)``; the inputs themselves when no padding
+        is needed (never modified either way).
+    """
+    h, w = hole.shape
+    m = max(int(multiple), 1)
+    dh, dw = -h % m, -w % m
+    if dh == 0 and dw == 0:
+        return image, hole
+    return (np.pad(image, ((0, dh), (0, dw), (0, 0)), mode="symmetric"),
+            np.pad(hole, ((0, dh), (0, dw)), mode="symmetric"))
+
+
+def inpaint_padded(method: InpaintMethod, image: np.ndarray, hole: np.ndarray,
+                   reporter: Reporter | None) -> tuple[np.ndarray, AttentionScore | None, tuple[int, int]]:
+    """Run ``method`` on ``image`` padded to its multiple; crop the padding off again.
+
+    Returns:
+        ``(result, attention_score, padded_shape)``: result uint8 ``(h, w, 3)`` (known region may differ
+        from ``image``: callers composite), the method's attention scores (over the padded input) or None,
+        and the padded ``(hp, wp)`` the method saw.
+    """
+    h, w = hole.shape
+    pim, phole = pad_to_multiple(image, hole, method.multiple)
+    out = method.inpaint(np.ascontiguousarray(pim), np.ascontiguousarray(phole), reporter)
+    res = np.asarray(out.image)
+    if res.shape != pim.shape or res.dtype != np.uint8:
+        raise RuntimeError(f"method '{method.name}' returned {res.dtype} {res.shape}, expected uint8 {pim.shape}")
+    return res[:h, :w], out.attention_score, phole.shape
+
+
+def lowres_hole(hole: np.ndarray, size: tuple[int, int], dilate_px: int) -> np.ndarray:
+    """Hole at a smaller working size: conservative downsample, then dilation.
+
+    Args:
+        hole: bool ``(H, W)``, True = hole.
+        size: ``(w, h)`` working size, px.
+        dilate_px: dilation radius at the working size, px (0 = none).
+
+    Returns:
+        bool ``(h, w)``: a pixel is hole if any full-res pixel it covers is (core's
+        ``downsample_conservative``), grown by ``dilate_px``.
+    """
+    w, h = size
+    small = hole if (w, h) == (hole.shape[1], hole.shape[0]) else downsample_conservative(hole, (w, h))
+    return dilate(small, int(dilate_px)) if dilate_px > 0 else small
+
+
+def _paste(out: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int], values: np.ndarray) -> None:
+    """``out[box] = values`` where ``hole[box]``; float values are rounded and clipped to uint8."""
+    y0, y1, x0, x1 = box
+    if values.dtype != np.uint8:
+        np.clip(values, 0, 255, out=values)
+        values = np.rint(values, out=values).astype(np.uint8)
+    np.copyto(out[y0:y1, x0:x1], values, where=hole[y0:y1, x0:x1, None])
+
+
+def _hole_bbox(hole: np.ndarray) -> tuple[int, int, int, int]:
+    rows = np.flatnonzero(hole.any(axis=1))
+    cols = np.flatnonzero(hole.any(axis=0))
+    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
+
+
+def hd_resize(image: np.ndarray, hole: np.ndarray, lr_result: np.ndarray,
+              reporter: Reporter | None = None) -> np.ndarray:
+    """Naive HD: bilinear upsample of the low-res result pasted into the hole (CRA Fig. 6 baseline).
+
+    Args:
+        image: uint8 ``(H, W, 3)`` photo (not modified).
+        hole: bool ``(H, W)``, True = hole; not empty.
+        lr_result: uint8 ``(h, w, 3)`` low-res composite (unpadded).
+
+    Returns:
+        uint8 ``(H, W, 3)``: the photo with hole pixels from ``upsample(lr_result)``.
+    """
+    H, W = hole.shape
+    out = image.copy()
+    y0, y1, x0, x1 = _hole_bbox(hole)
+    for ys in range(y0, y1, _STRIP):
+        ye = min(ys + _STRIP, y1)
+        if reporter is not None:
+            reporter.report("hd", (ys - y0) / (y1 - y0))
+        _paste(out, hole, (ys, ye, x0, x1), upsample_region(lr_result, (H, W), ys, ye, x0, x1))
+    return out
+
+
+def _residual_window(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_hole: np.ndarray):
+    """Callback giving the contextual residual ``hr − upsample(lr_image)`` on a window (CRA §3.2).
+
+    ``lr_image`` is the photo area-averaged to low res (CRA §4.1), so ``upsample(lr_image)`` is the
+    "large blurry image". The residual is zeroed in the full-res hole and wherever the (dilated) low-res
+    hole maps, because the blurry image there mixes in the object being removed; outside the photo it is 0.
+    """
+    H, W = hole.shape
+    h, w = lr_hole.shape
+
+    def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        out = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
+        if sy0 >= sy1 or sx0 >= sx1:
+            return out
+        res = out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
+        res[...] = image[sy0:sy1, sx0:sx1]
+        res -= upsample_region(lr_image, (H, W), sy0, sy1, sx0, sx1)
+        my = np.minimum(((np.arange(sy0, sy1) + 0.5) * (h / H)).astype(np.int64), h - 1)
+        mx = np.minimum(((np.arange(sx0, sx1) + 0.5) * (w / W)).astype(np.int64), w - 1)
+        if lr_hole[my[0]:my[-1] + 1, mx[0]:mx[-1] + 1].any():  # near the hole: mask it out
+            unknown = lr_hole[np.ix_(my, mx)] | hole[sy0:sy1, sx0:sx1]
+            res[unknown] = 0.0
+        return out
+
+    return window
+
+
+def _drop_padding_context(att: AttentionScore, grid: FullResGrid) -> AttentionScore:
+    """Remove context cells lying wholly outside the photo (over the low-res padding); renormalise rows."""
+    r, c = np.divmod(np.asarray(att.context_cells, np.int64), grid.cols)
+    keep = (grid.ys[r] < grid.height) & (grid.xs[c] < grid.width)
+    if keep.all():
+        return att
+    score = np.asarray(att.score, np.float32)[:, keep]
+    sums = score.sum(axis=1, keepdims=True)
+    score = np.divide(score, sums, out=np.zeros_like(score), where=sums > 0)
+    return AttentionScore(att.grid, np.asarray(att.hole_cells), np.asarray(att.context_cells)[keep], score)
+
+
+def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result: np.ndarray,
+           lr_hole: np.ndarray, attention: AttentionScore | None = None,
+           attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
+           scale: float = DEFAULT_ATTENTION_SCALE, overlap: float = DEFAULT_CELL_OVERLAP) -> np.ndarray:
+    """Contextual residual aggregation at full resolution (CRA §3.1–3.2, Eq. 1–4, §4.1).
+
+    ``hr_result = upsample(lr_result) + R`` in the hole, where ``R`` is the aggregated residual
+    (:func:`~editor.pipeline.residual.aggregate_residuals`) of the contextual residual
+    ``hr_image − upsample(lr_image)``. Attention: the method's (its ACM, over its padded input
+    ``attention_extent``) when given, else computed on ``lr_result`` (Eq. 1–2 with softmax scale
+    ``scale``). Hole cells overlap their neighbours by ``overlap`` of a cell and are cross-faded.
+
+    Args:
+        image: uint8 ``(H, W, 3)`` photo (not modified).
+        hole: bool ``(H, W)`` full-res hole, not empty.
+        lr_image: uint8 ``(h, w, 3)`` photo area-averaged to low res (the method's unpadded input).
+        lr_result: uint8 ``(h, w, 3)`` low-res composite (hole filled).
+        lr_hole: bool ``(h, w)`` low-res hole the method filled (conservative + dilated).
+        attention: the method's attention scores or None.
+        attention_extent: ``(hp, wp)`` the method's padded input size (needed with ``attention``).
+        reporter: ``"hd"`` progress; cancel points per grid row and per hole cell.
+        scale: softmax scale λ for self-computed attention.
+        overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling).
+
+    Returns:
+        uint8 ``(H, W, 3)``: the photo with hole pixels replaced by the CRA result.
+    """
+    H, W = hole.shape
+    h, w = lr_hole.shape
+    if (h, w) == (H, W):  # photo no larger than the low-res size: nothing to add
+        return hd_resize(image, hole, lr_result, reporter)
+    if attention is not None:
+        check_attention(attention)
+        extent = attention_extent if attention_extent is not None else (h, w)
+        att = attention
+    else:
+        got = compute_attention(lr_result, lr_hole, lowres_cell_size((h, w)), scale)
+        if got is None:
+            return hd_resize(image, hole, lr_result, reporter)
+        att, extent = got
+    grid = FullResGrid.from_lowres(att.grid, extent, (h, w), (H, W))
+    att = _drop_padding_context(att, grid)
+    min_cell = int(min(np.diff(grid.ys).min(), np.diff(grid.xs).min()))
+    o = min(int(round(overlap * min_cell)), min_cell // 2)
+    patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
+                                  reporter, "hd", (0.0, 0.7))
+    patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
+    out = image.copy()
+    cells = grid.cells_with(hole)
+    for n, k in enumerate(cells):
+        if reporter is not None and n % 8 == 0:
+            reporter.report("hd", 0.7 + 0.3 * n / len(cells))
+        y0, y1, x0, x1 = grid.cell_box(int(k))
+        box = (y0, min(y1, H), x0, min(x1, W))
+        val = upsample_region(lr_result, (H, W), *box)                   # hr_base (CRA Fig. 2)
+        if int(k) in patch_of:
+            val += blend_hole_cell(int(k), patches, patch_of, grid, o, box)  # + aggregated residual
+        _paste(out, hole, box, val)
+    return out
+
+
+def hd_crop(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_px: float,
+            reporter: Reporter | None = None, *, margin: int = CROP_MARGIN,
+            limit: int = CROP_LIMIT) -> np.ndarray:
+    """Inpaint each hole's bounding box plus ``margin`` at native resolution (IOPaint's ``crop``).
+
+    A crop whose long side exceeds ``limit`` is area-downscaled to it, inpainted there (hole downsampled
+    conservatively and dilated) and upsampled back bilinearly; otherwise the method runs at native size.
+
+    Args:
+        method: the inpainting method.
+        image: uint8 ``(H, W, 3)`` (not modified).
+        hole: bool ``(H, W)``, not empty.
+        dilate_px: hole dilation at native resolution, px (the pipeline passes the low-res dilation scaled
+            up, so every strategy treats the same margin around the object as unknown).
+        margin: context margin around each box, full-res px.
+        limit: largest long side handed to the method, px.
+
+    Returns:
+        uint8 ``(H, W, 3)``: the photo with hole pixels filled.
+    """
+    H, W = hole.shape
+    out = image.copy()
+    boxes = hole_boxes(hole, margin)
+    for n, (x0, y0, x1, y1) in enumerate(boxes):
+        if reporter is not None:
+            reporter.report("hd", n / len(boxes))
+        crop, chole = image[y0:y1, x0:x1], hole[y0:y1, x0:x1]
+        bh, bw = chole.shape
+        s = min(1.0, limit / max(bh, bw))
+        if s < 1.0:
+            sw, sh = max(1, round(bw * s)), max(1, round(bh * s))
+            small = cv2.resize(crop, (sw, sh), interpolation=cv2.INTER_AREA)
+            shole = lowres_hole(chole, (sw, sh), max(1, round(dilate_px * s)))
+        else:
+            small, shole = crop, lowres_hole(chole, (bw, bh), round(dilate_px))
+        if shole.all():  # no context left inside the crop after dilation: use the undilated hole
+            shole = lowres_hole(chole, (shole.shape[1], shole.shape[0]), 0)
+        res, _, _ = inpaint_padded(method, small, shole, reporter)
+        if s < 1.0:
+            res = upsample_region(res, (bh, bw), 0, bh, 0, bw)
+        _paste(out, hole, (y0, y1, x0, x1), res)
+    if reporter is not None:
+        reporter.report("hd", 1.0)
+    return out
+
+
+def hd_full(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_px: float,
+            reporter: Reporter | None = None) -> np.ndarray:
+    """The method on the whole photo at native resolution (hole dilated by ``dilate_px`` full-res px).
+
+    Raises:
+        MethodUnavailableError: when the method does not support full resolution
+            (``supports_full_resolution`` is False).
+    """
+    if not method.supports_full_resolution:
+        raise MethodUnavailableError(
+            f"method '{method.name}' cannot run on a whole full-resolution photo; use --hd cra or crop")
+    if reporter is not None:
+        reporter.report("hd", 0.0)
+    work_hole = lowres_hole(hole, (hole.shape[1], hole.shape[0]), max(0, round(dilate_px)))
+    if work_hole.all():
+        work_hole = hole
+    res, _, _ = inpaint_padded(method, image, work_hole, reporter)
+    out = image.copy()
+    _paste(out, hole, (0, hole.shape[0], 0, hole.shape[1]), res)
+    if reporter is not None:
+        reporter.report("hd", 1.0)
+    return out
+
+
+def scaled_dilation(dilate: int, lr_shape: tuple[int, int], full_shape: tuple[int, int]) -> float:
+    """The low-res dilation ``dilate`` (px) expressed in full-res px (``dilate * H / h``)."""
+    return dilate * full_shape[0] / max(lr_shape[0], 1) if dilate > 0 else 0.0
+

@@ -1,0 +1,236 @@
+"""The inpainting pipeline: prepare → low-res inpaint (preview) → HD strategy → composite (DESIGN.md).
+
+Usable headless; the CLI drives it with a tqdm bar, the editor from a QThread worker with a cancel token.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from editor.core.errors import InpaintError, MaskError
+from editor.core.progress import Reporter
+from editor.methods.base import InpaintMethod, create_method
+from editor.pipeline.composite import DEFAULT_FEATHER, feather_composite
+from editor.pipeline.hd import (hd_cra, hd_crop, hd_full, hd_resize, inpaint_padded, lowres_hole,
+                                pad_to_multiple, scaled_dilation)
+from editor.pipeline.residual import DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP
+
+__all__ = ["InpaintPipeline", "PipelineResult", "LowResInput", "prepare", "HD_STRATEGIES", "DEFAULT_DILATE",
+           "DEFAULT_LOWRES_SIZE", "STAGES"]
+
+#: HD strategies (``--hd``); the first is the default.
+HD_STRATEGIES = ("cra", "resize", "crop", "full")
+#: Long side of the low-res image handed to the method, px (CRA's networks work at 512).
+DEFAULT_LOWRES_SIZE = 512
+#: Dilation of the conservatively downsampled hole, low-res px (``--dilate``). Measured on the HiFill
+#: samples (tight hand-drawn masks, 1200–6000 px wide, at 512 px): with 0–1 a halo of the removed people
+#: (edges, shadows at the mask border) is pulled into the fill; 3 px leaves no remnant on any of the 11
+#: photos, and more only widens the area the method must invent.
+DEFAULT_DILATE = 3
+#: Progress stage names, in order.
+STAGES = ("prepare", "lr_inpaint", "hd", "composite")
+
+
+@dataclass
+class PipelineResult:
+    """What :meth:`InpaintPipeline.run` returns.
+
+    Attributes:
+        image: uint8 ``(H, W, 3)``; known region bit-identical to the input.
+        lr_result: uint8 ``(h, w, 3)`` low-res composite (aspect kept, unpadded) — the preview.
+        method: method name.
+        hd: HD strategy used.
+        hole_fraction: share of the photo's pixels in the hole, in [0, 1].
+        seconds_preview: seconds from the start of ``run`` until the low-res result existed.
+        seconds_total: seconds for the whole ``run``.
+    """
+
+    image: np.ndarray
+    lr_result: np.ndarray
+    method: str
+    hd: str
+    hole_fraction: float
+    seconds_preview: float
+    seconds_total: float
+
+
+@dataclass
+class LowResInput:
+    """Stage 1's output (DESIGN.md "prepare").
+
+    Attributes:
+        image: uint8 ``(h, w, 3)`` the photo area-averaged to low res (CRA §4.1 "Averaging"), aspect kept.
+        hole: bool ``(h, w)`` conservative downsample of the hole, dilated.
+        padded_image: uint8 ``(hp, wp, 3)``, ``image`` mirrored bottom/right to multiples of the method's
+            ``multiple``.
+        padded_hole: bool ``(hp, wp)``, ``hole`` mirrored the same way.
+    """
+
+    image: np.ndarray
+    hole: np.ndarray
+    padded_image: np.ndarray
+    padded_hole: np.ndarray
+
+
+def lowres_size(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
+    """``(w, h)`` with the long side ``long_side`` and the aspect ratio of ``shape = (H, W)``.
+
+    A photo whose long side is already ``<= long_side`` keeps its size (never upsampled).
+    """
+    H, W = shape
+    if max(H, W) <= long_side:
+        return W, H
+    s = long_side / max(H, W)
+    return max(1, round(W * s)), max(1, round(H * s))
+
+
+def prepare(image: np.ndarray, hole: np.ndarray, lowres: int = DEFAULT_LOWRES_SIZE,
+            dilate: int = DEFAULT_DILATE, multiple: int = 1) -> LowResInput:
+    """Stage 1: the low-res image and hole handed to the method.
+
+    Args:
+        image: uint8 ``(H, W, 3)`` photo (not modified).
+        hole: bool ``(H, W)`` full-res hole, True = hole.
+        lowres: long side of the low-res image, px.
+        dilate: dilation of the low-res hole, low-res px.
+        multiple: the method's stride; the padded arrays are multiples of it.
+
+    Returns:
+        :class:`LowResInput`. When the dilated hole would cover the whole low-res image, the undilated
+        one is used.
+
+    Raises:
+        MaskError: when even the undilated low-res hole covers everything (nothing left to fill from).
+    """
+    w, h = lowres_size(hole.shape, lowres)
+    if (w, h) == (hole.shape[1], hole.shape[0]):
+        lr_image = image
+    else:
+        lr_image = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA)
+    lr_hole = lowres_hole(hole, (w, h), dilate)
+    if lr_hole.all():
+        lr_hole = lowres_hole(hole, (w, h), 0)
+        if lr_hole.all():
+            raise MaskError("the hole leaves too little of the photo to fill from at low resolution")
+    pim, phole = pad_to_multiple(lr_image, lr_hole, multiple)
+    return LowResInput(lr_image, lr_hole, pim, phole)
+
+
+class InpaintPipeline:
+    """Fill a hole in a full-resolution photo with an inpainting method (DESIGN.md, CRA §3.1).
+
+    Args:
+        method: an :class:`~editor.methods.base.InpaintMethod` or a registered name.
+        hd: HD strategy, one of :data:`HD_STRATEGIES`.
+        lowres_size: long side of the low-res stage, px.
+        dilate: low-res hole dilation, px (> 0 recommended: see :data:`DEFAULT_DILATE`).
+        device: passed to the method when ``method`` is a name.
+        feather: feather width inside the hole, full-res px (:mod:`editor.pipeline.composite`).
+        attention_scale: softmax scale for attention computed on the low-res result (``cra``).
+        cell_overlap: cross-fade between neighbouring hole cells, fraction of a cell (``cra``).
+
+    Raises:
+        InpaintError: for an unknown HD strategy or an unusable size; MethodUnavailableError for an
+            unknown method name.
+    """
+
+    def __init__(self, method: InpaintMethod | str, hd: str = "cra", lowres_size: int = DEFAULT_LOWRES_SIZE,
+                 dilate: int = DEFAULT_DILATE, device: str = "cpu", *, feather: float = DEFAULT_FEATHER,
+                 attention_scale: float = DEFAULT_ATTENTION_SCALE,
+                 cell_overlap: float = DEFAULT_CELL_OVERLAP) -> None:
+        if hd not in HD_STRATEGIES:
+            raise InpaintError(f"unknown HD strategy '{hd}' (known: {', '.join(HD_STRATEGIES)})")
+        if int(lowres_size) < 16:
+            raise InpaintError(f"low-res size must be at least 16 px, got {lowres_size}")
+        if int(dilate) < 0:
+            raise InpaintError(f"dilation must be >= 0 px, got {dilate}")
+        self.method = create_method(method, device=device) if isinstance(method, str) else method
+        self.hd = hd
+        self.lowres_size = int(lowres_size)
+        self.dilate = int(dilate)
+        self.feather = float(feather)
+        self.attention_scale = float(attention_scale)
+        self.cell_overlap = float(cell_overlap)
+
+    def run(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None,
+            on_preview: Callable[[np.ndarray], None] | None = None) -> PipelineResult:
+        """Inpaint ``hole`` in ``image``.
+
+        Args:
+            image: uint8 ``(H, W, 3)`` RGB photo. Never modified.
+            hole: bool ``(H, W)``, True = hole. Never modified.
+            reporter: progress (stages :data:`STAGES`, each from 0 to 1) and cancellation.
+            on_preview: called once with the low-res composite, uint8 ``(h, w, 3)``, after stage 2.
+
+        Returns:
+            :class:`PipelineResult`. An empty hole returns a copy of the photo unchanged.
+
+        Raises:
+            MaskError: the hole does not match the photo, or covers all of it.
+            MethodUnavailableError: the method cannot run here.
+            Cancelled: the reporter's cancel flag was set (inputs untouched).
+        """
+        t0 = time.perf_counter()
+        rep = reporter if reporter is not None else Reporter()
+        image, hole = self._check(image, hole)
+        rep.report("prepare", 0.0)
+        H, W = hole.shape
+        n_hole = int(np.count_nonzero(hole))
+        fraction = n_hole / hole.size
+        if n_hole == hole.size:
+            raise MaskError("the hole covers the whole photo: nothing is left to fill it from")
+        if n_hole == 0:
+            w, h = lowres_size((H, W), self.lowres_size)
+            lr = cv2.resize(image, (w, h), interpolation=cv2.INTER_AREA) if (h, w) != (H, W) else image.copy()
+            for stage in STAGES:
+                rep.report(stage, 1.0)
+            dt = time.perf_counter() - t0
+            return PipelineResult(image.copy(), lr, self.method.name, self.hd, 0.0, dt, dt)
+        self.method.require_available()
+        lr = prepare(image, hole, self.lowres_size, self.dilate, self.method.multiple)
+        rep.report("prepare", 1.0)
+
+        rep.report("lr_inpaint", 0.0)
+        res, attention, padded_shape = inpaint_padded(self.method, lr.image, lr.hole, rep)
+        lr_result = np.where(lr.hole[..., None], res, lr.image)
+        rep.report("lr_inpaint", 1.0)
+        seconds_preview = time.perf_counter() - t0
+        if on_preview is not None:
+            on_preview(lr_result.copy())
+
+        rep.report("hd", 0.0)
+        dil_full = scaled_dilation(self.dilate, lr.hole.shape, (H, W))
+        if self.hd == "cra":
+            filled = hd_cra(image, hole, lr.image, lr_result, lr.hole, attention, padded_shape, rep,
+                            scale=self.attention_scale, overlap=self.cell_overlap)
+        elif self.hd == "resize":
+            filled = hd_resize(image, hole, lr_result, rep)
+        elif self.hd == "crop":
+            filled = hd_crop(self.method, image, hole, dil_full, rep)
+        else:
+            filled = hd_full(self.method, image, hole, dil_full, rep)
+        rep.report("hd", 1.0)
+
+        rep.report("composite", 0.0)
+        out = feather_composite(image, hole, filled, self.feather, rep)
+        rep.report("composite", 1.0)
+        return PipelineResult(out, lr_result, self.method.name, self.hd, fraction, seconds_preview,
+                              time.perf_counter() - t0)
+
+    @staticmethod
+    def _check(image: np.ndarray, hole: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        image = np.asarray(image)
+        hole = np.asarray(hole)
+        if image.ndim != 3 or image.shape[2] != 3 or image.dtype != np.uint8:
+            raise InpaintError(f"expected an RGB uint8 image (H, W, 3), got {image.dtype} {image.shape}")
+        if hole.shape != image.shape[:2]:
+            raise MaskError(f"the mask is {hole.shape[1]}x{hole.shape[0]} px but the photo is "
+                            f"{image.shape[1]}x{image.shape[0]} px")
+        if hole.dtype != bool:
+            hole = hole != 0
+        return image, hole

@@ -1,0 +1,415 @@
+"""Contextual residual aggregation (CRA §3.2): attention scores on a patch grid and Eq. 4 at full resolution.
+
+Vocabulary (CRA §3.1–3.2):
+
+* *low-res result* — the method's filled image at long side ≈ 512 (``lr_result``);
+* *residual* — ``hr_image − upsample(downsample(hr_image))``: the high-frequency detail that the low-res
+  pass cannot hold (§3.2 "Residual Aggregation"; averaging down, bilinear up, §4.1);
+* *attention grid* — ``(rows, cols)`` cells laid over the low-res image; each cell is one patch of Eq. 1–4.
+  Its full-resolution image is a :class:`FullResGrid` whose cells tile the photo exactly;
+* *hole cells* / *context cells* — cells intersecting the hole / lying fully in the known region.
+
+Memory: the full-resolution residual is never materialised. :func:`aggregate_residuals` pulls residual
+windows one grid row at a time from a callback, so an 8K photo needs a few tens of MB here besides the
+aggregated hole patches themselves.
+
+No torch, no Qt: numpy + OpenCV only.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Callable
+
+import cv2
+import numpy as np
+
+from editor.core.progress import Reporter
+from editor.methods.base import AttentionScore
+
+__all__ = ["DEFAULT_GRID_CELLS", "DEFAULT_ATTENTION_SCALE", "DEFAULT_CELL_OVERLAP", "DEFAULT_TOP_K", "FullResGrid",
+           "lowres_cell_size", "compute_attention", "check_attention", "aggregate_residuals",
+           "blend_hole_cell", "aggregate_residual_image", "upsample_region", "ResidualWindow"]
+
+#: Attention cells along the low-res long side: CRA's P is 32×32 for a 512×512 input (§3.2).
+DEFAULT_GRID_CELLS = 32
+#: Softmax scale λ in ``s = softmax(λ · c)`` for attention computed on the low-res result (Eq. 2 has λ = 1).
+#: Chosen by measurement on real photos (benchmarks/hd_pipeline.py ``--sweep-scale`` and the pipeline
+#: report): λ = 1 spreads weight over hundreds of cells and averages the residual away (the hole stays as
+#: soft as ``resize``); very large λ copies one cell's texture even when it mismatches.
+DEFAULT_ATTENTION_SCALE = 40.0
+#: Context cells each hole cell draws its residual from (sparse softmax over the best matches).
+DEFAULT_TOP_K = 8
+#: Overlap of neighbouring hole cells, as a fraction of the cell size on each side; the overlapping parts
+#: are cross-faded with a partition-of-unity window so that cell borders leave no seam.
+DEFAULT_CELL_OVERLAP = 0.125
+
+#: ``residual_window(y0, y1, x0, x1) -> float32 (y1-y0, x1-x0, 3)``: the residual over a window given in
+#: full-res px; the window may extend past the photo (zeros there) and must be 0 in the hole.
+ResidualWindow = Callable[[int, int, int, int], np.ndarray]
+
+_WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute < 3e-5 grey levels: skipped
+
+
+def lowres_cell_size(lr_shape: tuple[int, int], cells: int = DEFAULT_GRID_CELLS) -> int:
+    """Cell side in low-res px so that about ``cells`` cells span the long side (CRA §3.2: 32 for 512).
+
+    Args:
+        lr_shape: ``(h, w)`` of the unpadded low-res image, px.
+        cells: cells along the long side.
+    """
+    return max(1, math.ceil(max(lr_shape) / cells))
+
+
+@dataclass(frozen=True)
+class FullResGrid:
+    """An attention grid mapped onto the full-resolution photo.
+
+    Cell ``(r, c)`` covers full-res rows ``[ys[r], ys[r+1])`` and columns ``[xs[c], xs[c+1])``. The
+    boundaries are the low-res cell boundaries scaled by ``H/h`` and rounded, so the cells tile the photo
+    exactly (no gap, no overlap) and stay aligned with the low-res hole; neighbouring cells differ in size
+    by at most 1 px. Boundaries past ``H``/``W`` belong to cells over the low-res padding (the residual is 0
+    there, so such cells are never context).
+
+    Attributes:
+        rows, cols: grid shape.
+        ys: int64 ``(rows + 1,)`` row boundaries, full-res px, ``ys[0] == 0``, ``ys[-1] >= H``.
+        xs: int64 ``(cols + 1,)`` column boundaries.
+        height, width: the photo's ``H`` and ``W``.
+    """
+
+    rows: int
+    cols: int
+    ys: np.ndarray
+    xs: np.ndarray
+    height: int
+    width: int
+
+    @classmethod
+    def from_lowres(cls, grid: tuple[int, int], extent: tuple[int, int], lr_shape: tuple[int, int],
+                    full_shape: tuple[int, int]) -> "FullResGrid":
+        """Map a grid laid over a (padded) low-res image of size ``extent`` onto the photo.
+
+        Args:
+            grid: ``(rows, cols)``; each low-res cell is ``extent[0]/rows x extent[1]/cols`` px.
+            extent: ``(hp, wp)`` low-res size the grid covers (the method's padded input), px.
+            lr_shape: ``(h, w)`` unpadded low-res size (the photo downsampled), ``h <= hp``, ``w <= wp``.
+            full_shape: ``(H, W)`` of the photo.
+        """
+        rows, cols = grid
+        (hp, wp), (h, w), (H, W) = extent, lr_shape, full_shape
+        ys = np.rint(np.arange(rows + 1) * (hp / rows) * (H / h)).astype(np.int64)
+        xs = np.rint(np.arange(cols + 1) * (wp / cols) * (W / w)).astype(np.int64)
+        ys[-1], xs[-1] = max(ys[-1], H), max(xs[-1], W)
+        return cls(rows, cols, ys, xs, H, W)
+
+    @property
+    def cell_max(self) -> tuple[int, int]:
+        """Largest cell ``(ph, pw)`` in full-res px."""
+        return int(np.diff(self.ys).max()), int(np.diff(self.xs).max())
+
+    def cell_box(self, index: int) -> tuple[int, int, int, int]:
+        """``(y0, y1, x0, x1)`` of cell ``index`` (flat ``row * cols + col``), full-res px, unclipped."""
+        r, c = divmod(int(index), self.cols)
+        return int(self.ys[r]), int(self.ys[r + 1]), int(self.xs[c]), int(self.xs[c + 1])
+
+    def cells_with(self, mask: np.ndarray) -> np.ndarray:
+        """Flat indices (int64, sorted) of cells containing at least one True pixel of ``mask`` (bool (H, W))."""
+        rows_any = np.flatnonzero(mask.any(axis=1))
+        if rows_any.size == 0:
+            return np.zeros(0, np.int64)
+        cols_any = np.flatnonzero(mask.any(axis=0))
+        # only the cells over the mask's bounding box are looked at
+        r0 = int(np.searchsorted(self.ys, rows_any[0], "right")) - 1
+        r1 = int(np.searchsorted(self.ys, rows_any[-1], "right"))
+        c0 = int(np.searchsorted(self.xs, cols_any[0], "right")) - 1
+        c1 = int(np.searchsorted(self.xs, cols_any[-1], "right"))
+        sub = mask[self.ys[r0]:min(self.ys[r1], self.height), self.xs[c0]:min(self.xs[c1], self.width)]
+        per_row = np.logical_or.reduceat(sub, self.ys[r0:r1] - self.ys[r0], axis=0)
+        per_cell = np.logical_or.reduceat(per_row, self.xs[c0:c1] - self.xs[c0], axis=1)
+        rr, cc = np.nonzero(per_cell)
+        return ((rr + r0) * self.cols + cc + c0).astype(np.int64)
+
+
+def upsample_region(lr: np.ndarray, full_shape: tuple[int, int], y0: int, y1: int, x0: int,
+                    x1: int) -> np.ndarray:
+    """Bilinear upsampling of ``lr`` to ``full_shape``, evaluated only on the window ``[y0,y1) x [x0,x1)``.
+
+    Same sampling as ``cv2.resize(lr, (W, H), interpolation=cv2.INTER_LINEAR)`` (pixel centres aligned,
+    edge pixels replicated; CRA §4.1 "Bilinear"), without building the full-size image.
+
+    Args:
+        lr: float32 or uint8 ``(h, w, C)``.
+        full_shape: ``(H, W)`` target size, px.
+        y0, y1, x0, x1: window in target px; may extend past the target (edge values continue).
+
+    Returns:
+        float32 ``(y1-y0, x1-x0, C)``, same value range as ``lr``.
+    """
+    h, w = lr.shape[:2]
+    H, W = full_shape
+    src = lr.astype(np.float32, copy=False)
+    sy, sx = h / H, w / W
+    m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], dtype=np.float64)
+    out = cv2.warpAffine(src, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+                         borderMode=cv2.BORDER_REPLICATE)
+    return out.reshape(y1 - y0, x1 - x0, *lr.shape[2:])
+
+
+def _cell_features(lr_padded: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Patch features of Eq. 1: the 3×3 neighbourhood of each cell in the cell-averaged image P.
+
+    Returns float32 ``(rows * cols, 27)``: P (the low-res image area-averaged to one value per cell, in
+    [-1, 1]) sampled on each cell's 3×3 neighbourhood (edge cells reflect), i.e. CRA's 3×3 patches of P.
+    """
+    rows, cols = grid
+    p = cv2.resize(lr_padded.astype(np.float32) / 127.5 - 1.0, (cols, rows), interpolation=cv2.INTER_AREA)
+    p = p.reshape(rows, cols, -1)
+    pp = np.pad(p, ((1, 1), (1, 1), (0, 0)), mode="reflect" if min(rows, cols) > 1 else "edge")
+    feats = np.stack([pp[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)], axis=2)
+    return feats.reshape(rows * cols, -1)
+
+
+def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
+                      scale: float = DEFAULT_ATTENTION_SCALE,
+                      top_k: int | None = DEFAULT_TOP_K) -> tuple[AttentionScore, tuple[int, int]] | None:
+    """Attention scores computed on the low-res result itself, for methods without an ACM (CRA §3.2, Eq. 1–2).
+
+    The image is padded (reflect, bottom/right) to whole cells of ``cell`` px. Each cell's feature is the
+    3×3 neighbourhood of the cell-averaged image P (CRA: 3×3 patches of P), centred on the context's mean
+    so that the cosine (Eq. 1) compares colour and layout rather than overall brightness. Scores are
+    ``s_ij = softmax_i(scale · c_ij)`` over the context cells (Eq. 2 with a softmax scale; see
+    :data:`DEFAULT_ATTENTION_SCALE`), restricted to the ``top_k`` best-matching context cells of each hole
+    cell (a sparse softmax: the others get exactly 0; this bounds Eq. 4's cost at 8K to ``top_k`` patches
+    per hole cell).
+
+    Context cells: cells fully known and fully inside the unpadded image (cells over the padding are never
+    context). Hole cells: cells with at least one hole pixel.
+
+    Args:
+        lr_result: uint8 ``(h, w, 3)`` low-res image with the hole filled.
+        lr_hole: bool ``(h, w)``, True = hole (the dilated low-res hole the method filled).
+        cell: cell side, low-res px (see :func:`lowres_cell_size`).
+        scale: softmax scale λ (> 0).
+        top_k: context cells kept per hole cell (None = all, the dense softmax of Eq. 2).
+
+    Returns:
+        ``(attention, extent)`` with ``extent = (rows * cell, cols * cell)`` the padded size the grid
+        covers, or ``None`` when there is no hole cell or no context cell.
+    """
+    h, w = lr_hole.shape
+    rows, cols = math.ceil(h / cell), math.ceil(w / cell)
+    hp, wp = rows * cell, cols * cell
+    img = np.pad(lr_result, ((0, hp - h), (0, wp - w), (0, 0)), mode="symmetric")
+    hole_cells_2d = np.zeros((rows, cols), bool)
+    padded_hole = np.zeros((hp, wp), bool)
+    padded_hole[:h, :w] = lr_hole
+    hole_cells_2d |= padded_hole.reshape(rows, cell, cols, cell).any(axis=(1, 3))
+    inside = np.zeros((rows, cols), bool)
+    inside[: h // cell, : w // cell] = True
+    context_2d = ~hole_cells_2d & inside
+    if not context_2d.any():  # tiny photo: accept context cells that reach into the padding
+        context_2d = ~hole_cells_2d
+    hole_cells = np.flatnonzero(hole_cells_2d).astype(np.int64)
+    context_cells = np.flatnonzero(context_2d).astype(np.int64)
+    if hole_cells.size == 0 or context_cells.size == 0:
+        return None
+    feats = _cell_features(img, (rows, cols))
+    feats = feats - feats[context_cells].mean(axis=0, keepdims=True)
+    feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-6)
+    cos = feats[hole_cells] @ feats[context_cells].T                      # (n_hole, n_context), Eq. 1
+    logits = scale * cos
+    if top_k is not None and top_k < logits.shape[1]:
+        kth = np.partition(logits, -top_k, axis=1)[:, -top_k][:, None]
+        logits = np.where(logits >= kth, logits, -np.inf)
+    logits -= logits.max(axis=1, keepdims=True)
+    score = np.exp(logits)
+    score /= score.sum(axis=1, keepdims=True)                              # Eq. 2
+    att = AttentionScore(grid=(rows, cols), hole_cells=hole_cells, context_cells=context_cells,
+                         score=score.astype(np.float32))
+    return att, (hp, wp)
+
+
+def check_attention(att: AttentionScore) -> None:
+    """Raise ``ValueError`` when ``att`` is malformed (shapes, index range, rows not summing to 1)."""
+    rows, cols = att.grid
+    n = rows * cols
+    s = np.asarray(att.score)
+    if s.shape != (len(att.hole_cells), len(att.context_cells)):
+        raise ValueError(f"attention score shape {s.shape} != (n_hole, n_context) "
+                         f"({len(att.hole_cells)}, {len(att.context_cells)})")
+    for name, idx in (("hole_cells", att.hole_cells), ("context_cells", att.context_cells)):
+        if len(idx) and (np.min(idx) < 0 or np.max(idx) >= n):
+            raise ValueError(f"attention {name} outside the {rows}x{cols} grid")
+    if np.intersect1d(att.hole_cells, att.context_cells).size:
+        raise ValueError("attention puts a cell in both hole_cells and context_cells")
+    if s.size and not np.allclose(s.sum(axis=1), 1.0, atol=1e-3):
+        raise ValueError("attention score rows do not sum to 1")
+
+
+def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att: AttentionScore,
+                        overlap: int = 0, reporter: Reporter | None = None, stage: str = "hd",
+                        progress: tuple[float, float] = (0.0, 1.0)) -> np.ndarray:
+    """Attention-weighted sum of context residual patches for every hole cell (CRA §3.2, Eq. 4).
+
+    ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
+    ``overlap`` px on each side, so that :func:`blend_hole_cell` can cross-fade neighbouring hole cells.
+    Residuals are fetched lazily, one grid row of context cells at a time (only cells with a score above
+    1e-7 for some hole cell), and accumulated with one matrix product per row.
+
+    Args:
+        residual_window: callback giving the residual (0 in the hole and outside the photo), see
+            :data:`ResidualWindow`.
+        grid: the attention grid on the photo.
+        att: attention scores; ``att.score`` float32 ``(n_hole, n_context)``.
+        overlap: extra px around each cell (``0`` = the paper's exact, non-overlapping patches).
+        reporter: progress per grid row (``stage``, fraction mapped into ``progress``); cancel point.
+
+    Returns:
+        float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 3)``: the aggregated residual patch of each
+        hole cell in ``att.hole_cells`` order; patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap,
+        xs[c] - overlap)``; ``(ph, pw)`` is :attr:`FullResGrid.cell_max`.
+    """
+    ph, pw = grid.cell_max
+    o = int(overlap)
+    wh, ww = ph + 2 * o, pw + 2 * o
+    score = np.asarray(att.score, dtype=np.float32)
+    acc = np.zeros((len(att.hole_cells), wh * ww * 3), np.float32)
+    ctx = np.asarray(att.context_cells, dtype=np.int64)
+    used = (score > _WEIGHT_EPS).any(axis=0) if score.size else np.zeros(len(ctx), bool)
+    ctx_rows = ctx // grid.cols
+    row_list = np.unique(ctx_rows[used])
+    lo, hi = progress
+    for k, r in enumerate(row_list):
+        if reporter is not None:
+            reporter.report(stage, lo + (hi - lo) * k / max(len(row_list), 1))
+        cols_here = np.flatnonzero((ctx_rows == r) & used)
+        cs = ctx[cols_here] % grid.cols                                 # ascending columns
+        y0 = int(grid.ys[r]) - o
+        # residual windows: one per run of adjacent used cells (a grid row is never fetched whole if sparse)
+        views = []
+        starts = np.flatnonzero(np.diff(cs, prepend=-2) != 1)
+        for a, b in zip(starts, list(starts[1:]) + [len(cs)]):
+            x0 = int(grid.xs[cs[a]]) - o
+            strip = residual_window(y0, y0 + wh, x0, int(grid.xs[cs[b - 1]]) + pw + o)
+            for c in cs[a:b]:
+                xo = int(grid.xs[c]) - o - x0
+                views.append(strip[:, xo:xo + ww])                      # (wh, ww, 3) float32
+        sub = score[:, cols_here]                                       # (n_hole, n_row)
+        nz = sub > _WEIGHT_EPS
+        if nz.mean() > 0.25:  # dense scores (e.g. a network's plain softmax): one matrix product per row
+            patches = np.stack(views).reshape(len(cs), -1)
+            live = nz.any(axis=1)
+            acc[live] += sub[live] @ patches                            # Eq. 4, this row's share
+        else:  # sparse scores (top-k): one multiply-add per (context, hole) pair with a weight
+            tmp = np.empty(wh * ww * 3, np.float32)
+            for n, view in enumerate(views):
+                js = np.flatnonzero(nz[:, n])
+                if js.size == 0:
+                    continue
+                patch = np.ascontiguousarray(view).reshape(-1)
+                for j in js:
+                    np.multiply(patch, sub[j, n], out=tmp)
+                    acc[j] += tmp                                       # Eq. 4, one term
+    if reporter is not None:
+        reporter.report(stage, hi)
+    return acc.reshape(len(att.hole_cells), wh, ww, 3)
+
+
+def _ramp(n: int, lo: int, hi: int, o: int) -> np.ndarray:
+    """Weights (float32 (n,)) at window positions 0..n-1 for a cell spanning [lo, hi) in window coords.
+
+    With ``o == 0``: 1 inside the cell, 0 outside. Otherwise a trapezoid rising linearly over
+    ``[lo - o, lo + o)`` and falling over ``[hi - o, hi + o)``, so neighbouring cells' weights sum to 1.
+    """
+    t = np.arange(n, dtype=np.float32) + 0.5
+    if o == 0:
+        return ((t > lo) & (t < hi)).astype(np.float32)
+    up = np.clip((t - (lo - o)) / (2 * o), 0.0, 1.0)
+    down = np.clip(((hi + o) - t) / (2 * o), 0.0, 1.0)
+    return up * down
+
+
+def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], grid: FullResGrid,
+                    overlap: int, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
+    """Aggregated residual over one cell, cross-fading the patches of neighbouring hole cells.
+
+    ``R(x) = Σ_k w_k(x) R_k(x) / Σ_k w_k(x)`` over the hole cells k (this one and its 8 neighbours) whose
+    extended patch covers x; ``w_k`` is a separable trapezoid (see :func:`_ramp`). With ``overlap == 0`` this
+    is exactly the cell's own patch (CRA Eq. 4 with non-overlapping patches). Context neighbours do not
+    take part, so at a border with the known region the cell keeps its own residual.
+
+    Args:
+        index: flat index of a hole cell (a key of ``patch_of``).
+        patches: float32 ``(n_hole, ph + 2o, pw + 2o, 3)`` from :func:`aggregate_residuals`.
+        patch_of: flat cell index → row of ``patches``.
+        grid: the grid the patches were aggregated on.
+        overlap: the ``overlap`` used there, px.
+        box: ``(y0, y1, x0, x1)`` sub-window of the cell to return (default: the whole cell), full-res px.
+
+    Returns:
+        float32 ``(y1 - y0, x1 - x0, 3)`` residual.
+    """
+    y0, y1, x0, x1 = box if box is not None else grid.cell_box(index)
+    o = int(overlap)
+    _, wh, ww, _ = patches.shape
+    num = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+    den = np.zeros((y1 - y0, x1 - x0), np.float32)
+    r0, c0 = divmod(int(index), grid.cols)
+    for r in range(max(r0 - 1, 0), min(r0 + 2, grid.rows)):
+        for c in range(max(c0 - 1, 0), min(c0 + 2, grid.cols)):
+            k = r * grid.cols + c
+            if k not in patch_of:
+                continue
+            py, px = int(grid.ys[r]) - o, int(grid.xs[c]) - o          # patch origin, full-res px
+            iy0, iy1 = max(y0, py), min(y1, py + wh)
+            ix0, ix1 = max(x0, px), min(x1, px + ww)
+            if iy0 >= iy1 or ix0 >= ix1:
+                continue
+            wy = _ramp(wh, o, o + int(grid.ys[r + 1] - grid.ys[r]), o)[iy0 - py:iy1 - py]
+            wx = _ramp(ww, o, o + int(grid.xs[c + 1] - grid.xs[c]), o)[ix0 - px:ix1 - px]
+            wgt = wy[:, None] * wx[None, :]
+            if not wgt.any():
+                continue
+            num[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += (
+                wgt[..., None] * patches[patch_of[k], iy0 - py:iy1 - py, ix0 - px:ix1 - px])
+            den[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += wgt
+    np.divide(num, np.maximum(den, 1e-6)[..., None], out=num)
+    return num
+
+
+def aggregate_residual_image(hr_residual: np.ndarray, att: AttentionScore, grid: FullResGrid,
+                             overlap: int = 0) -> np.ndarray:
+    """Fill hole cells with attention-weighted residuals of context cells (CRA §3.2, Eq. 4), densely.
+
+    A reference form of :func:`aggregate_residuals` + :func:`blend_hole_cell` for a residual that fits in
+    memory (tests, small photos); the pipeline itself never builds the full residual.
+
+    Args:
+        hr_residual: float32 ``(H, W, 3)`` residual, 0 in the hole.
+        att: attention scores over ``grid``; rows sum to 1.
+        grid: the attention grid on the ``(H, W)`` photo.
+        overlap: cross-fade width around each cell, px.
+
+    Returns:
+        float32 ``(H, W, 3)``, the aggregated residual in hole cells and 0 elsewhere.
+    """
+    H, W = hr_residual.shape[:2]
+
+    def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+        out = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
+        if sy0 < sy1 and sx0 < sx1:
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = hr_residual[sy0:sy1, sx0:sx1]
+        return out
+
+    patches = aggregate_residuals(window, grid, att, overlap)
+    patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
+    out = np.zeros((H, W, 3), np.float32)
+    for k in patch_of:
+        y0, y1, x0, x1 = grid.cell_box(k)
+        y1, x1 = min(y1, H), min(x1, W)
+        if y0 < y1 and x0 < x1:
+            out[y0:y1, x0:x1] = blend_hole_cell(k, patches, patch_of, grid, overlap, (y0, y1, x0, x1))
+    return out
