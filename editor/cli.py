@@ -152,7 +152,8 @@ def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "outpu
         raise OutputError(f"{out}: the file already exists (use --force to overwrite it)")
     folder = out.parent if str(out.parent) else Path(".")
     if not folder.is_dir():
-        raise OutputError(f"{out}: cannot write: the folder {folder} does not exist")
+        why = "is not a folder" if folder.exists() else "does not exist"
+        raise OutputError(f"{out}: cannot write: {folder} {why}")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{out}: cannot write: the folder {folder} is not writable")
 

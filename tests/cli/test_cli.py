@@ -1,0 +1,320 @@
+"""The ``inpaint-studio`` command line, in-process through ``main([...])`` and once as ``python -m editor``."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import types
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor import cli
+from editor.cli import main
+
+REPO = Path(__file__).resolve().parents[2]
+REQUIRED = {"method", "hd", "width", "height", "hole_fraction", "seconds_preview", "seconds_total", "peak_rss_mb"}
+
+
+def _photo(h: int = 96, w: int = 128) -> np.ndarray:
+    yy, xx = np.mgrid[0:h, 0:w]
+    img = np.stack([40 + xx, 60 + yy, 100 + (xx + yy) // 3], axis=-1) + 20 * ((xx // 4) % 2)[..., None]
+    return np.clip(img, 0, 255).astype(np.uint8)
+
+
+@pytest.fixture
+def files(tmp_path):
+    """A PNG photo, a white-hole PNG mask (a 20x24 box), a JPEG with EXIF, an empty and a full mask."""
+    img = _photo()
+    photo = tmp_path / "photo.png"
+    Image.fromarray(img).save(photo)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[36:56, 50:74] = True
+    mask = tmp_path / "mask.png"
+    Image.fromarray(hole.astype(np.uint8) * 255).save(mask)
+    exif = Image.Exif()
+    exif[0x010F] = "TestCam"  # Make
+    jpg = tmp_path / "photo.jpg"
+    Image.fromarray(img).save(jpg, quality=95, exif=exif.tobytes())
+    empty = tmp_path / "empty_mask.png"
+    Image.fromarray(np.zeros(img.shape[:2], np.uint8)).save(empty)
+    full = tmp_path / "full_mask.png"
+    Image.fromarray(np.full(img.shape[:2], 255, np.uint8)).save(full)
+    return types.SimpleNamespace(dir=tmp_path, img=img, hole=hole, photo=photo, mask=mask, jpg=jpg, empty=empty,
+                                 full=full)
+
+
+def _one_error_line(capsys) -> str:
+    err = capsys.readouterr().err
+    lines = [ln for ln in err.splitlines() if ln.strip()]
+    assert len(lines) == 1, err
+    assert lines[0].startswith("error: ") and "Traceback" not in err
+    return lines[0]
+
+
+@pytest.mark.parametrize("method", ["telea", "patchmatch"])
+def test_inpaint_json_and_only_hole_changes(files, capsys, method):
+    out = files.dir / "out.png"
+    rc = main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", method, "--json",
+               "--hd", "cra"])
+    assert rc == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert REQUIRED <= set(info)
+    assert info["method"] == method and info["hd"] == "cra"
+    assert (info["width"], info["height"]) == (128, 96)
+    assert info["hole_fraction"] == pytest.approx(files.hole.mean())
+    assert 0 < info["seconds_preview"] <= info["seconds_total"] and info["peak_rss_mb"] > 10
+    res = np.asarray(Image.open(out).convert("RGB"))
+    assert np.array_equal(res[~files.hole], files.img[~files.hole])
+    assert np.abs(res[files.hole].astype(int) - files.img[files.hole]).mean() < 25  # a plausible fill
+    assert not list(files.dir.glob(".*.tmp"))  # no temp file left behind
+
+
+def test_inpaint_default_method_preview_and_human_output(files, capsys):
+    out, prev = files.dir / "out.jpg", files.dir / "prev.png"
+    assert main(["inpaint", str(files.jpg), str(files.mask), "-o", str(out), "--preview", str(prev),
+                 "--hd", "resize", "--quality", "90"]) == 0
+    text = capsys.readouterr().out
+    assert "wrote" in text and "patchmatch" in text  # the registry's default
+    assert Image.open(prev).size[0] <= 512 and out.exists()
+    assert Image.open(out).getexif().get(0x010F) == "TestCam"  # EXIF carried
+
+
+def test_subprocess_python_m_editor(files):
+    out = files.dir / "sub.png"
+    code = ("import sys, runpy; sys.argv = ['editor'] + sys.argv[1:]; "
+            "rc = None\n"
+            "try:\n    runpy.run_module('editor', run_name='__main__')\n"
+            "except SystemExit as e:\n    rc = e.code\n"
+            "assert 'torch' not in sys.modules, 'a classical run imported torch'\n"
+            "sys.exit(rc)")
+    proc = subprocess.run([sys.executable, "-c", code, "inpaint", str(files.photo), str(files.mask), "-o", str(out),
+                           "--method", "telea", "--json"], capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 0, proc.stderr
+    info = json.loads(proc.stdout.strip().splitlines()[-1])
+    assert REQUIRED <= set(info) and out.exists()
+    # and the real module entry point, with a user error: one line, exit 2
+    proc = subprocess.run([sys.executable, "-m", "editor", "inpaint", str(files.dir / "missing.jpg"),
+                           str(files.mask), "-o", str(files.dir / "x.png")],
+                          capture_output=True, text=True, cwd=REPO, timeout=120)
+    assert proc.returncode == 2 and proc.stderr.startswith("error: ") and proc.stderr.count("\n") == 1
+
+
+def _bad_cases(f):
+    d = f.dir
+    (d / "empty.jpg").write_bytes(b"")
+    (d / "notimage.jpg").write_text("this is not a photo\n")
+    data = f.jpg.read_bytes()
+    (d / "truncated.jpg").write_bytes(data[: len(data) // 2])
+    Image.fromarray(np.zeros((50, 60), np.uint8)).save(d / "small_mask.png")
+    o = str(d / "out.png")
+    p, m = str(f.photo), str(f.mask)
+    return {
+        "missing photo": ["inpaint", str(d / "nope.jpg"), m, "-o", o],
+        "missing mask": ["inpaint", p, str(d / "nope.png"), "-o", o],
+        "empty file": ["inpaint", str(d / "empty.jpg"), m, "-o", o],
+        "non-image": ["inpaint", str(d / "notimage.jpg"), m, "-o", o],
+        "truncated": ["inpaint", str(d / "truncated.jpg"), m, "-o", o],
+        "mask size mismatch": ["inpaint", p, str(d / "small_mask.png"), "-o", o],
+        "hole covers photo": ["inpaint", p, str(f.full), "-o", o],
+        "over-large image": ["inpaint", p, m, "-o", o, "--max-pixels", "1000"],
+        "unwritable output": ["inpaint", p, m, "-o", str(d / "no" / "such" / "dir" / "out.png")],
+        "output under a file": ["inpaint", p, m, "-o", str(f.photo / "out.png")],
+        "unknown extension": ["inpaint", p, m, "-o", str(d / "out.xyz")],
+        "unknown method": ["inpaint", p, m, "-o", o, "--method", "nope"],
+        "output is the photo": ["inpaint", p, m, "-o", p, "--force"],
+        "output is the photo (other spelling)": ["inpaint", p, m, "-o", str(d / "." / "photo.png"), "--force"],
+        "output is the mask": ["inpaint", p, m, "-o", m, "--force"],
+        "bad flag value": ["inpaint", p, m, "-o", o, "--hd", "sideways"],
+        "missing -o": ["inpaint", p, m],
+        "compare unknown method": ["compare", p, m, "-o", o, "--methods", "telea,nope"],
+        "evaluate missing folder": ["evaluate", "--images", str(d / "nope"), "--methods", "telea"],
+    }
+
+
+BAD_NAMES = ["missing photo", "missing mask", "empty file", "non-image", "truncated", "mask size mismatch",
+             "hole covers photo", "over-large image", "unwritable output", "output under a file", "unknown extension",
+             "unknown method", "output is the photo", "output is the photo (other spelling)", "output is the mask",
+             "bad flag value", "missing -o", "compare unknown method", "evaluate missing folder"]
+
+
+@pytest.mark.parametrize("case", BAD_NAMES)
+def test_bad_input_one_line_exit_2(files, capsys, case):
+    argv = _bad_cases(files)[case]
+    before = {p: p.read_bytes() for p in files.dir.iterdir() if p.is_file()}
+    capsys.readouterr()
+    assert main(argv) == 2
+    _one_error_line(capsys)
+    after = {p: p.read_bytes() for p in files.dir.iterdir() if p.is_file()}
+    assert after == before  # nothing written, inputs untouched
+
+
+def test_unavailable_method(files, capsys, monkeypatch):
+    from editor.methods import classical
+    monkeypatch.setattr(classical, "_load_patchmatch", lambda: (None, "pypatchmatch missing"))
+    rc = main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png"), "--method", "patchmatch"])
+    assert rc == 2 and "pypatchmatch missing" in _one_error_line(capsys)
+    # without --method the CLI falls back to an available method and says so
+    rc = main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png"), "--json"])
+    cap = capsys.readouterr()
+    assert rc == 0 and "unavailable" in cap.err and json.loads(cap.out.splitlines()[-1])["method"] == "telea"
+
+
+def test_existing_output_needs_force(files, capsys):
+    out = files.dir / "out.png"
+    out.write_bytes(b"keep me")
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", "telea"]) == 2
+    assert "--force" in _one_error_line(capsys) and out.read_bytes() == b"keep me"
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", "telea", "--force"]) == 0
+    assert Image.open(out).size == (128, 96)
+
+
+def test_empty_mask_writes_photo_unchanged(files, capsys):
+    out = files.dir / "same.png"
+    assert main(["inpaint", str(files.photo), str(files.empty), "-o", str(out), "--json"]) == 0
+    cap = capsys.readouterr()
+    assert "mask is empty" in cap.err and "error" not in cap.err
+    assert json.loads(cap.out.splitlines()[-1])["hole_fraction"] == 0.0
+    assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), files.img)
+    out_jpg = files.dir / "same.jpg"
+    assert main(["inpaint", str(files.jpg), str(files.empty), "-o", str(out_jpg)]) == 0
+    assert Image.open(out_jpg).getexif().get(0x010F) == "TestCam"
+
+
+def test_keyboard_interrupt_exit_130(files, capsys, monkeypatch):
+    def boom(args):
+        raise KeyboardInterrupt
+    monkeypatch.setattr(cli, "_cmd_inpaint", boom)
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png")]) == 130
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "Traceback" not in err
+
+
+def test_memory_error_one_line(files, capsys, monkeypatch):
+    def boom(*a, **k):
+        raise MemoryError
+    import editor.pipeline
+    monkeypatch.setattr(editor.pipeline.InpaintPipeline, "run", boom)
+    out = files.dir / "o.png"
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", "telea"]) == 2
+    assert "not enough memory" in _one_error_line(capsys) and not out.exists()
+
+
+def test_compare_sheet(files, capsys):
+    sheet, outdir = files.dir / "sheet.png", files.dir / "full"
+    outdir.mkdir()
+    rc = main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods",
+               "telea,navier-stokes,patchmatch:resize", "--out-dir", str(outdir), "--json"])
+    assert rc == 0
+    info = json.loads(capsys.readouterr().out.splitlines()[-1])
+    x0, y0, x1, y1 = info["crop"]
+    # the crop holds the whole hole plus a margin, at full resolution (small photo: scale 1)
+    assert x0 <= 50 and y0 <= 36 and x1 >= 74 and y1 >= 56 and info["tile_scale"] == 1.0
+    tw, th = x1 - x0, y1 - y0
+    gap, label_h, _ = cli.sheet_layout((tw, th))
+    n = 4  # input + three methods
+    assert Image.open(sheet).size == (n * tw + (n + 1) * gap, label_h + th + 2 * gap)
+    assert [r["method"] for r in info["runs"]] == ["telea", "navier-stokes", "patchmatch"]
+    assert [r["hd"] for r in info["runs"]] == ["cra", "cra", "resize"]
+    kept = sorted(p.name for p in outdir.iterdir())
+    assert kept == ["photo.navier-stokes.cra.png", "photo.patchmatch.resize.png", "photo.telea.cra.png"]
+    full = np.asarray(Image.open(outdir / "photo.telea.cra.png").convert("RGB"))
+    assert np.array_equal(full[~files.hole], files.img[~files.hole])
+    # the sheet's first tile is the input crop with the hole outlined in magenta; a result tile is the result crop
+    arr = np.asarray(Image.open(sheet).convert("RGB"))
+    tile0 = arr[gap + label_h:gap + label_h + th, gap:gap + tw]
+    assert ((tile0[..., 0] > 200) & (tile0[..., 1] < 80) & (tile0[..., 2] > 150)).any()
+    tile1 = arr[gap + label_h:gap + label_h + th, 2 * gap + tw:2 * gap + 2 * tw]
+    assert np.array_equal(tile1, full[y0:y1, x0:x1])
+
+
+def test_compare_large_crop_is_downscaled_and_labelled(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "MAX_TILE", 64)
+    img = _photo(200, 260)
+    Image.fromarray(img).save(tmp_path / "p.png")
+    hole = np.zeros(img.shape[:2], np.uint8)
+    hole[20:180, 30:230] = 255
+    Image.fromarray(hole).save(tmp_path / "m.png")
+    assert main(["compare", str(tmp_path / "p.png"), str(tmp_path / "m.png"), "-o", str(tmp_path / "s.png"),
+                 "--methods", "telea", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert info["tile_scale"] < 1
+    w, h = Image.open(tmp_path / "s.png").size
+    gap, label_h, _ = cli.sheet_layout((64, 64))
+    assert h <= label_h + 64 + 2 * gap
+
+
+def test_methods_json(capsys):
+    assert main(["methods", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    rows = {r["name"]: r for r in info["methods"]}
+    assert {"telea", "navier-stokes", "patchmatch"} <= set(rows)
+    assert sum(r["default"] for r in rows.values()) == 1 and rows[info["default"]]["default"]
+    for r in rows.values():
+        assert {"name", "kind", "available", "reason", "default", "parameters", "description"} <= set(r)
+        assert r["kind"] in ("classical", "network")
+    assert main(["methods"]) == 0
+    text = capsys.readouterr().out
+    assert "telea" in text and "default" in text
+
+
+def test_dispatch_gui_train_selftest(monkeypatch, tmp_path, capsys):
+    calls = []
+    app = types.ModuleType("editor.ui.app")
+    app.run_editor = lambda photo=None, mask=None: calls.append(("editor", photo, mask)) or 0
+    train = types.ModuleType("editor.training.cli")
+    train.train_main = lambda argv: calls.append(("train", argv)) or 3
+    selftest = types.ModuleType("editor.selftest")
+    selftest.run_self_test = lambda: calls.append(("selftest",)) or 0
+    monkeypatch.setitem(sys.modules, "editor.ui.app", app)
+    monkeypatch.setitem(sys.modules, "editor.training.cli", train)
+    monkeypatch.setitem(sys.modules, "editor.selftest", selftest)
+    monkeypatch.delenv("INPAINT_STUDIO_MODELS", raising=False)
+    assert main([]) == 0
+    assert main(["open", "a.jpg", "--mask", "m.png"]) == 0
+    assert main(["train", "cra", "--steps", "3", "--help"]) == 3
+    assert main(["--self-test"]) == 0
+    assert main(["--models-dir", str(tmp_path), "methods"]) == 0
+    assert os.environ["INPAINT_STUDIO_MODELS"] == str(tmp_path.resolve())
+    assert calls == [("editor", None, None), ("editor", "a.jpg", "m.png"), ("train", ["cra", "--steps", "3", "--help"]),
+                     ("selftest",)]
+    capsys.readouterr()
+    assert main(["--models-dir", str(tmp_path / "nope"), "methods"]) == 2
+    _one_error_line(capsys)
+
+
+def test_version(capsys):
+    from editor import __version__
+    assert main(["--version"]) == 0
+    assert __version__ in capsys.readouterr().out
+
+
+def test_peak_rss_and_progress_bar(capsys):
+    assert cli.peak_rss_mb() > 10
+    bar = cli._Progress("x", enabled=True)
+    for stage in bar.STAGES:
+        bar(stage, 0.5)
+    assert bar.bar.n == pytest.approx(3.5)
+    bar.close()
+    assert capsys.readouterr().out == ""  # the bar never writes to stdout
+
+
+def test_hifill_sample_end_to_end(shared_data, tmp_path, capsys):
+    """A real 1200x800 photo with a hand-drawn object mask (black = hole): only hole pixels change."""
+    from editor.core.imageio import load_image, load_mask
+    photo = shared_data / "hifill-samples" / "images" / "14.jpg"
+    mask = shared_data / "hifill-samples" / "masks" / "14.jpg"
+    out = tmp_path / "14_filled.png"
+    assert main(["inpaint", str(photo), str(mask), "--invert-mask", "-o", str(out), "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (info["width"], info["height"]) == (1200, 800) and 0.01 < info["hole_fraction"] < 0.5
+    src = load_image(photo).image
+    hole = load_mask(mask, (1200, 800), invert=True)
+    res = np.asarray(Image.open(out).convert("RGB"))
+    changed = np.any(res != src, axis=2)
+    assert not changed[~hole].any()  # the known region is bit-identical
+    assert changed[hole].mean() > 0.5  # the object really was replaced

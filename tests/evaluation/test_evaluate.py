@@ -1,0 +1,99 @@
+"""``evaluate``: seeded masks are saved and reproducible; given masks replay a run; numbers make sense."""
+
+from __future__ import annotations
+
+import json
+
+import cv2
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor.cli import main
+from editor.evaluation.evaluate import evaluate, resize_long_side
+
+
+@pytest.fixture
+def data(tmp_path):
+    """Two tiny photos (one larger than --size, so it is downscaled) and three object templates."""
+    imgs = tmp_path / "images"
+    imgs.mkdir()
+    for i, (h, w) in enumerate([(120, 160), (60, 90)]):
+        yy, xx = np.mgrid[0:h, 0:w]
+        img = np.stack([30 + xx + 20 * i, 50 + yy, 90 + (xx * yy) % 40], -1) + 15 * ((xx // 3) % 2)[..., None]
+        Image.fromarray(np.clip(img, 0, 255).astype(np.uint8)).save(imgs / f"p{i}.png")
+    (imgs / "notes.txt").write_text("not an image")  # ignored
+    tmpl = tmp_path / "templates"
+    tmpl.mkdir()
+    for i in range(3):
+        t = np.zeros((64, 64), np.uint8)
+        cv2.ellipse(t, (32, 32), (10 + 6 * i, 22), 30 * i, 0, 360, 255, -1)
+        Image.fromarray(t).save(tmpl / f"t{i}.png")
+    return tmp_path
+
+
+def _run(data, capsys, out, seed, *extra):
+    rc = main(["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea,patchmatch",
+               "--hd", "resize", "--mask-kind", "both", "--seed", str(seed), "--templates", str(data / "templates"),
+               "--masks-out", str(out), "--json", *extra])
+    assert rc == 0
+    return json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+
+
+def test_reproducible_with_saved_masks(data, capsys):
+    a = _run(data, capsys, data / "m_a", 7)
+    b = _run(data, capsys, data / "m_b", 7)
+    c = _run(data, capsys, data / "m_c", 8)
+    names = sorted(p.name for p in (data / "m_a").iterdir())
+    assert names == ["p0.free-form.png", "p0.object.png", "p1.free-form.png", "p1.object.png"]
+    for n in names:
+        assert (data / "m_a" / n).read_bytes() == (data / "m_b" / n).read_bytes()
+    assert any((data / "m_a" / n).read_bytes() != (data / "m_c" / n).read_bytes() for n in names)
+    strip = lambda r: [{k: v for k, v in s.items() if k != "seconds"} for s in r["scores"]]  # noqa: E731
+    assert strip(a) == strip(b) and strip(a) != strip(c)
+    assert len(a["scores"]) == 2 * 2 * 2  # images x mask kinds x methods
+    assert {(s["width"], s["height"]) for s in a["scores"]} == {(96, 72), (90, 60)}  # downscaled / kept
+    # the summary has one row per method and kind, plus "all"
+    rows = {(r["method"], r["mask_kind"]): r for r in a["summary"]}
+    assert set(rows) == {(m, k) for m in ("telea", "patchmatch") for k in ("free-form", "object", "all")}
+    assert rows[("telea", "all")]["n"] == 4 and 10 < rows[("telea", "all")]["psnr"] < 60
+    # replaying the saved masks (matched by stem and kind) gives the same numbers
+    rc = main(["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea,patchmatch",
+               "--hd", "resize", "--masks", str(data / "m_a"), "--json"])
+    assert rc == 0
+    replay = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert strip(replay) == strip(a)
+
+
+def test_scores_match_metrics_and_limit(data, tmp_path):
+    from editor.core.imageio import load_image, load_mask
+    from editor.evaluation.metrics import psnr
+    from editor.pipeline import InpaintPipeline
+    ev = evaluate(data / "images", ["telea"], mask_kind="free-form", size=96, hd="resize", seed=3, limit=1,
+                  masks_out=tmp_path / "m")
+    assert [s.image for s in ev.scores] == ["p0.png"]
+    s = ev.scores[0]
+    truth = resize_long_side(load_image(data / "images" / "p0.png").image, 96)
+    hole = load_mask(tmp_path / "m" / "p0.free-form.png", (96, 72))
+    assert s.hole_fraction == pytest.approx(hole.mean()) and 0 < s.hole_fraction < 0.6
+    out = InpaintPipeline("telea", hd="resize").run(truth, hole).image
+    assert s.psnr == pytest.approx(psnr(out, truth, hole))
+
+
+def test_given_masks_plain_stem_and_missing(data, tmp_path, capsys):
+    masks = tmp_path / "given"
+    masks.mkdir()
+    m = np.zeros((120, 160), np.uint8)
+    m[40:70, 60:100] = 255
+    Image.fromarray(m).save(masks / "p0.png")  # full-size mask: scaled to the evaluated size
+    ev = evaluate(data / "images", ["telea"], masks_dir=masks, size=96, hd="resize", limit=1)
+    assert [(s.image, s.mask_kind) for s in ev.scores] == [("p0.png", "given")]
+    assert ev.scores[0].hole_fraction == pytest.approx(m.astype(bool).mean(), abs=0.01)
+    assert main(["evaluate", "--images", str(data / "images"), "--masks", str(masks), "--methods", "telea"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "p1.png" in err and err.count("\n") == 1
+
+
+def test_unknown_method_fails_fast(data, capsys):
+    assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea,nope"]) == 2
+    assert "unknown method 'nope'" in capsys.readouterr().err
