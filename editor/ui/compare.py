@@ -1,0 +1,345 @@
+"""Compare methods side by side: run several methods on the same hole (sequentially, in the worker), show the
+results in a grid with synchronised zoom and pan, apply the chosen one (one undo command, by the window).
+"""
+
+from __future__ import annotations
+
+import math
+
+import numpy as np
+from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
+from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QGridLayout,
+                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
+                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+
+from editor.ui.model import Box
+from editor.ui.style import icon
+
+__all__ = ["CompareDialog", "SyncView", "crop_box_around"]
+
+
+def crop_box_around(hole_box: Box, width: int, height: int, margin: float = 0.6, minimum: int = 192) -> Box:
+    """The region shown in the grid: the hole's box grown by ``margin`` of its size (at least ``minimum`` px)."""
+    x0, y0, x1, y1 = hole_box
+    mx = max(minimum, int((x1 - x0) * margin))
+    my = max(minimum, int((y1 - y0) * margin))
+    return max(0, x0 - mx), max(0, y0 - my), min(width, x1 + mx), min(height, y1 + my)
+
+
+class SyncView(QGraphicsView):
+    """A view whose zoom and scroll position follow the other views of its group."""
+
+    def __init__(self, group: list[SyncView], parent=None) -> None:
+        super().__init__(parent)
+        self.group = group
+        group.append(self)
+        self.setScene(QGraphicsScene(self))
+        self.item = QGraphicsPixmapItem()
+        self.item.setTransformationMode(Qt.TransformationMode.SmoothTransformation)
+        self.scene().addItem(self.item)
+        self.setBackgroundBrush(QColor("#1b1d21"))
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
+        self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
+        self._syncing = False
+        self.horizontalScrollBar().valueChanged.connect(lambda v: self._sync_scroll())
+        self.verticalScrollBar().valueChanged.connect(lambda v: self._sync_scroll())
+
+    def set_pixmap(self, pixmap: QPixmap) -> None:
+        self.item.setPixmap(pixmap)
+        self.scene().setSceneRect(self.item.boundingRect())
+
+    def _others(self):
+        return [v for v in self.group if v is not self]
+
+    def _sync_scroll(self) -> None:
+        if self._syncing:
+            return
+        for v in self._others():
+            v._syncing = True
+            v.horizontalScrollBar().setValue(self.horizontalScrollBar().value())
+            v.verticalScrollBar().setValue(self.verticalScrollBar().value())
+            v._syncing = False
+
+    def zoom_to(self, scale: float, anchor: QPointF) -> None:
+        inv, _ = self.viewportTransform().inverted()
+        point = inv.map(anchor)
+        for v in self.group:
+            v._syncing = True
+            v.setTransform(v.transform().fromScale(scale, scale))
+        after = self.viewportTransform().map(point) - anchor
+        self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(after.x()))
+        self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(after.y()))
+        for v in self.group:
+            v._syncing = False
+        self._sync_scroll()
+
+    def wheelEvent(self, event) -> None:
+        delta = event.angleDelta().y()
+        if delta:
+            scale = min(16.0, max(0.05, self.transform().m11() * 2 ** (delta / 240.0)))
+            self.zoom_to(scale, event.position())
+        event.accept()
+
+    def fit(self) -> None:
+        rect = self.item.boundingRect()
+        if rect.isEmpty():
+            return
+        vp = self.viewport().rect()
+        s = min(vp.width() / rect.width(), vp.height() / rect.height())
+        self.setTransform(self.transform().fromScale(s, s))
+        self.centerOn(rect.center())
+
+
+class _Panel(QFrame):
+    clicked = Signal(str)
+
+    def __init__(self, name: str, title: str, group: list[SyncView], parent=None) -> None:
+        super().__init__(parent)
+        self.name = name
+        self.setObjectName("comparePanel")
+        self.title = QLabel(title)
+        self.title.setStyleSheet("font-weight: 600; padding: 2px 4px;")
+        self.detail = QLabel("")
+        self.detail.setProperty("role", "hint")
+        self.view = SyncView(group)
+        self.view.setMinimumSize(220, 160)
+        head = QHBoxLayout()
+        head.addWidget(self.title)
+        head.addStretch(1)
+        head.addWidget(self.detail)
+        layout = QVBoxLayout(self)
+        layout.setContentsMargins(6, 6, 6, 6)
+        layout.addLayout(head)
+        layout.addWidget(self.view, 1)
+        self.set_selected(False)
+
+    def set_selected(self, selected: bool) -> None:
+        border = "#4c8dff" if selected else "#3a3d44"
+        self.setStyleSheet(f"QFrame#comparePanel {{ border: 2px solid {border}; border-radius: 8px; "
+                           f"background: #1f2125; }}")
+
+    def mousePressEvent(self, event) -> None:
+        self.clicked.emit(self.name)
+        super().mousePressEvent(event)
+
+
+def _pixmap(rgb: np.ndarray) -> QPixmap:
+    a = np.ascontiguousarray(rgb)
+    h, w = a.shape[:2]
+    return QPixmap.fromImage(QImage(a.data, w, h, a.strides[0], QImage.Format.Format_RGB888).copy())
+
+
+class CompareDialog(QDialog):
+    """Non-modal: the window stays usable while methods run.
+
+    Signals:
+        runRequested(list[str]): run these methods on the current hole.
+        cancelRequested().
+        applyRequested(str): apply this method's result.
+    """
+
+    runRequested = Signal(list)
+    cancelRequested = Signal()
+    applyRequested = Signal(str)
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.setWindowTitle("Compare methods")
+        self.resize(1180, 760)
+        self.results: dict[str, object] = {}
+        self.selected: str | None = None
+        self.crop: Box | None = None
+        self._group: list[SyncView] = []
+        self._panels: dict[str, _Panel] = {}
+
+        self.methods = QListWidget()
+        self.methods.setMaximumWidth(230)
+        self.run_button = QPushButton(icon("mdi6.play", "#ffffff"), "  Run comparison")
+        self.run_button.setProperty("role", "primary")
+        self.run_button.clicked.connect(self._run)
+        self.cancel_button = QPushButton(icon("mdi6.stop-circle-outline"), "  Cancel")
+        self.cancel_button.clicked.connect(self.cancelRequested)
+        self.cancel_button.setEnabled(False)
+        self.progress = QProgressBar()
+        self.progress.setTextVisible(False)
+        self.progress.setFixedHeight(8)
+        self.status = QLabel("Tick the methods to compare, then run.")
+        self.status.setWordWrap(True)
+        self.status.setProperty("role", "hint")
+        self.apply_button = QPushButton(icon("mdi6.check", "#ffffff"), "  Apply selected")
+        self.apply_button.setProperty("role", "primary")
+        self.apply_button.setEnabled(False)
+        self.apply_button.clicked.connect(self._apply)
+        self.fit_button = QPushButton(icon("mdi6.fit-to-screen-outline"), "  Fit all")
+        self.fit_button.clicked.connect(self.fit_all)
+
+        side = QVBoxLayout()
+        heading = QLabel("Methods")
+        heading.setProperty("role", "muted")
+        side.addWidget(heading)
+        side.addWidget(self.methods, 1)
+        side.addWidget(self.run_button)
+        side.addWidget(self.cancel_button)
+        side.addWidget(self.progress)
+        side.addWidget(self.status)
+        side.addSpacing(12)
+        side.addWidget(self.fit_button)
+        side.addWidget(self.apply_button)
+
+        self.grid_host = QWidget()
+        self.grid = QGridLayout(self.grid_host)
+        self.grid.setSpacing(8)
+        self.grid.setContentsMargins(0, 0, 0, 0)
+        hint = QLabel("Results appear here. Wheel zooms and dragging pans all of them together; "
+                      "click a result to select it.")
+        hint.setProperty("role", "hint")
+        hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
+        self._hint = hint
+        self.grid.addWidget(hint, 0, 0)
+        scroll = QScrollArea()
+        scroll.setWidgetResizable(True)
+        scroll.setFrameShape(QFrame.Shape.NoFrame)
+        scroll.setWidget(self.grid_host)
+
+        layout = QHBoxLayout(self)
+        layout.setContentsMargins(12, 12, 12, 12)
+        layout.setSpacing(12)
+        layout.addLayout(side)
+        layout.addWidget(scroll, 1)
+
+    # ----------------------------------------------------------------- setup
+    def set_methods(self, infos: list[dict], checked: list[str]) -> None:
+        self.methods.clear()
+        for info in infos:
+            item = QListWidgetItem(info["name"])
+            flags = Qt.ItemFlag.ItemIsUserCheckable | Qt.ItemFlag.ItemIsSelectable
+            tip = info.get("description") or ""
+            if info.get("available", True):
+                flags |= Qt.ItemFlag.ItemIsEnabled
+            else:
+                tip = f"Unavailable: {info.get('reason') or 'not installed'}"
+            item.setFlags(flags)
+            item.setToolTip(tip)
+            item.setCheckState(Qt.CheckState.Checked if info["name"] in checked and info.get("available", True)
+                               else Qt.CheckState.Unchecked)
+            self.methods.addItem(item)
+
+    def checked_methods(self) -> list[str]:
+        out = []
+        for i in range(self.methods.count()):
+            item = self.methods.item(i)
+            if item.checkState() == Qt.CheckState.Checked and item.flags() & Qt.ItemFlag.ItemIsEnabled:
+                out.append(item.text())
+        return out
+
+    def set_checked(self, names: list[str]) -> None:
+        for i in range(self.methods.count()):
+            item = self.methods.item(i)
+            if item.flags() & Qt.ItemFlag.ItemIsEnabled:
+                item.setCheckState(Qt.CheckState.Checked if item.text() in names else Qt.CheckState.Unchecked)
+
+    # ----------------------------------------------------------------- running
+    def _run(self) -> None:
+        names = self.checked_methods()
+        if not names:
+            self.status.setText("Tick at least one method.")
+            return
+        self.runRequested.emit(names)
+
+    def start(self, names: list[str], crop: Box, original: np.ndarray) -> None:
+        """Called by the window when the run was submitted: clear the grid, show the original crop."""
+        self._clear()
+        self.crop = crop
+        self._expected = list(names)
+        self._add_panel("__original__", "Original", original[crop[1]:crop[3], crop[0]:crop[2]], "")
+        self.set_busy(True)
+        self.status.setText(f"Running {names[0]} (1 of {len(names)})…")
+
+    def set_busy(self, busy: bool) -> None:
+        self.run_button.setEnabled(not busy)
+        self.cancel_button.setEnabled(busy)
+        self.progress.setRange(0, 0 if busy else 1)
+        self.progress.setValue(0 if busy else 1)
+        self.apply_button.setEnabled(not busy and self.selected is not None and self.selected in self.results)
+
+    def add_result(self, name: str, result) -> None:
+        """One method's PipelineResult: add its panel (cropped to the hole's neighbourhood)."""
+        self.results[name] = result
+        x0, y0, x1, y1 = self.crop
+        seconds = getattr(result, "seconds_total", None)
+        detail = f"{seconds:.1f} s" if seconds is not None else ""
+        self._add_panel(name, name, result.image[y0:y1, x0:x1], detail)
+        done = len(self.results)
+        if done < len(self._expected):
+            self.status.setText(f"Running {self._expected[done]} ({done + 1} of {len(self._expected)})…")
+        if self.selected is None:
+            self._select(name)
+
+    def finish(self, message: str | None = None) -> None:
+        self.set_busy(False)
+        self.status.setText(message or f"{len(self.results)} result(s). Click one, then Apply.")
+
+    def _clear(self) -> None:
+        for panel in self._panels.values():
+            self.grid.removeWidget(panel)
+            panel.deleteLater()
+        self._panels.clear()
+        self._group.clear()
+        self.results.clear()
+        self.selected = None
+        if self._hint is not None:
+            self.grid.removeWidget(self._hint)
+            self._hint.deleteLater()
+            self._hint = None
+
+    def _add_panel(self, key: str, title: str, rgb: np.ndarray, detail: str) -> None:
+        panel = _Panel(key, title, self._group)
+        panel.detail.setText(detail)
+        panel.view.set_pixmap(_pixmap(rgb))
+        if key != "__original__":
+            panel.clicked.connect(self._select)
+            panel.view.viewport().installEventFilter(self)
+            panel.view.viewport().setProperty("method", key)
+        index = len(self._panels)
+        self._panels[key] = panel
+        cols = 2 if len(self._expected) + 1 <= 4 else 3
+        self.grid.addWidget(panel, index // cols, index % cols)
+        # new views take the group's current zoom and position
+        first = self._group[0]
+        if panel.view is first:
+            panel.view.fit()
+        else:
+            panel.view.setTransform(first.transform())
+            panel.view.horizontalScrollBar().setValue(first.horizontalScrollBar().value())
+            panel.view.verticalScrollBar().setValue(first.verticalScrollBar().value())
+
+    def eventFilter(self, obj, event) -> bool:
+        if event.type() == event.Type.MouseButtonPress:
+            name = obj.property("method")
+            if name:
+                self._select(name)
+        return False
+
+    def fit_all(self) -> None:
+        if self._group:
+            self._group[0].fit()
+            for v in self._group[1:]:
+                v.setTransform(self._group[0].transform())
+            self._group[0]._sync_scroll()
+
+    def showEvent(self, event) -> None:
+        super().showEvent(event)
+
+    def _select(self, name: str) -> None:
+        self.selected = name
+        for key, panel in self._panels.items():
+            panel.set_selected(key == name)
+        self.apply_button.setEnabled(name in self.results and self.run_button.isEnabled())
+        self.apply_button.setText(f"  Apply {name}")
+
+    def _apply(self) -> None:
+        if self.selected in self.results:
+            self.applyRequested.emit(self.selected)

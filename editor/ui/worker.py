@@ -1,0 +1,298 @@
+"""Background inference (DESIGN.md "Threading"): one :class:`InferenceWorker` on a dedicated QThread owns the
+methods (so a CUDA context lives on one thread); :class:`InferenceController` lives on the GUI thread, sends
+requests (id + copies of the arrays) over a queued signal, cancels through a
+:class:`~editor.core.progress.CancelToken`, and drops results whose id is stale.
+
+torch is never imported on the GUI thread: the device probe and the method registry (which may import the
+network module) run in the worker thread.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+import traceback
+from dataclasses import dataclass, field
+
+import numpy as np
+from PySide6.QtCore import QObject, QThread, Signal, Slot
+
+from editor.core.errors import Cancelled, InpaintError
+from editor.core.progress import CancelToken, Reporter
+
+__all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "friendly_error"]
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class InpaintRequest:
+    """One run: the photo and hole (copies owned by the request), and how to fill it.
+
+    Attributes:
+        image: uint8 (H, W, 3) RGB.
+        hole: bool (H, W), True = hole.
+        methods: method names; one for Inpaint, several for Compare (run sequentially).
+        hd: HD strategy (``editor.pipeline.HD_STRATEGIES``).
+        device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
+        dilate: hole dilation in low-res px, or None for the pipeline's default.
+        lowres_size: long side of the low-res image the method sees.
+    """
+
+    image: np.ndarray
+    hole: np.ndarray
+    methods: list[str]
+    hd: str = "cra"
+    device: str = "auto"
+    dilate: int | None = None
+    lowres_size: int | None = None
+    compare: bool = False
+    coverage: np.ndarray | None = field(default=None, repr=False)  # GUI side: uint8 coverage at request time
+
+
+def friendly_error(exc: BaseException, method: str | None = None) -> str:
+    """A message a photographer understands for an exception raised by a run or a file operation."""
+    if isinstance(exc, MemoryError):
+        return ("Not enough memory for this photo. Close other programs, try the 'resize' or 'cra' HD "
+                "strategy, or work on a smaller copy of the photo.")
+    if isinstance(exc, InpaintError):
+        return str(exc)
+    what = f"The method '{method}'" if method else "The operation"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    if "out of memory" in text.lower():
+        return f"{what} ran out of memory. Try the CPU device or the 'resize' HD strategy."
+    return f"{what} failed unexpectedly: {text}"
+
+
+def _probe_devices() -> list[str]:
+    devices = ["auto", "cpu"]
+    try:
+        import torch  # lazy: only in the worker thread
+    except Exception:  # torch missing or broken: classical methods still work on the CPU
+        return devices
+    try:
+        if torch.cuda.is_available():
+            devices.append("cuda")
+        if getattr(torch.backends, "mps", None) is not None and torch.backends.mps.is_available():
+            devices.append("mps")
+    except Exception:
+        pass
+    return devices
+
+
+class InferenceWorker(QObject):
+    """Runs requests on its own thread; one at a time, in order.
+
+    Signals (all carry the request id first, so the controller can drop stale ones):
+        progress(id, stage, fraction): stage in ``prepare``, ``lr_inpaint``, ``hd``, ``composite``.
+        preview(id, lr_result): the low-res composite uint8 (h, w, 3), as soon as it exists.
+        compareResult(id, method, PipelineResult): one per method of a compare request.
+        finished(id, result): ``PipelineResult`` (Inpaint) or ``dict[str, PipelineResult]`` (Compare).
+        failed(id, message), cancelled(id).
+        methodsReady(list[dict]): ``InpaintMethod.info()`` of every registered method (+ ``default``).
+        devicesReady(list[str]).
+    """
+
+    progress = Signal(int, str, float)
+    preview = Signal(int, object)
+    compareResult = Signal(int, str, object)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    methodsReady = Signal(object)
+    devicesReady = Signal(object)
+
+    def __init__(self) -> None:
+        super().__init__()
+        self._methods: dict[tuple[str, str], object] = {}
+        self._devices: list[str] | None = None
+
+    @Slot()
+    def probe(self) -> None:
+        """List the methods (with availability) and the devices; emits methodsReady and devicesReady."""
+        infos = []
+        try:
+            from editor.methods.base import create_method, default_method_name, list_methods
+            default = default_method_name()
+            for name in list_methods():
+                try:
+                    info = dict(create_method(name, device="cpu").info())
+                except Exception as exc:  # a broken method must not hide the others
+                    info = {"name": name, "kind": "?", "available": False, "reason": friendly_error(exc, name),
+                            "description": ""}
+                info["default"] = name == default
+                infos.append(info)
+        except Exception as exc:
+            log.warning("method registry failed: %s", exc)
+        self.methodsReady.emit(infos)
+        self._devices = _probe_devices()
+        self.devicesReady.emit(list(self._devices))
+
+    def _resolve_device(self, device: str, kind: str) -> str:
+        if device != "auto":
+            return device
+        if kind != "network":
+            return "cpu"
+        if self._devices is None:
+            self._devices = _probe_devices()
+        for d in ("cuda", "mps"):
+            if d in self._devices:
+                return d
+        return "cpu"
+
+    def _method(self, name: str, device: str):
+        from editor.methods.base import create_method
+        probe = self._methods.get((name, "cpu")) or create_method(name, device="cpu")
+        self._methods[(name, "cpu")] = probe
+        resolved = self._resolve_device(device, getattr(probe, "kind", "classical"))
+        key = (name, resolved)
+        if key not in self._methods:
+            self._methods[key] = create_method(name, device=resolved)
+        return self._methods[key], resolved
+
+    @Slot(int, object, object)
+    def run(self, req_id: int, request: InpaintRequest, token: CancelToken) -> None:
+        if token.cancelled:  # superseded or cancelled while queued
+            self.cancelled.emit(req_id)
+            return
+        results = {}
+        current = None
+        try:
+            from editor.pipeline import InpaintPipeline
+            for name in request.methods:
+                current = name
+                token.check()
+                method, device = self._method(name, request.device)
+                method.require_available()
+                kwargs = {"hd": request.hd, "device": device}
+                if request.dilate is not None:
+                    kwargs["dilate"] = request.dilate
+                if request.lowres_size is not None:
+                    kwargs["lowres_size"] = request.lowres_size
+                pipeline = InpaintPipeline(method, **kwargs)
+                reporter = Reporter(lambda stage, f, _id=req_id: self.progress.emit(_id, stage, f), token)
+                on_preview = None if request.compare else (lambda lr, _id=req_id: self.preview.emit(_id, lr))
+                t0 = time.perf_counter()
+                result = pipeline.run(request.image, request.hole, reporter=reporter, on_preview=on_preview)
+                log.info("%s finished in %.2f s", name, time.perf_counter() - t0)
+                token.check()
+                results[name] = result
+                if request.compare:
+                    self.compareResult.emit(req_id, name, result)
+        except Cancelled:
+            self.cancelled.emit(req_id)
+            return
+        except (InpaintError, MemoryError) as exc:
+            self.failed.emit(req_id, friendly_error(exc, current))
+            return
+        except Exception as exc:  # a method's bug must not take the editor down
+            log.error("run %d failed:\n%s", req_id, traceback.format_exc())
+            self.failed.emit(req_id, friendly_error(exc, current))
+            return
+        self.finished.emit(req_id, results if request.compare else results[request.methods[0]])
+
+
+class InferenceController(QObject):
+    """GUI-thread side of the worker: ids, cancellation, stale-result filtering, and shutdown.
+
+    Signals (only for the current request; stale ones are dropped):
+        started(id), progress(stage, fraction), preview(id, lr_result), compareResult(id, method, result),
+        finished(id, result), failed(id, message), cancelled(id); methodsReady / devicesReady forwarded.
+    """
+
+    started = Signal(int)
+    progress = Signal(str, float)
+    preview = Signal(int, object)
+    compareResult = Signal(int, str, object)
+    finished = Signal(int, object)
+    failed = Signal(int, str)
+    cancelled = Signal(int)
+    methodsReady = Signal(object)
+    devicesReady = Signal(object)
+    _submit = Signal(int, object, object)
+    _probe = Signal()
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self.thread = QThread()
+        self.thread.setObjectName("InferenceWorker")
+        self.worker = InferenceWorker()
+        self.worker.moveToThread(self.thread)
+        self._submit.connect(self.worker.run)
+        self._probe.connect(self.worker.probe)
+        w = self.worker
+        w.progress.connect(self._on_progress)
+        w.preview.connect(self._on_preview)
+        w.compareResult.connect(self._on_compare)
+        w.finished.connect(self._on_finished)
+        w.failed.connect(self._on_failed)
+        w.cancelled.connect(self._on_cancelled)
+        w.methodsReady.connect(self.methodsReady)
+        w.devicesReady.connect(self.devicesReady)
+        self.thread.start()
+        self._next_id = 0
+        self.current_id: int | None = None
+        self._token: CancelToken | None = None
+
+    @property
+    def busy(self) -> bool:
+        return self.current_id is not None
+
+    def probe(self) -> None:
+        self._probe.emit()
+
+    def submit(self, request: InpaintRequest) -> int:
+        """Start a run; a run in progress is cancelled and its results will be dropped. Returns the new id."""
+        if self._token is not None:
+            self._token.cancel()
+        self._next_id += 1
+        self.current_id = self._next_id
+        self._token = CancelToken()
+        self._submit.emit(self.current_id, request, self._token)
+        self.started.emit(self.current_id)
+        return self.current_id
+
+    def cancel(self) -> bool:
+        """Cancel the current run (the pipeline raises Cancelled at its next check). True if one was running."""
+        if self._token is None:
+            return False
+        self._token.cancel()
+        return True
+
+    def _done(self, req_id: int) -> bool:
+        if req_id != self.current_id:
+            return False
+        self.current_id, self._token = None, None
+        return True
+
+    def _on_progress(self, req_id: int, stage: str, fraction: float) -> None:
+        if req_id == self.current_id:
+            self.progress.emit(stage, fraction)
+
+    def _on_preview(self, req_id: int, lr) -> None:
+        if req_id == self.current_id:
+            self.preview.emit(req_id, lr)
+
+    def _on_compare(self, req_id: int, name: str, result) -> None:
+        if req_id == self.current_id:
+            self.compareResult.emit(req_id, name, result)
+
+    def _on_finished(self, req_id: int, result) -> None:
+        if self._done(req_id):
+            self.finished.emit(req_id, result)
+
+    def _on_failed(self, req_id: int, message: str) -> None:
+        if self._done(req_id):
+            self.failed.emit(req_id, message)
+
+    def _on_cancelled(self, req_id: int) -> None:
+        if self._done(req_id):
+            self.cancelled.emit(req_id)
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Cancel, stop the thread's event loop and wait for it (never kills it). True if it stopped."""
+        if self._token is not None:
+            self._token.cancel()
+        self.current_id = None
+        self.thread.quit()
+        return self.thread.wait(timeout_ms)
