@@ -27,7 +27,7 @@ def shortcut_rows(menus: list[tuple[str, list[QAction]]]) -> list[tuple[str, str
         for action in actions:
             keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
             if keys:
-                rows.append((group, action.text().replace("&", "").rstrip("."), ",  ".join(keys)))
+                rows.append((group, action.text().replace("&", "").rstrip(".…"), ",  ".join(keys)))
     return rows + GESTURES
 
 

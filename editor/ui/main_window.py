@@ -104,7 +104,7 @@ class MainWindow(QMainWindow):
             shortcuts = shortcut if isinstance(shortcut, (list, tuple)) else [shortcut]
             action.setShortcuts([QKeySequence(s) for s in shortcuts])
         action.setCheckable(checkable)
-        tip_text = tip or text.replace("&", "").rstrip(".")
+        tip_text = tip or text.replace("&", "").rstrip(".…")
         if action.shortcuts():
             tip_text += f"  ({action.shortcuts()[0].toString(QKeySequence.SequenceFormat.NativeText)})"
         action.setToolTip(tip_text)

@@ -1,0 +1,177 @@
+"""Files, settings, prompts and dialogs of the main window."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtCore import QSettings
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from editor.ui import settings as S
+from editor.ui.main_window import proposed_save_path
+
+pytestmark = pytest.mark.gui
+
+
+def test_settings_declared_once_and_typed(settings):
+    assert len({s.key for s in S.SETTINGS.values()}) == len(S.SETTINGS)
+    for s in S.SETTINGS.values():
+        assert s.description and isinstance(s.default, s.type)
+        assert settings.get(s) == s.default  # fresh store -> defaults
+    settings.store.setValue(S.BRUSH_SIZE.key, "not a number")
+    assert settings.get(S.BRUSH_SIZE) == S.BRUSH_SIZE.default
+    settings.set(S.BRUSH_SIZE, 99999)
+    assert settings.get(S.BRUSH_SIZE) == S.BRUSH_SIZE.maximum
+    with pytest.raises(ValueError):
+        S._declare(S.BRUSH_SIZE.key, int, 1, "dup")
+
+
+def test_settings_persist_across_windows(make_window, settings, tmp_path, photo_path):
+    w = make_window()
+    w.set_brush_size(77)
+    w.hardness_spin.setValue(40)
+    w.opacity_spin.setValue(30)
+    w.select_method("telea")
+    w.open_file(photo_path)
+    w.close()
+    settings.sync()
+    reread = S.Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
+    assert reread.get(S.BRUSH_SIZE) == 77 and reread.get(S.BRUSH_HARDNESS) == 40
+    assert reread.get(S.LAST_METHOD) == "telea"
+    assert reread.get(S.RECENT_FILES) == [str(photo_path)]
+    assert reread.get(S.LAST_FOLDER) == str(photo_path.parent)
+    assert reread.get(S.WINDOW_GEOMETRY)
+    w2 = make_window(reread)
+    assert w2.canvas.brush_size == 77 and w2.canvas.hardness == pytest.approx(0.4)
+    assert w2.canvas.photo.overlay_opacity == pytest.approx(0.3)
+    assert w2.current_method() == "telea"
+    assert [a.text() for a in w2.recent_menu.actions()][0] == photo_path.name
+
+
+def test_save_proposes_inpainted_name_and_round_trip_keeps_pixels_and_exif(opened, photo_path, monkeypatch,
+                                                                           tmp_path):
+    proposals = []
+    target = tmp_path / "out.png"
+
+    def fake_save(parent, caption, proposal, filters):
+        proposals.append(proposal)
+        return str(target), ""
+
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", fake_save)
+    opened.model.coverage[10:20, 10:20] = 255
+    opened.model.image[10:20, 10:20] = (1, 2, 3)  # pixels to survive the round trip
+    opened.undo_stack.push(_noop_command("edit"))
+    assert opened.isWindowModified()
+    assert opened.save()
+    assert proposals == [str(photo_path.with_name("photo_inpainted.png"))]
+    assert not opened.isWindowModified()
+    assert photo_path.read_bytes() != target.read_bytes()
+    # Ctrl+S again writes to the same file without asking
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: pytest.fail("asked twice"))
+    opened.undo_stack.push(_noop_command("edit 2"))
+    assert opened.save()
+    from editor.core.imageio import load_image
+    doc = load_image(target)
+    np.testing.assert_array_equal(doc.image, opened.model.image)
+    assert doc.image[15, 15].tolist() == [1, 2, 3]
+    assert Image.open(target).getexif()[0x013B] == "Test Artist"
+    assert opened.open_file(target)
+    np.testing.assert_array_equal(opened.model.image, doc.image)
+
+
+def _noop_command(text):
+    from PySide6.QtGui import QUndoCommand
+    return QUndoCommand(text)
+
+
+def test_proposed_name_skips_existing(tmp_path):
+    p = tmp_path / "a.jpg"
+    assert proposed_save_path(p) == tmp_path / "a_inpainted.jpg"
+    (tmp_path / "a_inpainted.jpg").write_bytes(b"x")
+    assert proposed_save_path(p) == tmp_path / "a_inpainted_2.jpg"
+
+
+def test_title_star_and_unsaved_prompt_cancel_keeps_window_open(opened, monkeypatch, no_modal_dialogs):
+    assert opened.windowTitle() == "photo.png[*] — Inpaint Studio" and not opened.isWindowModified()
+    opened.undo_stack.push(_noop_command("edit"))
+    assert opened.isWindowModified()
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Cancel)
+    assert not opened.close()
+    assert opened.isVisible() and opened.controller.thread.isRunning()
+    opened.undo_stack.undo()
+    assert not opened.isWindowModified()
+
+
+def test_unsaved_prompt_discard_closes(make_window, photo_path, monkeypatch, no_modal_dialogs):
+    w = make_window()
+    w.open_file(photo_path)
+    w.undo_stack.push(_noop_command("edit"))
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question",
+                        lambda *a, **k: asked.append(a[2]) or QMessageBox.StandardButton.Discard)
+    assert w.close()
+    assert asked and "photo.png" in asked[0]
+    assert not w.controller.thread.isRunning()
+
+
+def test_unreadable_file_shows_message_and_keeps_document(opened, tmp_path, no_modal_dialogs):
+    bad = tmp_path / "broken.jpg"
+    bad.write_bytes(b"definitely not a jpeg")
+    image = opened.model.image.copy()
+    assert not opened.open_file(bad)
+    assert no_modal_dialogs and no_modal_dialogs[-1][1] == "Could not open the photo"
+    assert "broken.jpg" in no_modal_dialogs[-1][2] and "Traceback" not in no_modal_dialogs[-1][2]
+    assert opened.model.path.name == "photo.png"
+    np.testing.assert_array_equal(opened.model.image, image)
+
+
+def test_import_and_export_mask(opened, tmp_path, monkeypatch):
+    mask = np.zeros((64, 96), np.uint8)
+    mask[5:25, 30:60] = 255
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    assert opened.import_mask(tmp_path / "m.png")
+    np.testing.assert_array_equal(opened.model.hole_mask(), mask > 0)
+    assert opened.undo_stack.text(opened.undo_stack.count() - 1) == "Import mask"
+    out = tmp_path / "exported.png"
+    assert opened.export_mask(out)
+    np.testing.assert_array_equal(np.array(Image.open(out)) > 127, mask > 0)
+    # a mask of another size: the window asks; answering No leaves the mask alone
+    Image.fromarray(mask[:32]).save(tmp_path / "small.png")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
+    assert not opened.import_mask(tmp_path / "small.png")
+    np.testing.assert_array_equal(opened.model.hole_mask(), mask > 0)
+
+
+def test_open_with_mask_from_command_line_arguments(window, photo_path, tmp_path):
+    mask = np.zeros((64, 96), np.uint8)
+    mask[40:50, 10:20] = 255
+    Image.fromarray(mask).save(tmp_path / "cli_mask.png")
+    assert window.open_file(photo_path, tmp_path / "cli_mask.png")
+    assert window.model.hole_mask().sum() == 100 and window.undo_stack.count() == 0
+    assert not window.isWindowModified()
+
+
+def test_shortcuts_dialog_is_generated_from_actions(opened, qtbot):
+    dlg = opened.show_shortcuts()
+    rows = {(dlg.table.item(r, 1).text(), dlg.table.item(r, 2).text()) for r in range(dlg.table.rowCount())}
+    names = {r[0] for r in rows}
+    assert {"Undo", "Redo", "Inpaint", "Brush", "Eraser", "Save", "Compare Methods"} <= names
+    redo = next(keys for name, keys in rows if name == "Redo")
+    assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo
+    assert any("backslash" in keys for _, keys in rows)
+    dlg.close()
+
+
+def test_drop_opens_photo(window, photo_path, qtbot):
+    from PySide6.QtCore import QMimeData, QPointF, QUrl, Qt
+    from PySide6.QtGui import QDropEvent
+    mime = QMimeData()
+    mime.setUrls([QUrl.fromLocalFile(str(photo_path))])
+    ev = QDropEvent(QPointF(10, 10), Qt.DropAction.CopyAction, mime, Qt.MouseButton.NoButton,
+                    Qt.KeyboardModifier.NoModifier)
+    window.dropEvent(ev)
+    qtbot.waitUntil(lambda: window.model.has_document)
+    assert window.model.path == photo_path
