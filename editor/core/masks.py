@@ -38,8 +38,15 @@ def _check_mask(mask: np.ndarray, name: str = "mask") -> np.ndarray:
     return mask
 
 
-def _ellipse(px: int) -> np.ndarray:
-    return cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (2 * px + 1, 2 * px + 1))
+#: Largest radius grown or shrunk with an exact disc kernel; beyond it the distance transform is used
+#: (OpenCV's non-rectangular morphology costs O(radius²) per pixel, the distance transform O(1)).
+EXACT_DISC_MAX_PX = 7
+
+
+def _disc(px: int) -> np.ndarray:
+    """Structuring element: the Euclidean disc x² + y² <= px², uint8 (2px+1, 2px+1)."""
+    yy, xx = np.mgrid[-px:px + 1, -px:px + 1]
+    return (yy * yy + xx * xx <= px * px).astype(np.uint8)
 
 
 def _hole_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
@@ -51,7 +58,7 @@ def _hole_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
-def _morph(mask: np.ndarray, px: int, op: int) -> np.ndarray:
+def _morph(mask: np.ndarray, px: int, grow: bool) -> np.ndarray:
     mask = _check_mask(mask)
     px = int(px)
     if px < 0:
@@ -63,16 +70,30 @@ def _morph(mask: np.ndarray, px: int, op: int) -> np.ndarray:
     h, w = mask.shape
     y0, y1, x0, x1 = box
     # Pixels farther than px from every hole pixel are unaffected by either operation, so work on the
-    # hole's bounding box grown by px (OpenCV's default border keeps the image edge neutral).
+    # hole's bounding box grown by px. At the image edge nothing outside counts (neither hole nor known).
     y0, y1, x0, x1 = max(0, y0 - px), min(h, y1 + px), max(0, x0 - px), min(w, x1 + px)
-    crop = mask[y0:y1, x0:x1].view(np.uint8)
-    fn = cv2.dilate if op == cv2.MORPH_DILATE else cv2.erode
-    out[y0:y1, x0:x1] = fn(crop, _ellipse(px)).view(bool)
+    crop = mask[y0:y1, x0:x1]
+    if px <= EXACT_DISC_MAX_PX:
+        fn = cv2.dilate if grow else cv2.erode
+        res = fn(crop.view(np.uint8), _disc(px)).view(bool)
+    elif grow:
+        # distance of each known pixel to the nearest hole pixel (zeros of the source)
+        dist = cv2.distanceTransform((~crop).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+        res = dist <= px
+    else:
+        # distance of each hole pixel to the nearest known pixel; the image border is not a known pixel
+        dist = cv2.distanceTransform(np.ascontiguousarray(crop).view(np.uint8), cv2.DIST_L2, cv2.DIST_MASK_5)
+        res = dist > px
+    out[y0:y1, x0:x1] = res
     return out
 
 
 def dilate(mask: np.ndarray, px: int) -> np.ndarray:
-    """Grow the hole by ``px`` pixels with an elliptical (disc) kernel of radius ``px``.
+    """Grow the hole by ``px`` pixels: every pixel within Euclidean distance ``px`` of a hole pixel joins it.
+
+    Structuring element: the disc x² + y² <= px² (exact for px <= :data:`EXACT_DISC_MAX_PX`; larger radii use
+    OpenCV's distance transform with its 5×5 mask, which differs from the exact disc only on a few boundary
+    pixels, ~0.1 % of the grown area, in exchange for a cost independent of the radius).
 
     Args:
         mask: bool (H, W), True = hole.
@@ -81,13 +102,14 @@ def dilate(mask: np.ndarray, px: int) -> np.ndarray:
     Returns:
         bool (H, W), a new array.
     """
-    return _morph(mask, px, cv2.MORPH_DILATE)
+    return _morph(mask, px, grow=True)
 
 
 def erode(mask: np.ndarray, px: int) -> np.ndarray:
-    """Shrink the hole by ``px`` pixels with an elliptical (disc) kernel of radius ``px``.
+    """Shrink the hole by ``px`` pixels: a hole pixel stays only if no known pixel is within distance ``px``.
 
-    The image border does not erode the hole (outside the photo counts as neither hole nor known).
+    Same disc and the same large-radius method as :func:`dilate`. The image border does not erode the
+    hole (outside the photo counts as neither hole nor known), as in OpenCV's ``erode``.
 
     Args:
         mask: bool (H, W), True = hole.
@@ -96,33 +118,26 @@ def erode(mask: np.ndarray, px: int) -> np.ndarray:
     Returns:
         bool (H, W), a new array.
     """
-    return _morph(mask, px, cv2.MORPH_ERODE)
+    return _morph(mask, px, grow=False)
 
 
-def _any_blocks(mask: np.ndarray, n_out: int, axis: int) -> np.ndarray:
-    """OR-reduce ``mask`` along ``axis`` onto ``n_out`` cells covering it exactly.
+def _spans(n: int, n_out: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:
+    """Input pixel ranges [start, end) of output cells lo..hi-1 when n pixels map onto n_out cells.
 
-    Output cell j covers the continuous span [j·n/n_out, (j+1)·n/n_out) of the n input pixels, i.e. input
-    pixels floor(j·n/n_out) .. ceil((j+1)·n/n_out) − 1: every input pixel overlapping the cell counts.
+    Cell j covers the continuous span [j·n/n_out, (j+1)·n/n_out); every input pixel overlapping it, even
+    partly, belongs to it: start = floor(j·n/n_out), end = ceil((j+1)·n/n_out). Exact integer arithmetic.
     """
-    n = mask.shape[axis]
-    if n_out == n:
-        return mask.copy()
-    j = np.arange(n_out, dtype=np.int64)
-    starts = (j * n) // n_out  # floor
-    ends = -((-(j + 1) * n) // n_out)  # ceil
-    # reduceat gives [starts[j], starts[j+1]) (or the single pixel starts[j] when starts repeat);
-    # a fractional end adds exactly one more pixel: starts[j+1].
-    out = np.logical_or.reduceat(mask, starts, axis=axis)
-    nxt = np.append(starts[1:], n)
-    extra = np.flatnonzero(ends > nxt)
-    if extra.size:
-        sl_out = [slice(None)] * 2
-        sl_in = [slice(None)] * 2
-        sl_out[axis] = extra
-        sl_in[axis] = nxt[extra]
-        out[tuple(sl_out)] |= mask[tuple(sl_in)]
-    # A cell whose span lies inside one pixel (upsampling) is that pixel: reduceat already gave it.
+    j = np.arange(lo, hi, dtype=np.int64)
+    return (j * n) // n_out, -((-(j + 1) * n) // n_out)
+
+
+def _or_rows(values: np.ndarray, n_out: int, lo: int, hi: int) -> np.ndarray:
+    """OR of the input rows under output rows lo..hi-1: uint8 (hi - lo, W) from uint8 (n, W)."""
+    starts, ends = _spans(values.shape[0], n_out, lo, hi)
+    out = np.empty((hi - lo, values.shape[1]), dtype=np.uint8)
+    for k, (a, b) in enumerate(zip(starts.tolist(), ends.tolist())):
+        # one vectorised OR over a few rows per output row: ~10 ms for 8K -> 512 (numpy's reduceat: ~300 ms)
+        np.bitwise_or.reduce(values[a:b], axis=0, out=out[k])
     return out
 
 
@@ -131,49 +146,31 @@ def downsample_conservative(mask: np.ndarray, size: tuple[int, int]) -> np.ndarr
 
     Low-res pixel (i, j) covers the full-res span [j·W/w, (j+1)·W/w) × [i·H/h, (i+1)·H/h); every full-res
     pixel that overlaps it, even partly (non-integer ratios), counts. A single hole pixel therefore never
-    disappears, unlike nearest or area resampling.
+    disappears, unlike nearest or area resampling. Also correct when enlarging (each cell then takes the
+    one or two pixels it overlaps).
 
     Args:
         mask: bool (H, W), True = hole.
         size: Target (w, h) in pixels (Pillow / OpenCV order).
 
     Returns:
-        bool (h, w).
+        bool (h, w), a new array.
     """
     mask = _check_mask(mask)
     w, h = int(size[0]), int(size[1])
     if w <= 0 or h <= 0:
         raise ValueError(f"size must be positive (w, h), got {size}")
+    H, W = mask.shape
+    out = np.zeros((h, w), dtype=bool)
     box = _hole_bbox(mask)
     if box is None:
-        return np.zeros((h, w), dtype=bool)
-    H, W = mask.shape
-    # Only rows/cols of cells touching the hole's bounding box can become hole: reduce that band.
+        return out
     y0, y1, x0, x1 = box
-    i0, i1 = (y0 * h) // H, min(h, -((-y1 * h) // H) + 1)
-    # Rows: reduce only the full-res rows that feed cells i0..i1 (exact spans recomputed inside).
-    rows = _any_blocks_range(mask, h, axis=0, lo=i0, hi=i1)  # (i1-i0, W)
-    cols = _any_blocks(rows, w, axis=1)  # (i1-i0, w)
-    out = np.zeros((h, w), dtype=bool)
-    out[i0:i1] = cols
-    return out
-
-
-def _any_blocks_range(mask: np.ndarray, n_out: int, axis: int, lo: int, hi: int) -> np.ndarray:
-    """:func:`_any_blocks` restricted to output cells lo..hi-1 (axis 0 only)."""
-    n = mask.shape[0]
-    a = (lo * n) // n_out
-    b = min(n, -((-hi * n) // n_out))
-    sub = mask[a:b]
-    j = np.arange(lo, hi, dtype=np.int64)
-    starts = (j * n) // n_out - a
-    ends = -((-(j + 1) * n) // n_out) - a
-    out = np.logical_or.reduceat(sub, starts, axis=0)
-    nxt = np.append(starts[1:], b - a)
-    # reduceat's last segment runs to the end of ``sub`` = ends[-1]; the rest as in _any_blocks.
-    extra = np.flatnonzero(ends > nxt)
-    if extra.size:
-        out[extra] |= sub[nxt[extra]]
+    # Only output rows whose span meets the hole's rows can be hole: i from floor(y0·h/H) to ceil(y1·h/H).
+    lo, hi = (y0 * h) // H, min(h, -((-y1 * h) // H))
+    rows = _or_rows(mask.view(np.uint8), h, lo, hi)  # (hi - lo, W)
+    cols = _or_rows(np.ascontiguousarray(rows.T), w, 0, w)  # (w, hi - lo)
+    out[lo:hi] = cols.T.view(bool)
     return out
 
 
@@ -182,6 +179,8 @@ def hole_boxes(mask: np.ndarray, margin: int = 0) -> list[tuple[int, int, int, i
 
     Holes are 8-connected components of the mask. Boxes that overlap (share at least one pixel) after
     growing are merged into their common bounding box, repeatedly, so the result has no overlaps.
+    (Outer contours are traced with ``cv2.findContours``, ~10× faster than labelling every pixel; a hole
+    nested inside another's ring has its box inside the ring's box, so it merges away either way.)
 
     Args:
         mask: bool (H, W), True = hole.
@@ -200,41 +199,64 @@ def hole_boxes(mask: np.ndarray, margin: int = 0) -> list[tuple[int, int, int, i
         return []
     H, W = mask.shape
     by0, by1, bx0, bx1 = box
-    crop = mask[by0:by1, bx0:bx1].view(np.uint8)
-    n, _, stats, _ = cv2.connectedComponentsWithStats(crop, connectivity=8)
-    st = stats[1:].astype(np.int64)
-    x0 = np.clip(st[:, cv2.CC_STAT_LEFT] + bx0 - margin, 0, W)
-    y0 = np.clip(st[:, cv2.CC_STAT_TOP] + by0 - margin, 0, H)
-    x1 = np.clip(st[:, cv2.CC_STAT_LEFT] + st[:, cv2.CC_STAT_WIDTH] + bx0 + margin, 0, W)
-    y1 = np.clip(st[:, cv2.CC_STAT_TOP] + st[:, cv2.CC_STAT_HEIGHT] + by0 + margin, 0, H)
-    boxes = np.stack([x0, y0, x1, y1], axis=1)
-    boxes = _merge_overlapping(boxes)
+    crop = np.ascontiguousarray(mask[by0:by1, bx0:bx1]).view(np.uint8)
+    contours, _ = cv2.findContours(crop, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    rects = np.array([cv2.boundingRect(c) for c in contours], dtype=np.int64).reshape(-1, 4)
+    x0 = np.clip(rects[:, 0] + bx0 - margin, 0, W)
+    y0 = np.clip(rects[:, 1] + by0 - margin, 0, H)
+    x1 = np.clip(rects[:, 0] + rects[:, 2] + bx0 + margin, 0, W)
+    y1 = np.clip(rects[:, 1] + rects[:, 3] + by0 + margin, 0, H)
+    boxes = _merge_overlapping(np.stack([x0, y0, x1, y1], axis=1))
     order = np.lexsort((boxes[:, 0], boxes[:, 1]))
     return [tuple(int(v) for v in boxes[k]) for k in order]
 
 
 def _merge_overlapping(boxes: np.ndarray) -> np.ndarray:
-    """Merge (x0, y0, x1, y1) boxes (exclusive ends) until no two overlap."""
-    boxes = boxes.copy()
-    while True:
-        merged_any = False
-        out: list[np.ndarray] = []
-        arr = np.empty((0, 4), dtype=np.int64)
-        for b in boxes:
-            if len(out):
-                hit = np.flatnonzero(
-                    (arr[:, 0] < b[2]) & (b[0] < arr[:, 2]) & (arr[:, 1] < b[3]) & (b[1] < arr[:, 3])
-                )
-                if hit.size:
-                    k = int(hit[0])
-                    arr[k] = (min(arr[k, 0], b[0]), min(arr[k, 1], b[1]), max(arr[k, 2], b[2]), max(arr[k, 3], b[3]))
-                    merged_any = True
-                    continue
-            out.append(b)
-            arr = np.vstack([arr, b[None]])
-        boxes = arr
-        if not merged_any:
-            return boxes
+    """Merge (x0, y0, x1, y1) boxes (exclusive ends) until no two overlap.
+
+    Each round finds overlapping pairs with a sweep over x (sorted by x0, each box compared only with the
+    boxes that start before it ends), joins them with union-find and replaces each group by its bounding
+    box; rounds repeat while groups grow (a merged box can reach a third one).
+    """
+    while len(boxes) > 1:
+        boxes = boxes[np.argsort(boxes[:, 0], kind="stable")]
+        n = len(boxes)
+        parent = np.arange(n)
+
+        def find(i: int) -> int:
+            while parent[i] != i:
+                parent[i] = parent[parent[i]]
+                i = parent[i]
+            return i
+
+        x0, y0, x1, y1 = boxes.T
+        ends = np.searchsorted(x0, x1, side="left")  # boxes k > i with x0[k] < x1[i]
+        merged = False
+        for i in range(n):
+            if ends[i] <= i + 1:
+                continue
+            k = np.arange(i + 1, ends[i])
+            hit = k[(y0[k] < y1[i]) & (y0[i] < y1[k])]  # x overlap holds by construction
+            for j in hit.tolist():
+                ri, rj = find(i), find(j)
+                if ri != rj:
+                    parent[rj] = ri
+                    merged = True
+        if not merged:
+            break
+        roots = np.array([find(i) for i in range(n)])
+        _, group = np.unique(roots, return_inverse=True)
+        g = group.max() + 1
+        out = np.empty((g, 4), dtype=np.int64)
+        out[:, 0] = np.full(g, np.iinfo(np.int64).max)
+        out[:, 1] = np.full(g, np.iinfo(np.int64).max)
+        out[:, 2:] = np.iinfo(np.int64).min
+        np.minimum.at(out[:, 0], group, x0)
+        np.minimum.at(out[:, 1], group, y0)
+        np.maximum.at(out[:, 2], group, x1)
+        np.maximum.at(out[:, 3], group, y1)
+        boxes = out
+    return boxes
 
 
 def hole_fraction(mask: np.ndarray) -> float:

@@ -77,37 +77,74 @@ def test_downsample_same_size_is_copy():
 
 
 # ----------------------------------------------------------------------------------------- morphology
+def _distances(mask: np.ndarray, target: bool) -> np.ndarray:
+    """Brute-force Euclidean distance from every pixel to the nearest pixel whose value is ``target``.
+
+    Only target pixels with a non-target 4-neighbour can be nearest to a non-target pixel, so only those
+    are searched (inside the image: the border is not a target).
+    """
+    t = mask == target
+    pad = np.pad(t, 1, constant_values=True)
+    inner = pad[:-2, 1:-1] & pad[2:, 1:-1] & pad[1:-1, :-2] & pad[1:-1, 2:]
+    ys, xs = np.nonzero(t & ~inner)
+    if ys.size == 0:
+        return np.where(t, 0.0, np.inf)
+    yy, xx = np.mgrid[: mask.shape[0], : mask.shape[1]]
+    d2 = (yy[..., None] - ys) ** 2 + (xx[..., None] - xs) ** 2
+    return np.where(t, 0.0, np.sqrt(d2.min(axis=-1)))
+
+
+def _random_mask(seed: int, shape=(40, 56)) -> np.ndarray:
+    rng = np.random.default_rng(seed)
+    m = np.zeros(shape, bool)
+    for _ in range(4):
+        y, x = rng.integers(0, shape[0]), rng.integers(0, shape[1])
+        m[max(0, y - 4):y + 5, max(0, x - 7):x + 8] = True
+    m[0, :6] = True  # touches the border
+    m[rng.integers(0, shape[0], 5), rng.integers(0, shape[1], 5)] = True  # single pixels
+    return m
+
+
 def test_dilate_is_a_disc_of_radius_px():
     m = np.zeros((41, 41), bool)
     m[20, 20] = True
     out = masks.dilate(m, 5)
     yy, xx = np.mgrid[:41, :41]
-    dist = np.hypot(yy - 20, xx - 20)
-    assert out[dist <= 4.5].all()  # everything within the radius
-    assert not out[dist > 5.5].any()  # nothing beyond it
-    assert out[20, 25] and out[15, 20] and not out[20, 26]
-    assert not out[16, 16]  # the corner of the square: a disc, not a box
-    np.testing.assert_array_equal(m.sum(), 1)  # input untouched
+    np.testing.assert_array_equal(out, (yy - 20) ** 2 + (xx - 20) ** 2 <= 25)
+    assert out[20, 25] and out[17, 24] and not out[16, 16]  # (3, 4, 5) on the circle; the box corner is not
+    assert m.sum() == 1  # input untouched
 
 
-def test_dilate_matches_full_frame_opencv_near_borders():
-    rng = np.random.default_rng(3)
-    m = np.zeros((60, 80), bool)
-    m[rng.integers(0, 60, 12), rng.integers(0, 80, 12)] = True
-    m[0, 0] = m[59, 79] = True
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (9, 9))
-    np.testing.assert_array_equal(masks.dilate(m, 4), cv2.dilate(m.view(np.uint8), k).astype(bool))
+@pytest.mark.parametrize("px", [1, 2, 3, 5, masks.EXACT_DISC_MAX_PX])
+def test_small_radius_exact_euclidean(px):
+    for seed in range(3):
+        m = _random_mask(seed)
+        np.testing.assert_array_equal(masks.dilate(m, px), _distances(m, True) <= px)
+        # erode: a hole pixel survives if no known pixel is within px; the image border is not known
+        np.testing.assert_array_equal(masks.erode(m, px), m & (_distances(m, False) > px))
 
 
-def test_erode_matches_opencv_and_keeps_border_holes():
+@pytest.mark.parametrize("px", [masks.EXACT_DISC_MAX_PX + 1, 12, 20])
+def test_large_radius_close_to_euclidean(px):
+    m = _random_mask(7, (70, 90))
+    for fn, dist, expect in (
+        (masks.dilate, _distances(m, True), lambda d: d <= px),
+        (masks.erode, _distances(m, False), lambda d: m & (d > px)),
+    ):
+        out = fn(m, px)
+        wrong = out != expect(dist)
+        assert np.all(np.abs(dist[wrong] - px) <= 0.03 * px + 0.5)  # only right at the disc's edge
+        assert wrong.sum() <= 0.03 * max(1, expect(dist).sum())
+
+
+def test_erode_keeps_border_holes():
     m = np.zeros((50, 70), bool)
     m[10:30, 20:60] = True
     m[35:50, 0:20] = True  # touches the bottom and left border
-    k = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (7, 7))
-    out = masks.erode(m, 3)
-    np.testing.assert_array_equal(out, cv2.erode(m.view(np.uint8), k).astype(bool))
-    assert out[13:27, 23:57].all() and not out[12, 30] and not out[10:30, 20:60][0].any()
-    assert out[49, 0]  # the image edge does not eat the hole
+    for px in (3, 10):
+        out = masks.erode(m, px)
+        assert out[10 + px:30 - px, 20 + px:60 - px].all() and not out[10:10 + px].any()
+        assert out[49, 0] and out[49, 19 - px] and not out[49, 20 - px]  # the image edge does not eat it
 
 
 def test_zero_radius_and_empty_masks():
@@ -168,6 +205,47 @@ def test_hole_boxes_diagonal_pixels_are_one_component():
     m = np.zeros((10, 10), bool)
     m[2, 2] = m[3, 3] = True
     assert masks.hole_boxes(m, 0) == [(2, 2, 4, 4)]
+
+
+def _naive_merge(boxes: list[tuple[int, int, int, int]]) -> set[tuple[int, int, int, int]]:
+    boxes = list(boxes)
+    changed = True
+    while changed:
+        changed = False
+        for i in range(len(boxes)):
+            for j in range(i + 1, len(boxes)):
+                a, b = boxes[i], boxes[j]
+                if a[0] < b[2] and b[0] < a[2] and a[1] < b[3] and b[1] < a[3]:
+                    boxes[i] = (min(a[0], b[0]), min(a[1], b[1]), max(a[2], b[2]), max(a[3], b[3]))
+                    del boxes[j]
+                    changed = True
+                    break
+            if changed:
+                break
+    return set(boxes)
+
+
+def test_hole_boxes_match_naive_pairwise_merging():
+    for seed in range(25):
+        rng = np.random.default_rng(seed)
+        m = np.zeros((90, 120), bool)
+        for _ in range(int(rng.integers(1, 25))):
+            y, x = rng.integers(0, 90), rng.integers(0, 120)
+            m[y:y + rng.integers(1, 12), x:x + rng.integers(1, 12)] = True
+        margin = int(rng.integers(0, 8))
+        n, _, stats, _ = cv2.connectedComponentsWithStats(m.view(np.uint8), connectivity=8)
+        raw = []
+        for x, y, w, h, _ in stats[1:]:
+            raw.append((max(0, x - margin), max(0, y - margin), min(120, x + w + margin), min(90, y + h + margin)))
+        assert set(masks.hole_boxes(m, margin)) == _naive_merge(raw)
+
+
+def test_hole_boxes_ring_with_island():
+    m = np.zeros((40, 40), bool)
+    m[5:35, 5:35] = True
+    m[8:32, 8:32] = False  # a ring
+    m[18:22, 18:22] = True  # an island inside it
+    assert masks.hole_boxes(m, 0) == [(5, 5, 35, 35)]
 
 
 def test_hole_fraction():
