@@ -1,0 +1,173 @@
+"""Runs through the background worker: finish, preview, cancel, supersede, failure, compare, undo of results."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+def paint_hole(window, box=(30, 20, 50, 40)):
+    x0, y0, x1, y1 = box
+    new = window.model.coverage.copy()
+    new[y0:y1, x0:x1] = 255
+    window._push_mask(new, "test hole")
+    return window.model.hole_mask().copy()
+
+
+def test_telea_run_changes_only_hole_pixels_and_undoes_to_original(qtbot, opened):
+    original = opened.model.image.copy()
+    hole = paint_hole(opened)
+    opened.select_method("telea")
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        req = opened.inpaint()
+        assert req is not None and opened.controller.busy
+        assert not opened.inpaint_button.isEnabled() and opened.cancel_button.isEnabled()
+    image = opened.model.image
+    changed = (image != original).any(axis=2)
+    assert changed.any()
+    assert not (changed & ~hole).any()             # only hole pixels changed
+    assert not opened.model.hole_mask().any()      # the hole is cleared for the next object
+    top = opened.undo_stack.command(opened.undo_stack.count() - 1)
+    assert top.text() == "Inpaint (telea)"
+    assert top.image_box is not None and top.old_image.shape[:2] == (20, 20)  # only the changed box is stored
+    opened.undo_stack.undo()
+    np.testing.assert_array_equal(opened.model.image, original)
+    np.testing.assert_array_equal(opened.model.hole_mask(), hole)
+    opened.undo_stack.redo()
+    assert (opened.model.image != original).any()
+    assert "telea" in opened.stage_label.text()
+
+
+def test_preview_is_shown_before_the_result(qtbot, opened):
+    paint_hole(opened)
+    opened.select_method("telea")
+    previews = []
+    opened.controller.preview.connect(lambda i, lr: previews.append((i, lr.shape, opened.canvas.photo.preview)))
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        req = opened.inpaint()
+    assert previews and previews[0][0] == req and previews[0][1][2] == 3
+    qtbot.waitUntil(lambda: opened.canvas.photo.preview is None)  # replaced by the composite
+
+
+def test_cancel_stops_a_run_and_leaves_document_unchanged(qtbot, test_methods, make_window, photo_path):
+    window = make_window()
+    window.open_file(photo_path)
+    original = window.model.image.copy()
+    hole = paint_hole(window)
+    count = window.undo_stack.count()
+    window.select_method("test-slow")
+    assert window.current_method() == "test-slow"
+    with qtbot.waitSignal(window.controller.progress, timeout=10000,
+                          check_params_cb=lambda stage, f: stage == "lr_inpaint"):
+        req = window.inpaint()
+    with qtbot.waitSignal(window.controller.cancelled, timeout=5000) as blocker:
+        window.actions_["cancel"].trigger()   # Esc
+    assert blocker.args == [req]
+    assert not window.controller.busy
+    np.testing.assert_array_equal(window.model.image, original)
+    np.testing.assert_array_equal(window.model.hole_mask(), hole)
+    assert window.undo_stack.count() == count
+    assert "unchanged" in window.stage_label.text()
+
+
+def test_superseded_run_is_dropped(qtbot, test_methods, make_window, photo_path):
+    window = make_window()
+    window.open_file(photo_path)
+    original = window.model.image.copy()
+    hole = paint_hole(window)
+    worker_done = []
+    window.controller.worker.finished.connect(lambda i, r: worker_done.append(("finished", i)))
+    window.controller.worker.cancelled.connect(lambda i: worker_done.append(("cancelled", i)))
+    delivered = []
+    window.controller.finished.connect(lambda i, r: delivered.append(i))
+    window.controller.cancelled.connect(lambda i: delivered.append(("cancelled", i)))
+    window.select_method("test-sleepy")
+    first = window.inpaint()
+    window.select_method("telea")
+    with qtbot.waitSignal(window.controller.finished, timeout=20000):
+        second = window.inpaint()
+    qtbot.waitUntil(lambda: len(worker_done) == 2, timeout=10000)
+    assert {i for _, i in worker_done} == {first, second}  # the worker did see both runs ...
+    assert delivered == [second]                           # ... but only the newest reached the window
+    changed = (window.model.image != original).any(axis=2)
+    assert changed.any() and not (changed & ~hole).any()
+    assert not (window.model.image[hole] == 7).all()       # not the sleepy method's constant fill
+    assert window.undo_stack.text(window.undo_stack.count() - 1) == "Inpaint (telea)"
+
+
+def test_method_failure_is_reported_in_words_and_document_unchanged(qtbot, test_methods, make_window, photo_path,
+                                                                    no_modal_dialogs):
+    window = make_window()
+    window.open_file(photo_path)
+    original = window.model.image.copy()
+    hole = paint_hole(window)
+    window.select_method("test-fail")
+    with qtbot.waitSignal(window.controller.failed, timeout=20000):
+        window.inpaint()
+    kind, title, text = no_modal_dialogs[-1]
+    assert title == "Inpainting failed" and "test-fail" in text and "kaboom" in text
+    np.testing.assert_array_equal(window.model.image, original)
+    np.testing.assert_array_equal(window.model.hole_mask(), hole)
+
+
+def test_unavailable_network_is_listed_disabled_with_reason(test_methods, make_window):
+    window = make_window()
+    row = next(r for r in range(window.method_model.rowCount())
+               if window.method_model.item(r).data(256) == "test-network")
+    item = window.method_model.item(row)
+    assert not item.isEnabled() and "weights not found (test)" in item.toolTip()
+    window.select_method("test-network")
+    assert window.current_method() != "test-network"
+    assert window.device_combo.count() >= 2 and window.device_combo.itemData(0) == "auto"
+
+
+def test_empty_hole_does_not_start_a_run(opened):
+    assert opened.inpaint() is None
+    assert not opened.controller.busy
+    assert "empty" in opened.stage_label.text()
+
+
+def test_compare_returns_one_result_per_method_and_applies_one(qtbot, opened):
+    original = opened.model.image.copy()
+    hole = paint_hole(opened)
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea", "navier-stokes"])
+    assert dlg.checked_methods() == ["telea", "navier-stokes"]
+    results = []
+    opened.controller.compareResult.connect(lambda i, name, r: results.append(name))
+    with qtbot.waitSignal(opened.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    assert results == ["telea", "navier-stokes"]
+    assert set(dlg.results) == {"telea", "navier-stokes"}
+    assert len(dlg._group) == 3  # original + one view per method, zoom/pan synchronised
+    np.testing.assert_array_equal(opened.model.image, original)  # nothing applied yet
+    # synchronised zoom: zooming one view zooms all
+    from PySide6.QtCore import QPointF
+    dlg._group[1].zoom_to(3.0, QPointF(10, 10))
+    assert all(v.transform().m11() == pytest.approx(3.0) for v in dlg._group)
+    dlg._select("navier-stokes")
+    assert dlg.apply_button.isEnabled()
+    count = opened.undo_stack.count()
+    dlg.apply_button.click()
+    assert opened.undo_stack.count() == count + 1
+    assert opened.undo_stack.text(count) == "Inpaint (navier-stokes, compared)"
+    changed = (opened.model.image != original).any(axis=2)
+    assert changed.any() and not (changed & ~hole).any()
+    np.testing.assert_array_equal(opened.model.image, dlg.results["navier-stokes"].image)
+    opened.undo_stack.undo()
+    np.testing.assert_array_equal(opened.model.image, original)
+    dlg.close()
+
+
+def test_close_during_run_stops_worker(qtbot, test_methods, make_window, photo_path):
+    window = make_window()
+    window.open_file(photo_path)
+    paint_hole(window)
+    window.select_method("test-slow")
+    with qtbot.waitSignal(window.controller.progress, timeout=10000):
+        window.inpaint()
+    window.undo_stack.setClean()
+    assert window.close()
+    assert not window.controller.thread.isRunning()  # cancel -> quit -> wait, within the slow method's run
