@@ -22,7 +22,7 @@ from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QPainter, QPainterPa
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene,
                                QGraphicsView, QStyleOptionGraphicsItem)
 
-from editor.ui.model import Box, EditorModel, clip_box
+from editor.ui.model import Box, EditorModel
 from editor.ui.tools import BrushTool, LassoTool, RectangleTool, Tool
 
 __all__ = ["ImagePyramid", "OverlayPyramid", "PhotoItem", "Canvas", "MIN_LEVEL_SIDE", "level_for_scale"]

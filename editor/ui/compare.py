@@ -4,14 +4,12 @@ results in a grid with synchronised zoom and pan, apply the chosen one (one undo
 
 from __future__ import annotations
 
-import math
-
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QGridLayout,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QScrollArea, QSizePolicy, QVBoxLayout, QWidget)
+                               QScrollArea, QVBoxLayout, QWidget)
 
 from editor.ui.model import Box
 from editor.ui.style import icon
@@ -285,6 +283,7 @@ class CompareDialog(QDialog):
     def _clear(self) -> None:
         for panel in self._panels.values():
             self.grid.removeWidget(panel)
+            panel.hide()
             panel.deleteLater()
         self._panels.clear()
         self._group.clear()
@@ -292,6 +291,7 @@ class CompareDialog(QDialog):
         self.selected = None
         if self._hint is not None:
             self.grid.removeWidget(self._hint)
+            self._hint.hide()
             self._hint.deleteLater()
             self._hint = None
 
@@ -329,9 +329,6 @@ class CompareDialog(QDialog):
             for v in self._group[1:]:
                 v.setTransform(self._group[0].transform())
             self._group[0]._sync_scroll()
-
-    def showEvent(self, event) -> None:
-        super().showEvent(event)
 
     def _select(self, name: str) -> None:
         self.selected = name

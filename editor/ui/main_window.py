@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 
 import numpy as np
-from PySide6.QtCore import QEvent, QObject, QPointF, QSize, Qt, QTimer, Slot
+from PySide6.QtCore import QEvent, QObject, QSize, Qt, QTimer, Slot
 from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QStandardItem, QStandardItemModel, QUndoStack
 from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidget, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider,
@@ -20,7 +20,7 @@ from editor.ui.commands import mask_change_command, result_command
 from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import ShortcutsDialog
 from editor.ui.model import EditorModel, box_of
-from editor.ui.style import ACCENT, icon
+from editor.ui.style import icon
 from editor.ui.worker import InferenceController, InpaintRequest, friendly_error
 
 __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
@@ -242,7 +242,6 @@ class MainWindow(QMainWindow):
         spin.setSuffix(suffix)
         spin.setMinimumWidth(76)
         spin.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
-        spin.setButtonSymbols(QAbstractSpinBox.ButtonSymbols.NoButtons)
         slider.valueChanged.connect(spin.setValue)
         spin.valueChanged.connect(slider.setValue)
         lay.addWidget(slider, 1)
@@ -363,8 +362,7 @@ class MainWindow(QMainWindow):
         dock.setObjectName(name)
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
-                         QDockWidget.DockWidgetFeature.DockWidgetClosable |
-                         QDockWidget.DockWidgetFeature.DockWidgetFloatable)
+                         QDockWidget.DockWidgetFeature.DockWidgetClosable)
         return dock
 
     def _create_status_bar(self) -> None:

@@ -54,6 +54,8 @@ QPushButton[role="primary"]:hover {{ background: {ACCENT_HOVER}; }}
 QPushButton[role="primary"]:disabled {{ background: #2f3a52; color: #8b98b3; border-color: #2f3a52; }}
 QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit {{ background: {BASE}; color: {TEXT}; border: 1px solid {BORDER};
               border-radius: 5px; padding: 4px 8px; min-height: 18px; }}
+QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button, QDoubleSpinBox::down-button {{
+              width: 14px; border: none; background: transparent; }}
 QComboBox:hover, QSpinBox:hover {{ border-color: #4b4f58; }}
 QComboBox:focus, QSpinBox:focus, QLineEdit:focus {{ border-color: {ACCENT}; }}
 QComboBox QAbstractItemView {{ background: {WINDOW}; border: 1px solid {BORDER}; selection-background-color: {ACCENT}; }}
