@@ -33,6 +33,13 @@ wheels for Linux, Windows and macOS. ``patch_size=3`` (a radius: 7x7 patches) is
 setting and measured best in PSNR. If the library cannot be imported the method reports itself unavailable
 with the reason; it never crashes the app.
 
+**Default method: ``patchmatch``**, by the public evaluation (``inpaint-studio evaluate --images
+../shared/data/photos --size 1024 --mask-kind both --methods telea,navier-stokes,patchmatch --hd cra``; 23 photos
+x 2 seeded masks, 15.6 % mean hole): in-hole PSNR 20.71 dB vs telea 19.26 / navier-stokes 19.53, SSIM 0.6707 vs
+0.6665 / 0.6727, L1 0.0765 vs 0.0851 / 0.0836; and by eye on the HiFill samples it continues the background
+(shoreline, tree trunks, road) where the diffusion methods smear long streaks of the surrounding colours into the
+hole. Its cost is time: ~0.6 s at the 512 px low-res stage against ~0.01 s.
+
 All three work on RGB directly (OpenCV's inpainting treats channels independently, so no BGR conversion is
 needed) and never modify their inputs. No torch here (the app must start without it).
 """
