@@ -18,7 +18,8 @@ Failure rule (what "exits 0 only if all passed" means for networks):
   ``<name>.<tag>.safetensors`` in the shipped ``models/`` folder, :func:`editor.paths.resolve_dir`): in a
   bundle that means the weights, torch or the network code were not packaged correctly;
 - a network method with no shipped weights at all is reported as ``skip`` and does not fail the test (a
-  network the project has not trained yet, or a user who deleted ``models/``): it cannot be checked;
+  network the project has not trained yet, or a user who deleted ``models/``): it cannot be checked --
+  unless torch itself cannot be imported, which is a broken install and a failure;
 - weights that ship for a network no registered method answers to (e.g. torch failed to import, so
   ``editor.methods.network`` never registered) are a failure too.
 """
@@ -110,6 +111,15 @@ def _network_import_error() -> str:
     return ""
 
 
+def _torch_import_error() -> str:
+    """Why ``import torch`` fails here, or ``""`` if it works (a bundle missing a torch file fails here)."""
+    try:
+        import torch  # noqa: F401
+    except Exception as exc:  # ImportError, RuntimeError (missing torch_shm_manager), OSError (DLL)
+        return f"{type(exc).__name__}: {exc}".splitlines()[0]
+    return ""
+
+
 def _load_sample() -> tuple[np.ndarray, np.ndarray]:
     """The bundled sample photo uint8 (H, W, 3) and its hole mask bool (H, W), read with the app's own I/O."""
     from editor.core.imageio import load_image, load_mask
@@ -130,6 +140,9 @@ def _check_method(name: str, image: np.ndarray, hole: np.ndarray, shipped: dict[
         ok, why = method.availability()
         if not ok:
             if method.kind == "network" and name not in shipped:
+                broken = _torch_import_error()
+                if broken:  # the install itself is broken, whatever the weights
+                    return MethodCheck(name, "FAIL", detail=f"torch cannot be imported: {broken}")
                 return MethodCheck(name, "skip", detail=f"no weights shipped ({why})")
             return MethodCheck(name, "FAIL", detail=f"unavailable: {why}")
         before = (image.copy(), hole.copy())

@@ -33,7 +33,9 @@ class _Recorder:
     def __init__(self, *args, **kwargs):
         self.args, self.kwargs = args, kwargs
         # what later steps of a spec read from an Analysis
-        self.datas = [(dest, src, "DATA") for src, dest in kwargs.get("datas", [])]
+        self.datas = [(dest, src, "DATA") for src, dest in kwargs.get("datas", [])] + [
+            (f"torch/{name}", "/x", "DATA") for name in ("bin/torch_shm_manager", "bin/test_api", "test/atest",
+                                                         "include/ATen/ATen.h", "nn/modules/conv.py")]
         self.binaries = [("torch/lib/libjitbackend_test.so", "/x", "BINARY"), ("torch/lib/libc10.so", "/x", "BINARY")]
         self.pure, self.scripts = [], []
         _Recorder.made.append((type(self).__name__, self))
@@ -96,8 +98,10 @@ def test_spec_on_linux_collects_resources_models_and_every_app_module(monkeypatc
     excludes = set(kw["excludes"])
     assert {"editor.training", "tkinter", "matplotlib", "IPython", "PySide6.QtWebEngineCore", "PySide6.Qt3DCore",
             "PySide6.QtQml", "PySide6.QtMultimedia", "torch.utils.tensorboard"} <= excludes
-    # lean: torch's C++ test libraries are dropped from the binaries
+    # lean: torch's C++ test libraries, test programs and headers are dropped; what `import torch` needs stays
     assert [b[0] for b in analysis.binaries] == ["torch/lib/libc10.so"]
+    torch_datas = [d[0] for d in analysis.datas if d[0].startswith("torch/")]
+    assert torch_datas == ["torch/bin/torch_shm_manager", "torch/nn/modules/conv.py"]
     (exe,) = made["EXE"]
     assert exe.kwargs["name"] == "inpaint-studio" and exe.kwargs["console"] is True
     (coll,) = made["COLLECT"]

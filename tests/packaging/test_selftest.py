@@ -114,6 +114,7 @@ def test_unknown_method_name_fails(monkeypatch):
 
 def test_network_without_shipped_weights_is_skipped(monkeypatch, tmp_path):
     monkeypatch.setitem(base._REGISTRY, _NoWeightsNet.name, _NoWeightsNet)
+    monkeypatch.setattr(selftest, "_torch_import_error", lambda: "")  # torch works
     monkeypatch.setenv("INPAINT_STUDIO_MODELS", str(tmp_path))  # an empty models folder
     out = io.StringIO()
     assert run_self_test(["telea", _NoWeightsNet.name], out=out) == 0
@@ -147,3 +148,13 @@ def test_missing_sample_fails_cleanly(monkeypatch, tmp_path):
     out = io.StringIO()
     assert run_self_test(["telea"], out=out) == 1
     assert out.getvalue().splitlines()[-1].startswith("FAIL  sample/registry: ImageReadError")
+
+
+def test_network_without_weights_fails_when_torch_is_broken(monkeypatch, tmp_path):
+    """A bundle that lost a torch file is broken even if no weights ship (seen: missing torch_shm_manager)."""
+    monkeypatch.setitem(base._REGISTRY, _NoWeightsNet.name, _NoWeightsNet)
+    monkeypatch.setenv("INPAINT_STUDIO_MODELS", str(tmp_path))
+    monkeypatch.setattr(selftest, "_torch_import_error", lambda: "RuntimeError: Unable to find torch_shm_manager")
+    out = io.StringIO()
+    assert run_self_test(["telea", _NoWeightsNet.name], out=out) == 1
+    assert "FAIL  test-net: torch cannot be imported: RuntimeError" in out.getvalue()
