@@ -17,6 +17,13 @@ photo; an image over the pixel limit; an unwritable or already existing output; 
 ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback; Ctrl+C ends with exit code 130.
 Outputs are written atomically (temp file + rename): a failed run leaves nothing behind.
 
+``inpaint --json`` prints, as the last line of stdout, one JSON object: ``method``, ``hd``, ``device``, ``width``,
+``height`` (px), ``hole_fraction`` (0-1), ``output``, ``seconds_load`` (decode photo and mask),
+``seconds_preview`` (command start until the low-res preview exists), ``seconds_pipeline``
+(``InpaintPipeline.run``), ``seconds_save``, ``seconds_total`` (command start until the output is written) and
+``peak_rss_mb`` (``getrusage`` ru_maxrss in MiB; null on Windows). ``compare``, ``methods`` and ``evaluate``
+also end with one JSON line under ``--json``.
+
 torch is imported only when a network method is selected (``--device auto`` is resolved then); PySide6 only
 by ``open`` / no arguments; ``editor.training`` only by ``train``.
 """
@@ -173,17 +180,18 @@ class _Progress:
     def __init__(self, label: str, enabled: bool | None = None) -> None:
         enabled = sys.stderr.isatty() if enabled is None else enabled
         self.bar = None
+        self.label = label
         if enabled:
             from tqdm import tqdm
             self.bar = tqdm(total=len(self.STAGES), desc=label, file=sys.stderr, leave=False,
-                            bar_format="{desc}: {percentage:3.0f}%|{bar}| {postfix} [{elapsed}]")
+                            bar_format="{desc}: {percentage:3.0f}%|{bar}| [{elapsed}]")
 
     def __call__(self, stage: str, fraction: float) -> None:
         if self.bar is None:
             return
         i = self.STAGES.index(stage) if stage in self.STAGES else 0
         self.bar.n = min(len(self.STAGES), i + fraction)
-        self.bar.set_postfix_str(stage, refresh=False)
+        self.bar.set_description_str(f"{self.label} {stage}", refresh=False)
         self.bar.refresh()
 
     def close(self) -> None:
@@ -574,7 +582,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--hd", choices=HD_CHOICES, default="cra", help="HD strategy (cra)")
     e.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     e.add_argument("--limit", type=_positive, metavar="N", help="only the first N images")
-    e.add_argument("--seed", type=int, default=0, metavar="S", help="seed of the mask generators (0)")
+    e.add_argument("--seed", type=_non_negative, default=0, metavar="S", help="seed of the mask generators (0)")
     e.add_argument("--masks-out", metavar="DIR", help="where generated masks are saved (default: a temp folder)")
     e.add_argument("--templates", metavar="DIR",
                    help="object-shape templates (default: ../shared/data/mask-templates when present)")
