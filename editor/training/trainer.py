@@ -215,7 +215,7 @@ class Trainer:
         loss.backward()
         self._allreduce_d_grads()
         self.opt_d.step()
-        return {"loss_d": float(loss), **info}
+        return {"loss_d": float(loss.detach()), **info}
 
     def g_step(self, x: torch.Tensor, m: torch.Tensor, adversarial: bool) -> tuple[dict, tuple]:
         """One generator update: L_g = L_rec(coarse) + L_rec(refined) + β·L_adv (Eq. 11–14)."""
@@ -224,7 +224,7 @@ class Trainer:
         rec_c = reconstruction_loss(out.coarse, x, m)
         rec_r = reconstruction_loss(out.refined, x, m)
         loss = rec_c + rec_r
-        info = {"rec_coarse": float(rec_c), "rec_refine": float(rec_r)}
+        info = {"rec_coarse": float(rec_c.detach()), "rec_refine": float(rec_r.detach())}
         if adversarial:
             for p in self.discriminator.parameters():
                 p.requires_grad_(False)
@@ -232,11 +232,11 @@ class Trainer:
             for p in self.discriminator.parameters():
                 p.requires_grad_(True)
             loss = loss + BETA_ADV * adv
-            info["adv"] = float(adv)
+            info["adv"] = float(adv.detach())
         self.opt_g.zero_grad(set_to_none=True)
         loss.backward()
         self.opt_g.step()
-        info["loss_g"] = float(loss)
+        info["loss_g"] = float(loss.detach())
         with torch.no_grad():
             info["l1_hole"] = float(((out.refined - x).abs() * m).sum() / (3 * m.sum()).clamp_min(1))
         return info, (x, m, out.coarse, fake)
