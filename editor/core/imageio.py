@@ -102,8 +102,13 @@ os.umask(_UMASK)
 
 
 # --------------------------------------------------------------------------------------------- reading
-def _open_decoded(path: Path, max_pixels: int | None, what: str, *, gray: bool = False) -> Image.Image:
+def _open_decoded(
+    path: Path, max_pixels: int | None, what: str, *, gray: bool = False
+) -> tuple[Image.Image, int]:
     """Open and fully decode ``path`` (first frame), with our decompression-bomb check.
+
+    Returns the image and its EXIF orientation (1..8) as stored in the file, read before decoding:
+    Pillow's TIFF reader already applies (and deletes) the orientation tag while loading.
 
     ``gray=True`` lets libjpeg decode a colour JPEG straight to its luminance (Y) channel, ~8× faster
     than decoding RGB and converting (used for masks).
@@ -139,6 +144,7 @@ def _open_decoded(path: Path, max_pixels: int | None, what: str, *, gray: bool =
                     f"{name}: {img.width}x{img.height} is {pixels:,} pixels, above the limit of {limit:,} "
                     f"that guards against decompression bombs; use --max-pixels {pixels} to open it anyway"
                 )
+            orientation = _stored_orientation(img)
             if gray and img.format == "JPEG" and img.mode == "RGB":
                 img.draft("L", img.size)
             Image.MAX_IMAGE_PIXELS = None
@@ -152,7 +158,15 @@ def _open_decoded(path: Path, max_pixels: int | None, what: str, *, gray: bool =
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError, Image.DecompressionBombError) as exc:
             img.close()
             raise ImageReadError(f"{name}: cannot decode the {what} ({_reason(exc)})") from None
-    return img
+    return img, orientation
+
+
+def _stored_orientation(img: Image.Image) -> int:
+    try:
+        orientation = int(img.getexif().get(_ORIENTATION, 1))
+    except Exception:  # a broken EXIF block must not make the photo unreadable
+        return 1
+    return orientation if orientation in range(1, 9) else 1
 
 
 def _reason(exc: BaseException) -> str:
@@ -163,16 +177,14 @@ def _reason(exc: BaseException) -> str:
     return reason.rstrip(".")
 
 
-def _apply_orientation(img: Image.Image) -> int:
-    """Apply EXIF orientation in place; return the orientation found (1 when none)."""
+def _apply_orientation(img: Image.Image) -> None:
+    """Apply EXIF orientation in place if the decoded image still carries the tag (not TIFF: Pillow did it)."""
     try:
         orientation = int(img.getexif().get(_ORIENTATION, 1))
     except Exception:  # a broken EXIF block must not make the photo unreadable
-        return 1
-    if orientation not in range(2, 9):
-        return 1
-    ImageOps.exif_transpose(img, in_place=True)
-    return orientation
+        return
+    if orientation in range(2, 9):
+        ImageOps.exif_transpose(img, in_place=True)
 
 
 def _exif_bytes(img: Image.Image, had_orientation: bool) -> bytes | None:
@@ -261,14 +273,13 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
             than the limit (the message names ``--max-pixels``).
     """
     path = Path(path)
-    img = _open_decoded(path, max_pixels, "photo")
+    img, orientation = _open_decoded(path, max_pixels, "photo")
     try:
         fmt = img.format
         source_mode = img.mode
-        info = img.info
-        icc = info.get("icc_profile") or None
+        icc = img.info.get("icc_profile") or None
         dpi = _dpi_of(img)
-        orientation = _apply_orientation(img)
+        _apply_orientation(img)
         if orientation in (5, 6, 7, 8) and dpi is not None:
             dpi = (dpi[1], dpi[0])
         exif = _exif_bytes(img, orientation != 1)
@@ -370,7 +381,7 @@ def load_mask(
     """
     path = Path(path)
     width, height = int(size[0]), int(size[1])
-    img = _open_decoded(path, max_pixels, "mask", gray=True)
+    img, _ = _open_decoded(path, max_pixels, "mask", gray=True)
     try:
         _apply_orientation(img)
         gray = _mask_values(img)

@@ -80,6 +80,22 @@ def test_exif_orientation_6_jpeg_shape_pixels_and_dpi(tmp_path):
     assert doc.format == "JPEG" and doc.source_mode == "RGB" and doc.path == path
 
 
+@pytest.mark.parametrize("ext", ["tif", "webp"])
+def test_exif_orientation_in_tiff_and_webp(tmp_path, ext):
+    stored = _pattern()
+    path = tmp_path / f"o.{ext}"
+    extra = {"lossless": True} if ext == "webp" else {"dpi": (300, 150)}
+    Image.fromarray(stored).save(path, exif=_exif(8), **extra)
+    doc = load_image(path)
+    np.testing.assert_array_equal(doc.image, np.rot90(stored, 1))
+    if ext == "tif":
+        assert doc.dpi == (150.0, 300.0)
+    exif = Image.Exif()
+    exif.load(doc.exif)
+    assert exif[ORIENTATION] == 1 and exif[0x010F] == "TestCam"
+    assert 256 not in exif and 273 not in exif  # the TIFF's own layout tags are not passed on as EXIF
+
+
 def test_result_is_writable_contiguous_uint8(tmp_path):
     path = tmp_path / "a.png"
     Image.fromarray(_pattern()).save(path)

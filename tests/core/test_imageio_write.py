@@ -41,6 +41,8 @@ def test_exif_icc_dpi_round_trip(tmp_path, ext):
     exif = Image.Exif()
     exif[ORIENTATION] = 6
     exif[0x010F] = "RoundTripCam"
+    exif.get_ifd(0x8769)[0x9003] = "2020:01:02 03:04:05"  # DateTimeOriginal lives in the Exif sub-IFD
+    exif.get_ifd(0x8825)[1] = "N"  # GPSLatitudeRef in the GPS sub-IFD
     Image.fromarray(_image()).save(src, exif=exif.tobytes(), icc_profile=SRGB_ICC, dpi=(300, 240), quality=98)
     doc = load_image(src)
     out = tmp_path / f"out.{ext}"
@@ -51,6 +53,8 @@ def test_exif_icc_dpi_round_trip(tmp_path, ext):
     tags = Image.Exif()
     tags.load(back.exif)
     assert tags[0x010F] == "RoundTripCam" and tags[ORIENTATION] == 1
+    assert tags.get_ifd(0x8769)[0x9003] == "2020:01:02 03:04:05"
+    assert tags.get_ifd(0x8825)[1] == "N"
     if ext == "webp":
         assert back.dpi is None  # WebP has no resolution field
     else:
