@@ -318,3 +318,67 @@ def test_hifill_sample_end_to_end(shared_data, tmp_path, capsys):
     changed = np.any(res != src, axis=2)
     assert not changed[~hole].any()  # the known region is bit-identical
     assert changed[hole].mean() > 0.5  # the object really was replaced
+
+
+
+def _fake_network_cls():
+    import cv2
+
+    from editor.methods.base import InpaintMethod, LowResResult
+
+    class FakeNet(InpaintMethod):
+        name = "fake-net"
+        kind = "network"
+        description = "test double of a network method"
+        multiple = 8
+        devices: list = []
+
+        def __init__(self, device: str = "cpu") -> None:
+            super().__init__(device)
+            FakeNet.devices.append(device)
+
+        def parameter_count(self) -> int:
+            return 1234
+
+        def inpaint(self, image, hole, reporter=None):
+            assert image.shape[0] % 8 == 0 and image.shape[1] % 8 == 0
+            return LowResResult(cv2.blur(image, (9, 9)))
+
+    return FakeNet
+
+
+def test_network_method_device_resolution(files, capsys, monkeypatch):
+    import torch
+
+    from editor.methods import base
+    base._ensure_loaded()
+    fake = _fake_network_cls()
+    monkeypatch.setitem(base._REGISTRY, "fake-net", fake)
+    out = files.dir / "net.png"
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", "fake-net",
+                 "--device", "auto", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.splitlines()[-1])
+    expected = "cuda" if torch.cuda.is_available() else (
+        "mps" if getattr(torch.backends, "mps", None) and torch.backends.mps.is_available() else "cpu")
+    assert info["device"] == expected and fake.devices[-1] == expected
+    res = np.asarray(Image.open(out).convert("RGB"))
+    assert np.array_equal(res[~files.hole], files.img[~files.hole])
+    if not torch.cuda.is_available():
+        assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--force", "--method",
+                     "fake-net", "--device", "cuda"]) == 2
+        assert "CUDA" in _one_error_line(capsys)
+    assert main(["methods", "--json"]) == 0
+    rows = {r["name"]: r for r in json.loads(capsys.readouterr().out.splitlines()[-1])["methods"]}
+    assert rows["fake-net"]["kind"] == "network" and rows["fake-net"]["parameters"] == 1234
+    assert not rows["fake-net"]["default"]
+    # evaluate runs any registry method, networks included
+    imgs = files.dir / "imgs"
+    imgs.mkdir()
+    Image.fromarray(files.img).save(imgs / "a.png")
+    masks = files.dir / "masks"
+    masks.mkdir()
+    Image.fromarray(files.hole.astype(np.uint8) * 255).save(masks / "a.png")
+    assert main(["evaluate", "--images", str(imgs), "--masks", str(masks), "--methods", "fake-net,telea",
+                 "--size", "128", "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [s["method"] for s in ev["scores"]] == ["fake-net", "telea"]
