@@ -32,7 +32,7 @@ from pathlib import Path
 import numpy as np
 
 REPO = Path(__file__).resolve().parent.parent
-SCREEN = (1280, 800)
+SCREEN = (1920, 1080)
 TARGET_MB, TARGET_S = 900, 5.0
 
 
@@ -98,12 +98,13 @@ class VirtualScreen:
 
 
 def time_start(cmd: list[str], *, min_painted: int, timeout: float, screenshot: Path | None = None,
-               settle: float = 2.0) -> dict:
+               settle: float = 2.0, extra_env: dict | None = None) -> dict:
     """Launch ``cmd`` on a fresh virtual screen; seconds to window mapped and to first paint."""
     screen = VirtualScreen()
     xdotool = shutil.which("xdotool")
     env = dict(os.environ, DISPLAY=screen.display, QT_QPA_PLATFORM="xcb")
     env.pop("WAYLAND_DISPLAY", None)
+    env.update(extra_env or {})
     # a fresh settings folder each launch: no restored geometry or recent files skews the timing
     cfg = Path(tempfile.mkdtemp(prefix="inpaint-cfg-"))
     env.update(XDG_CONFIG_HOME=str(cfg), XDG_DATA_HOME=str(cfg), XDG_CACHE_HOME=str(cfg))
@@ -178,15 +179,17 @@ def main(argv: list[str] | None = None) -> int:
           f"target <= {TARGET_MB} MB: {'ok' if disk <= TARGET_MB else 'OVER'}")
 
     extra = ["open", str(args.photo.resolve())] if args.photo else []
-    variants = [("bundle", [str(exe.resolve())] + extra)]
-    if not args.no_source:
-        variants.append(("source", [sys.executable, "-m", "editor"] + extra))
+    variants = [("bundle", [str(exe.resolve())] + extra, {})]
+    if not args.no_source:  # this checkout, whether or not it is pip-installed
+        path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
+        variants.append(("source", [sys.executable, "-m", "editor"] + extra, {"PYTHONPATH": path}))
     rows = {}
-    for name, cmd in variants:
+    for name, cmd, extra_env in variants:
         runs = []
         for i in range(args.runs):
             shot = args.screenshot if (name == "bundle" and i == args.runs - 1) else None
-            r = time_start(cmd, min_painted=args.min_painted, timeout=args.timeout, screenshot=shot)
+            r = time_start(cmd, min_painted=args.min_painted, timeout=args.timeout, screenshot=shot,
+                           extra_env=extra_env)
             if r["painted"] is None:
                 print(f"error: {name} run {i + 1}: no painted window within {args.timeout:.0f} s "
                       f"(exit code {r['exit']}); its output:\n{r.get('output', '')}", file=sys.stderr)
