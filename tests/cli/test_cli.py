@@ -320,7 +320,6 @@ def test_hifill_sample_end_to_end(shared_data, tmp_path, capsys):
     assert changed[hole].mean() > 0.5  # the object really was replaced
 
 
-
 def _fake_network_cls():
     import cv2
 
