@@ -22,7 +22,7 @@ from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QPainter, QPainterPa
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene,
                                QGraphicsView, QStyleOptionGraphicsItem)
 
-from editor.ui.model import Box, EditorModel
+from editor.ui.model import Box, EditorModel, box_of, union_box
 from editor.ui.tools import BrushTool, LassoTool, RectangleTool, Tool
 
 __all__ = ["ImagePyramid", "OverlayPyramid", "PhotoItem", "Canvas", "MIN_LEVEL_SIDE", "level_for_scale"]
@@ -111,6 +111,9 @@ class OverlayPyramid:
         self.set_color(color, rebuild=False)
         self.arrays: list[np.ndarray] = []
         self.images: list[QImage] = []
+        #: Conservative bounding box of non-zero coverage (full-res px), None when empty: painting skips the
+        #: overlay outside it (an empty mask costs nothing to draw).
+        self.bbox: Box | None = box_of(coverage > 0)
         a = coverage
         for k in range(levels):
             if k:
@@ -148,6 +151,8 @@ class OverlayPyramid:
         """Recompute ``box`` of every level from the full-resolution coverage uint8 (H, W)."""
         ax0, ay0, ax1, ay1 = _aligned(box, len(self.arrays), self.width, self.height)
         a = coverage[ay0:ay1, ax0:ax1]
+        if a.any():
+            self.bbox = union_box(self.bbox, (ax0, ay0, ax1, ay1))
         for k, argb in enumerate(self.arrays):
             if k:
                 a = halve(np.ascontiguousarray(a))
@@ -232,7 +237,11 @@ class PhotoItem(QGraphicsItem):
             painter.setClipRect(rect, Qt.ClipOperation.IntersectClip)
             painter.drawImage(self._rect, self.preview)
             painter.restore()
-        elif self.overlay is not None and self.overlay_visible:
+        elif self.overlay is not None and self.overlay_visible and self.overlay.bbox is not None:
+            x0, y0, x1, y1 = self.overlay.bbox
+            rect = rect.intersected(QRectF(x0, y0, x1 - x0, y1 - y0))
+            if rect.isEmpty():
+                return
             painter.save()
             painter.setOpacity(self.overlay_opacity)
             self._draw_level(painter, self.overlay.images[k], k, rect)
