@@ -317,6 +317,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
             image = _to_rgb_array(img)
         if icc is not None and _icc_colour_space(icc) not in (b"RGB ",):
             icc = None  # a grey / CMYK / Lab profile does not describe our RGB pixels
+    except MemoryError:
+        raise ImageReadError(f"{path}: not enough memory to open a {img.width}x{img.height} photo") from None
     finally:
         img.close()
     return Document(
@@ -332,7 +334,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
 
 
 def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
-    """Keep format/info of ``old`` on ``new`` and free ``old``'s pixels at once (8K: ~130 MB each)."""
+    """Return ``new`` and free ``old``'s pixels at once (8K: ~130 MB each) instead of at garbage collection."""
     if new is not old:
         old.close()
     return new

@@ -269,10 +269,10 @@ def hole_fraction(mask: np.ndarray) -> float:
 
 # --------------------------------------------------------------------------------------------- generators
 def _draw_strokes(mask: np.ndarray, rng: np.random.Generator, n_strokes: int) -> None:
-    """Draw DeepFill v2 style brush strokes onto uint8 ``mask`` in place.
+    """Draw random brush strokes onto uint8 ``mask`` in place (value 1).
 
-    Free-form generator of Yu et al. 2019 (DeepFill v2, the gated-convolution paper, Algorithm 1 of its
-    supplement), scaled from its 256 px setting: each stroke is a polyline of 4–11 vertices turning back
+    The free-form mask algorithm published with DeepFill v2 (Yu et al., "Free-form image inpainting with
+    gated convolution", ICCV 2019), scaled from its 256 px setting: each stroke is a polyline of 4–11 vertices turning back
     and forth around 2π/5, segment lengths ~ N(r, r/2) with r = diagonal/8, drawn with a round brush of
     width 12–40 px per 256 px of the shorter side, plus a disc at every vertex.
     """
@@ -308,7 +308,8 @@ def free_form_mask(
     max_strokes: int = 4,
     max_tries: int = 20,
 ) -> np.ndarray:
-    """Random free-form hole mask: thick brush strokes (DeepFill v2 generator, as used by CRA §3.5 via [16]).
+    """Random free-form hole mask of thick brush strokes (CRA §3.5's first mask kind: scratches and brush
+    erasing as in its ref. [16], drawn with DeepFill v2's stroke algorithm, see :func:`_draw_strokes`).
 
     Strokes (1..``max_strokes`` per try, each flipped at random) are added until the hole covers at least
     ``fraction[0]``; a try that overshoots ``fraction[1]`` is discarded and redrawn (after ``max_tries``
@@ -334,16 +335,18 @@ def free_form_mask(
         m = np.zeros((h, w), dtype=np.uint8)
         _draw_strokes(m, rng, int(rng.integers(1, max_strokes + 1)))
         frac = np.count_nonzero(m) / m.size
-        while frac < lo:
+        for _ in range(500):  # bounded: a demanding ``lo`` on a tiny mask must not hang
+            if frac >= lo:
+                break
             _draw_strokes(m, rng, 1)
             frac = np.count_nonzero(m) / m.size
         if rng.random() < 0.5:
             m = m[:, ::-1]
         if rng.random() < 0.5:
             m = m[::-1, :]
-        if frac <= hi:
+        if lo <= frac <= hi:
             return np.ascontiguousarray(m, dtype=bool)
-        err = frac - hi
+        err = lo - frac if frac < lo else frac - hi
         if err < best_err:
             best, best_err = m, err
     assert best is not None

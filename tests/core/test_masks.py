@@ -282,6 +282,13 @@ def test_free_form_custom_fraction():
         assert 0.3 <= frac <= 0.5
 
 
+def test_free_form_demanding_fraction_terminates():
+    m = masks.free_form_mask((16, 24), np.random.default_rng(0), fraction=(0.97, 1.0), max_tries=2)
+    assert m.shape == (16, 24) and masks.hole_fraction(m) > 0.5
+    with pytest.raises(ValueError):
+        masks.free_form_mask((8, 8), np.random.default_rng(0), fraction=(0.5, 0.2))
+
+
 def _disc_templates() -> list[np.ndarray]:
     yy, xx = np.mgrid[:40, :60]
     ellipse = ((yy - 20) / 19.5) ** 2 + ((xx - 30) / 29.5) ** 2 <= 1
