@@ -181,6 +181,7 @@ class _Progress:
         enabled = sys.stderr.isatty() if enabled is None else enabled
         self.bar = None
         self.label = label
+        self._stage, self._shown = "", 0.0
         if enabled:
             from tqdm import tqdm
             self.bar = tqdm(total=len(self.STAGES), desc=label, file=sys.stderr, leave=False,
@@ -190,6 +191,10 @@ class _Progress:
         if self.bar is None:
             return
         i = self.STAGES.index(stage) if stage in self.STAGES else 0
+        now = time.monotonic()
+        if stage == self._stage and fraction < 1.0 and now - self._shown < 0.1:
+            return  # the HD stage reports per row: redraw at most 10 times a second
+        self._stage, self._shown = stage, now
         self.bar.n = min(len(self.STAGES), i + fraction)
         self.bar.set_description_str(f"{self.label} {stage}", refresh=False)
         self.bar.refresh()
@@ -480,6 +485,11 @@ def _cmd_evaluate(args) -> int:
 
 
 def _cmd_open(args) -> int:
+    if sys.platform.startswith("linux") and not any(
+            os.environ.get(k) for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")):
+        # Qt would abort the process (not an exception) without a display: say it in one line instead
+        raise UsageError("no display found (DISPLAY / WAYLAND_DISPLAY are not set): the editor needs a desktop "
+                         f"session; the headless commands work without one (see '{PROG} --help')")
     try:
         from editor.ui.app import run_editor
     except Exception as exc:  # noqa: BLE001 - Qt missing or broken: say so in one line

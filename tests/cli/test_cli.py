@@ -381,3 +381,16 @@ def test_network_method_device_resolution(files, capsys, monkeypatch):
                  "--size", "128", "--json"]) == 0
     ev = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert [s["method"] for s in ev["scores"]] == ["fake-net", "telea"]
+
+
+def test_no_display_is_one_line(monkeypatch, capsys):
+    called = []
+    app = types.ModuleType("editor.ui.app")
+    app.run_editor = lambda photo=None, mask=None: called.append(1) or 0
+    monkeypatch.setitem(sys.modules, "editor.ui.app", app)
+    monkeypatch.setattr(sys, "platform", "linux")
+    for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
+        monkeypatch.delenv(k, raising=False)
+    assert main([]) == 2 and main(["open", "x.jpg"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("error: no display") == 2 and not called
