@@ -125,9 +125,9 @@ def _open_decoded(
             raise ImageReadError(f"{name}: the file is empty")
     except OSError as exc:
         raise ImageReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
-    limit = Image.MAX_IMAGE_PIXELS if max_pixels is None else int(max_pixels)
     with _BOMB_LOCK:
-        saved = Image.MAX_IMAGE_PIXELS
+        saved = Image.MAX_IMAGE_PIXELS  # read under the lock: another load may have it switched off
+        limit = saved if max_pixels is None else int(max_pixels)
         Image.MAX_IMAGE_PIXELS = None  # our own check below, per call
         try:
             img = Image.open(path)

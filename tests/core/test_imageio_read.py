@@ -368,3 +368,24 @@ def test_default_bomb_limit_stays_on_and_global_untouched(tmp_path, monkeypatch)
 def test_errors_are_inpaint_errors(tmp_path):
     with pytest.raises(InpaintError):
         load_image(tmp_path / "nope.png")
+
+
+def test_bomb_limit_holds_under_concurrent_loads(tmp_path, monkeypatch):
+    """A load with a raised limit in one thread never lifts the default limit for another thread."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    path = tmp_path / "a.png"
+    Image.fromarray(_pattern(24, 40)).save(path)
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 500)
+
+    def attempt(i: int) -> bool:
+        try:
+            load_image(path, max_pixels=10_000 if i % 2 else None)
+            return True
+        except ImageReadError:
+            return False
+
+    with ThreadPoolExecutor(4) as pool:
+        outcomes = list(pool.map(attempt, range(40)))
+    assert outcomes == [bool(i % 2) for i in range(40)]
+    assert Image.MAX_IMAGE_PIXELS == 500
