@@ -45,7 +45,7 @@ def run_editor(photo: str | Path | None = None, mask: str | Path | None = None) 
     window = MainWindow()
     window.show()
     if photo is not None:
-        window.open_file(Path(photo), Path(mask) if mask is not None else None)
+        window.open_file(Path(photo), Path(mask) if mask is not None else None, background=True)
     code = app.exec()
     window.shutdown()
     return int(code)

@@ -17,7 +17,7 @@ import math
 import cv2
 import numpy as np
 from PySide6.QtCore import QPointF, QRect, QRectF, Qt, Signal
-from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QPainter, QPainterPath, QPen, QPixmap,
+from PySide6.QtGui import (QBrush, QColor, QCursor, QImage, QPainter, QPainterPath, QPen,
                            QUndoStack)
 from PySide6.QtWidgets import (QGraphicsEllipseItem, QGraphicsItem, QGraphicsPathItem, QGraphicsScene,
                                QGraphicsView, QStyleOptionGraphicsItem)
@@ -70,34 +70,38 @@ def rgb_qimage(a: np.ndarray) -> QImage:
 
 
 class ImagePyramid:
-    """The photo as QPixmaps at 1, 1/2, 1/4 … (level k is ceil(W / 2**k) x ceil(H / 2**k))."""
+    """The photo as RGB32 QImages at 1, 1/2, 1/4 … (level k is ceil(W / 2**k) x ceil(H / 2**k)).
+
+    QImage rather than QPixmap: on Qt 6's raster backends both draw at the same speed, and a QImage can be
+    built in a loader thread, so opening a photo never blocks the window.
+    """
 
     def __init__(self, image: np.ndarray) -> None:
         h, w = image.shape[:2]
         self.width, self.height = w, h
-        self.levels: list[QPixmap] = []
+        self.levels: list[QImage] = []
         n = level_count(w, h)
         a = image
         for k in range(n):
             if k:
                 a = halve(a)
-            self.levels.append(QPixmap.fromImage(rgb_qimage(np.ascontiguousarray(a))))
+            self.levels.append(rgb_qimage(np.ascontiguousarray(a)).convertToFormat(QImage.Format.Format_RGB32))
 
     def copy(self) -> ImagePyramid:
-        """A copy sharing pixel data until either side is painted on (QPixmap implicit sharing)."""
+        """A copy sharing pixel data until either side is painted on (Qt's implicit sharing)."""
         other = ImagePyramid.__new__(ImagePyramid)
         other.width, other.height = self.width, self.height
-        other.levels = [QPixmap(p) for p in self.levels]
+        other.levels = [QImage(p) for p in self.levels]
         return other
 
     def update_box(self, image: np.ndarray, box: Box) -> None:
         """Recompute ``box`` (full-res image coordinates) in every level from ``image`` uint8 (H, W, 3)."""
         ax0, ay0, ax1, ay1 = _aligned(box, len(self.levels), self.width, self.height)
         a = np.ascontiguousarray(image[ay0:ay1, ax0:ax1])
-        for k, pixmap in enumerate(self.levels):
+        for k, level in enumerate(self.levels):
             if k:
                 a = halve(a)
-            painter = QPainter(pixmap)
+            painter = QPainter(level)
             painter.setCompositionMode(QPainter.CompositionMode.CompositionMode_Source)
             painter.drawImage(ax0 >> k, ay0 >> k, rgb_qimage(np.ascontiguousarray(a)))
             painter.end()
@@ -257,10 +261,7 @@ class PhotoItem(QGraphicsItem):
             return
         src = QRectF(x0, y0, x1 - x0, y1 - y0)
         dst = QRectF(x0 * f, y0 * f, (x1 - x0) * f, (y1 - y0) * f)
-        if isinstance(level, QPixmap):
-            painter.drawPixmap(dst, level, src)
-        else:
-            painter.drawImage(dst, level, src)
+        painter.drawImage(dst, level, src)
 
 
 class Canvas(QGraphicsView):
@@ -331,12 +332,20 @@ class Canvas(QGraphicsView):
         model.imageChanged.connect(self._on_image)
 
     # ------------------------------------------------------------------ document
+    def prebuild(self, pyramid: ImagePyramid) -> None:
+        """Use ``pyramid`` (built in a loader thread) for the next document of its size."""
+        self._prebuilt = pyramid
+
     def _on_document(self) -> None:
+        prebuilt, self._prebuilt = getattr(self, "_prebuilt", None), None
         if not self.model.has_document:
             self.photo.set_pyramids(None, None)
             self.scene_.setSceneRect(QRectF())
             return
-        pyramid = ImagePyramid(self.model.image)
+        if prebuilt is not None and (prebuilt.width, prebuilt.height) == (self.model.width, self.model.height):
+            pyramid = prebuilt
+        else:
+            pyramid = ImagePyramid(self.model.image)
         overlay = OverlayPyramid(self.model.coverage, self.overlay_color, len(pyramid.levels))
         self.photo.set_pyramids(pyramid, overlay)
         self.scene_.setSceneRect(QRectF(0, 0, self.model.width, self.model.height))

@@ -21,7 +21,7 @@ from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import ShortcutsDialog
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
-from editor.ui.worker import InferenceController, InpaintRequest, friendly_error
+from editor.ui.worker import FileLoader, InferenceController, InpaintRequest, friendly_error, load_document
 
 __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
 
@@ -70,6 +70,9 @@ class MainWindow(QMainWindow):
         self.undo_stack = QUndoStack(self)
         self.canvas = Canvas(self.model, self.undo_stack, self)
         self.controller = InferenceController(self)
+        self.loader = FileLoader(self)
+        self.loader.loaded.connect(self._on_loaded)
+        self.loader.failed.connect(self._on_load_failed)
         self.save_path: Path | None = None
         self.method_infos: list[dict] = []
         self._run: dict | None = None          # the running Inpaint request (id, request, doc, method)
@@ -499,29 +502,60 @@ class MainWindow(QMainWindow):
     def open_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Open photo", self.settings.get(S.LAST_FOLDER), IMAGE_FILTER)
         if path:
-            self.open_file(path)
+            self.open_file(path, background=True)
 
-    def open_file(self, path, mask=None) -> bool:
-        """Open a photo (and optionally its hole mask, PNG white = hole). False (with a message) on failure;
-        the current document is then unchanged."""
+    def open_file(self, path, mask=None, background: bool = False) -> bool:
+        """Open a photo (and optionally its hole mask, PNG white = hole).
+
+        With ``background=True`` the file is decoded in a loader thread (the window stays responsive) and
+        the call returns at once; otherwise it returns False (with a message) on failure. Either way the
+        current document is unchanged when opening fails.
+        """
         if not self.maybe_save():
             return False
-        from editor.core.imageio import load_image, load_mask
         path = Path(path)
+        if background:
+            self.loader.load(path, mask)
+            self._set_opening(path)
+            return True
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            doc = load_image(path)
-            if mask is not None:
-                doc.hole_mask = load_mask(Path(mask), (doc.width, doc.height))
+            doc, pyramid = load_document(path, mask)
         except (Exception, MemoryError) as exc:
             QApplication.restoreOverrideCursor()
             self.show_error("Could not open the photo", friendly_error(exc))
             return False
         QApplication.restoreOverrideCursor()
+        self._adopt(doc, pyramid, path)
+        return True
+
+    def _set_opening(self, path: Path | None) -> None:
+        if path is None:
+            self.statusBar().clearMessage()
+            self.canvas.viewport().unsetCursor()
+        else:
+            self.statusBar().showMessage(f"Opening {path.name}…")
+            self.canvas.viewport().setCursor(Qt.CursorShape.BusyCursor)
+
+    def _on_loaded(self, req_id: int, payload) -> None:
+        if not self.loader.accept(req_id):
+            return
+        self._set_opening(None)
+        doc, pyramid = payload
+        self._adopt(doc, pyramid, doc.path)
+
+    def _on_load_failed(self, req_id: int, message: str) -> None:
+        if not self.loader.accept(req_id):
+            return
+        self._set_opening(None)
+        self.show_error("Could not open the photo", message)
+
+    def _adopt(self, doc, pyramid, path: Path) -> None:
         self._cancel_runs()
         self.canvas.set_preview(None)
         self.undo_stack.clear()
         self.save_path = None
+        self.canvas.prebuild(pyramid)
         self.model.set_document(doc)
         self.actions_["split"].setChecked(False)
         self.undo_stack.setClean()
@@ -532,7 +566,6 @@ class MainWindow(QMainWindow):
         self._update_actions()
         self.show_message(f"Opened {path.name} ({doc.width} × {doc.height})")
         self.canvas.setFocus()
-        return True
 
     def _rebuild_recent_menu(self) -> None:
         menu = self.recent_menu
@@ -542,7 +575,7 @@ class MainWindow(QMainWindow):
             act = menu.addAction(Path(p).name)
             act.setToolTip(p)
             act.setStatusTip(p)
-            act.triggered.connect(lambda checked=False, p=p: self.open_file(p))
+            act.triggered.connect(lambda checked=False, p=p: self.open_file(p, background=True))
         if recent:
             menu.addSeparator()
             menu.addAction("Clear list", self._clear_recent)
@@ -675,7 +708,7 @@ class MainWindow(QMainWindow):
         if urls:
             event.acceptProposedAction()
             path = urls[0].toLocalFile()
-            QTimer.singleShot(0, lambda: self.open_file(path))
+            QTimer.singleShot(0, lambda: self.open_file(path, background=True))
 
     # ================================================================== mask operations
     def _push_mask(self, new_coverage: np.ndarray, text: str) -> bool:
@@ -1014,3 +1047,5 @@ class MainWindow(QMainWindow):
         if self.compare_dialog is not None:
             self.compare_dialog.close()
         self.controller.shutdown()
+        self.loader.current_id = None
+        self.loader.wait()

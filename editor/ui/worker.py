@@ -296,3 +296,77 @@ class InferenceController(QObject):
         self.current_id = None
         self.thread.quit()
         return self.thread.wait(timeout_ms)
+
+
+class FileLoader(QObject):
+    """Opens photos off the GUI thread (decode + display levels), so the window never freezes on an 8K file.
+
+    Signals: loaded(id, (Document, ImagePyramid)), failed(id, message). A newer ``load`` supersedes an older
+    one (its result is dropped).
+    """
+
+    loaded = Signal(int, object)
+    failed = Signal(int, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._next = 0
+        self.current_id: int | None = None
+        self._threads: list = []
+
+    @property
+    def busy(self) -> bool:
+        return self.current_id is not None
+
+    def load(self, path, mask=None) -> int:
+        import threading
+        self._next += 1
+        req_id = self.current_id = self._next
+        thread = threading.Thread(target=self._work, args=(req_id, path, mask), name=f"load-{req_id}", daemon=True)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return req_id
+
+    def _work(self, req_id: int, path, mask) -> None:
+        try:
+            payload = load_document(path, mask)
+        except (Exception, MemoryError) as exc:
+            self._emit(self.failed, req_id, friendly_error(exc))
+            return
+        self._emit(self.loaded, req_id, payload)
+
+    def _emit(self, signal, req_id, value) -> None:
+        try:
+            signal.emit(req_id, value)
+        except RuntimeError:  # the window (and this object) was deleted meanwhile
+            pass
+
+    def accept(self, req_id: int) -> bool:
+        """True (once) when ``req_id`` is the newest load; the GUI then adopts its result."""
+        if req_id != self.current_id:
+            return False
+        self.current_id = None
+        return True
+
+    def wait(self, timeout: float = 10.0) -> None:
+        for t in self._threads:
+            t.join(timeout)
+
+
+def load_document(path, mask=None):
+    """Read a photo (and optionally its hole mask, white = hole) and build its display levels.
+
+    Returns:
+        ``(Document, ImagePyramid)``.
+
+    Raises:
+        ImageReadError / MaskError (InpaintError) with a message naming the file; MemoryError.
+    """
+    from pathlib import Path
+
+    from editor.core.imageio import load_image, load_mask
+    from editor.ui.canvas import ImagePyramid
+    doc = load_image(Path(path))
+    if mask is not None:
+        doc.hole_mask = load_mask(Path(mask), (doc.width, doc.height))
+    return doc, ImagePyramid(doc.image)

@@ -174,3 +174,17 @@ def test_drop_opens_photo(window, photo_path, qtbot):
     window.dropEvent(ev)
     qtbot.waitUntil(lambda: window.model.has_document)
     assert window.model.path == photo_path
+
+
+def test_open_in_background_keeps_window_responsive_and_reports_errors(qtbot, window, photo_path, tmp_path,
+                                                                       no_modal_dialogs):
+    with qtbot.waitSignal(window.loader.loaded, timeout=10000):
+        assert window.open_file(photo_path, background=True)
+        assert not window.model.has_document  # returned at once; decoding happens in the loader thread
+    assert window.model.path == photo_path and window.canvas.photo.pyramid.width == 96
+    bad = tmp_path / "bad.png"
+    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    with qtbot.waitSignal(window.loader.failed, timeout=10000):
+        window.open_file(bad, background=True)
+    assert no_modal_dialogs[-1][1] == "Could not open the photo" and "bad.png" in no_modal_dialogs[-1][2]
+    assert window.model.path == photo_path
