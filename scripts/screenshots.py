@@ -45,7 +45,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--out", type=Path, default=REPO / "docs" / "screenshots")
     parser.add_argument("--photo", default="1")
     parser.add_argument("--method", default=None, help="method for the fill (default: the registry's default)")
-    parser.add_argument("--compare", default="telea,patchmatch", help="methods for the compare view")
+    parser.add_argument("--compare", default="telea,patchmatch,cra",
+                        help="methods for the compare view (unavailable ones are skipped)")
     args = parser.parse_args(argv)
     _ensure_display()
     sys.path.insert(0, str(REPO))
@@ -57,6 +58,13 @@ def main(argv: list[str] | None = None) -> int:
     from editor.ui.main_window import MainWindow
     from editor.ui.settings import Settings
 
+    from PySide6.QtWidgets import QMessageBox
+
+    def no_modal(parent, title, text, *a, **k):  # never block the script on a message box
+        print(f"message box: {title}: {text}")
+        return QMessageBox.StandardButton.Ok
+
+    QMessageBox.warning = staticmethod(no_modal)
     app = create_application()
     tmp = tempfile.mkdtemp(prefix="inpaint-shots-")
     window = MainWindow(Settings(QSettings(str(Path(tmp) / "settings.ini"), QSettings.Format.IniFormat)))

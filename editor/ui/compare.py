@@ -17,12 +17,26 @@ from editor.ui.style import icon
 __all__ = ["CompareDialog", "SyncView", "crop_box_around"]
 
 
-def crop_box_around(hole_box: Box, width: int, height: int, margin: float = 0.6, minimum: int = 192) -> Box:
-    """The region shown in the grid: the hole's box grown by ``margin`` of its size (at least ``minimum`` px)."""
+def crop_box_around(hole_box: Box, width: int, height: int, margin: float = 0.6, minimum: int = 192,
+                    aspect: float = 4 / 3) -> Box:
+    """The region shown in the grid: the hole's box grown by ``margin`` of its size (at least ``minimum`` px
+    each side), widened or heightened towards ``aspect`` (w / h) so it fills the grid's panels, within the photo."""
     x0, y0, x1, y1 = hole_box
     mx = max(minimum, int((x1 - x0) * margin))
     my = max(minimum, int((y1 - y0) * margin))
-    return max(0, x0 - mx), max(0, y0 - my), min(width, x1 + mx), min(height, y1 + my)
+    x0, y0, x1, y1 = x0 - mx, y0 - my, x1 + mx, y1 + my
+    w, h = x1 - x0, y1 - y0
+    if w < h * aspect:
+        grow = int(h * aspect - w) // 2
+        x0, x1 = x0 - grow, x1 + grow
+    else:
+        grow = int(w / aspect - h) // 2
+        y0, y1 = y0 - grow, y1 + grow
+    # shift back inside the photo before clipping, so the box keeps its size where it can
+    dx = max(0, -x0) - max(0, x1 - width)
+    dy = max(0, -y0) - max(0, y1 - height)
+    x0, x1, y0, y1 = x0 + dx, x1 + dx, y0 + dy, y1 + dy
+    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
 
 
 class SyncView(QGraphicsView):
@@ -305,7 +319,8 @@ class CompareDialog(QDialog):
             panel.view.viewport().setProperty("method", key)
         index = len(self._panels)
         self._panels[key] = panel
-        cols = 2 if len(self._expected) + 1 <= 4 else 3
+        total = len(self._expected) + 1
+        cols = total if total <= 3 else (2 if total == 4 else 3)
         self.grid.addWidget(panel, index // cols, index % cols)
         # new views take the group's current zoom and position
         first = self._group[0]

@@ -222,7 +222,9 @@ class MainWindow(QMainWindow):
         spacer.setSizePolicy(spacer.sizePolicy().horizontalPolicy().Expanding,
                              spacer.sizePolicy().verticalPolicy().Preferred)
         top.addWidget(spacer)
-        top.addAction(A["compare"])
+        for key in ("compare", "inpaint"):
+            top.addAction(A[key])
+            top.widgetForAction(A[key]).setToolButtonStyle(Qt.ToolButtonStyle.ToolButtonTextBesideIcon)
         self.addToolBar(Qt.ToolBarArea.TopToolBarArea, top)
         tools = QToolBar("Tools", self)
         tools.setObjectName("toolsToolbar")
@@ -364,8 +366,7 @@ class MainWindow(QMainWindow):
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
         dock.setWidget(widget)
-        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable |
-                         QDockWidget.DockWidgetFeature.DockWidgetClosable)
+        dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         return dock
 
     def _create_status_bar(self) -> None:
@@ -479,6 +480,7 @@ class MainWindow(QMainWindow):
             self.actions_[key].setEnabled(has)
         self.inpaint_button.setEnabled(has and not self.controller.busy)
         self.cancel_button.setEnabled(self.controller.busy)
+        self.progress_bar.setVisible(self.controller.busy)
         if has:
             self.size_label.setText(f"{self.model.width} × {self.model.height} px")
 

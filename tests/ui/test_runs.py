@@ -171,3 +171,12 @@ def test_close_during_run_stops_worker(qtbot, test_methods, make_window, photo_p
     window.undo_stack.setClean()
     assert window.close()
     assert not window.controller.thread.isRunning()  # cancel -> quit -> wait, within the slow method's run
+
+
+def test_compare_crop_contains_the_hole_and_stays_in_the_photo():
+    from editor.ui.compare import crop_box_around
+    for hole in [(10, 10, 20, 60), (900, 500, 990, 590), (0, 0, 1000, 600), (400, 100, 700, 130)]:
+        x0, y0, x1, y1 = crop_box_around(hole, 1000, 600)
+        assert 0 <= x0 <= hole[0] and 0 <= y0 <= hole[1] and hole[2] <= x1 <= 1000 and hole[3] <= y1 <= 600
+    x0, y0, x1, y1 = crop_box_around((480, 280, 520, 320), 1000, 600)
+    assert (x1 - x0) / (y1 - y0) == pytest.approx(4 / 3, rel=0.02)
