@@ -143,6 +143,22 @@ class CRAGenerator(nn.Module):
         super().__init__()
         self.coarse = CoarseNetwork(coarse_gate)
         self.refine = RefineNetwork(refine_gate, softmax_scale)
+        self.reset_parameters()
+
+    def reset_parameters(self, gate_bias: float = 2.0) -> None:
+        """Initialise for a trainable 26-layer gated stack (the paper does not specify an init).
+
+        Feature convolutions: Kaiming-normal (fan-in, ReLU gain), zero bias; gate biases ``gate_bias``
+        (sigmoid(2) = 0.88: gates start mostly open). With torch's default init the coarse network's
+        activations lose the input after ~10 layers (std ~1e-2, bias-dominated) and it barely trains;
+        with this one they keep a std of ~0.3 through all 26 layers (measured on random inputs).
+        """
+        for mod in self.modules():
+            if isinstance(mod, GatedConv2d):
+                nn.init.kaiming_normal_(mod.feature.weight, nonlinearity="relu")
+                nn.init.zeros_(mod.feature.bias)
+                last = mod.gate[-1] if isinstance(mod.gate, nn.Sequential) else mod.gate
+                nn.init.constant_(last.bias, gate_bias)
 
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> CRAOutput:
         _check(image, mask)

@@ -175,9 +175,15 @@ class Trainer:
         """Resume generator, critic, optimisers, step, wall time and random state from ``path``."""
         ck = torch.load(path, map_location=self.device, weights_only=True)
         self.generator.load_state_dict(ck["generator"])
-        self.discriminator.load_state_dict(ck["discriminator"])
         self.opt_g.load_state_dict(ck["opt_g"])
-        self.opt_d.load_state_dict(ck["opt_d"])
+        d_shapes = {k: v.shape for k, v in self.discriminator.state_dict().items()}
+        if all(d_shapes.get(k) == v.shape for k, v in ck["discriminator"].items()):
+            self.discriminator.load_state_dict(ck["discriminator"])
+            self.opt_d.load_state_dict(ck["opt_d"])
+        elif self.is_main:  # resumed at another crop size: the critic's FC layer no longer fits
+            print(f"note: crop size changed; the discriminator restarts from scratch ({path})", flush=True)
+        for group in self.opt_g.param_groups + self.opt_d.param_groups:
+            group["lr"] = self.cfg.lr  # --lr applies to a resumed run too
         self.step, self.wall_seconds = int(ck["step"]), float(ck["wall_seconds"])
         if self.rank == 0:  # other ranks keep their own stream (their state is not in rank 0's file)
             self.rng.bit_generator.state = json.loads(ck["rng"])
@@ -292,7 +298,8 @@ class Trainer:
                 self.wall_seconds = wall0 + time.monotonic() - t_start
                 self.last_losses = {**g_info, **d_info}
                 if log is not None:
-                    rec = {"step": self.step, "time": round(self.wall_seconds, 2),
+                    rec = {"step": self.step, "time": round(self.wall_seconds, 2), "crop": cfg.size,
+                           "batch": cfg.batch * self.world, "adversarial": adversarial,
                            "sec_per_step": round(time.monotonic() - t0, 3), **self.last_losses}
                     log.write(json.dumps(rec) + "\n")
                     log.flush()
