@@ -121,13 +121,18 @@ def main(argv: list[str] | None = None) -> int:
     canvas.zoom_to(0.5)
     canvas.centerOn(float(xs.mean()), float(ys.mean()))
     previews = []
-    window.controller.preview.connect(lambda i, lr: previews.append(time.perf_counter()))
+
+    def grab_preview(req_id, lr):  # runs right after the window has put the preview on the canvas
+        if not previews:
+            previews.append(time.perf_counter())
+            window.stage_label.repaint()
+            path = args.out / "editor-preview.png"
+            window.grab().save(str(path))
+            print(f"wrote {path} (preview after {previews[0] - t0:.2f} s)")
+
+    window.controller.preview.connect(grab_preview)
     t0 = time.perf_counter()
     window.inpaint()
-    wait(lambda: previews or not window.controller.busy)
-    if window.controller.busy:
-        shot(window, "editor-preview.png")
-        print(f"preview after {previews[0] - t0:.2f} s")
     wait(lambda: not window.controller.busy)
     print(f"fill finished after {time.perf_counter() - t0:.2f} s: {window.stage_label.text()}")
     window.actions_["split"].setChecked(True)

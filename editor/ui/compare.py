@@ -5,7 +5,7 @@ results in a grid with synchronised zoom and pan, apply the chosen one (one undo
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, Signal
+from PySide6.QtCore import QPointF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QGridLayout,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
@@ -53,6 +53,8 @@ class SyncView(QGraphicsView):
         self.setBackgroundBrush(QColor("#1b1d21"))
         self.setFrameShape(QFrame.Shape.NoFrame)
         self.setDragMode(QGraphicsView.DragMode.ScrollHandDrag)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setVerticalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
         self.setTransformationAnchor(QGraphicsView.ViewportAnchor.NoAnchor)
         self.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
         self._syncing = False
@@ -233,6 +235,9 @@ class CompareDialog(QDialog):
                 flags |= Qt.ItemFlag.ItemIsEnabled
             else:
                 tip = f"Unavailable: {info.get('reason') or 'not installed'}"
+                item.setText(f"{info['name']} — unavailable")
+                item.setForeground(QColor("#5d626b"))
+                item.setData(Qt.ItemDataRole.UserRole, info["name"])
             item.setFlags(flags)
             item.setToolTip(tip)
             item.setCheckState(Qt.CheckState.Checked if info["name"] in checked and info.get("available", True)
@@ -292,6 +297,7 @@ class CompareDialog(QDialog):
 
     def finish(self, message: str | None = None) -> None:
         self.set_busy(False)
+        QTimer.singleShot(0, self.fit_all)
         self.status.setText(message or f"{len(self.results)} result(s). Click one, then Apply.")
 
     def _clear(self) -> None:
@@ -319,8 +325,7 @@ class CompareDialog(QDialog):
             panel.view.viewport().setProperty("method", key)
         index = len(self._panels)
         self._panels[key] = panel
-        total = len(self._expected) + 1
-        cols = total if total <= 3 else (2 if total == 4 else 3)
+        cols = self._columns(len(self._expected) + 1)
         self.grid.addWidget(panel, index // cols, index % cols)
         # new views take the group's current zoom and position
         first = self._group[0]
@@ -330,6 +335,19 @@ class CompareDialog(QDialog):
             panel.view.setTransform(first.transform())
             panel.view.horizontalScrollBar().setValue(first.horizontalScrollBar().value())
             panel.view.verticalScrollBar().setValue(first.verticalScrollBar().value())
+
+    def _columns(self, total: int) -> int:
+        """Columns that make the panels (showing the crop's aspect) as large as possible in the grid area."""
+        area = self.grid_host.parentWidget().size() if self.grid_host.parentWidget() else self.grid_host.size()
+        cw, ch = (self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]) if self.crop else (4, 3)
+        best, best_scale = 1, 0.0
+        for cols in range(1, total + 1):
+            rows = -(-total // cols)
+            w, h = area.width() / cols - 16, area.height() / rows - 40
+            scale = min(w / cw, h / ch)
+            if scale > best_scale:
+                best, best_scale = cols, scale
+        return best
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == event.Type.MouseButtonPress:
