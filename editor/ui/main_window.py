@@ -21,7 +21,7 @@ from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import ShortcutsDialog
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
-from editor.ui.worker import FileLoader, InferenceController, InpaintRequest, friendly_error, load_document
+from editor.ui.worker import FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error, load_document
 
 __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
 
@@ -71,6 +71,9 @@ class MainWindow(QMainWindow):
         self.canvas = Canvas(self.model, self.undo_stack, self)
         self.controller = InferenceController(self)
         self.loader = FileLoader(self)
+        self.saver = FileSaver(self)
+        self.saver.saved.connect(self._on_saved)
+        self._saves: dict[int, tuple] = {}
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
         self.save_path: Path | None = None
@@ -123,10 +126,12 @@ class MainWindow(QMainWindow):
         a = self._action
         a("open", "&Open…", QKeySequence.StandardKey.Open, "mdi6.folder-open-outline", self.open_dialog,
           tip="Open a photo")
-        a("save", "&Save", QKeySequence.StandardKey.Save, "mdi6.content-save-outline", self.save,
+        a("save", "&Save", QKeySequence.StandardKey.Save, "mdi6.content-save-outline",
+          lambda: self.save(background=True),
           tip="Save the edited photo (the first save proposes NAME_inpainted beside the original)")
-        a("save_as", "Save &As…", "Ctrl+Shift+S", "mdi6.content-save-edit-outline", self.save_as)
-        a("export", "&Export a Copy…", "Ctrl+E", "mdi6.export", self.export_copy,
+        a("save_as", "Save &As…", "Ctrl+Shift+S", "mdi6.content-save-edit-outline",
+          lambda: self.save_as(background=True))
+        a("export", "&Export a Copy…", "Ctrl+E", "mdi6.export", lambda: self.export_copy(background=True),
           tip="Write a copy in another format; the document keeps its file")
         a("import_mask", "&Import Mask…", "Ctrl+Shift+O", "mdi6.tray-arrow-down", self.import_mask_dialog,
           tip="Load a hole mask (PNG, white = hole)")
@@ -587,32 +592,65 @@ class MainWindow(QMainWindow):
         self.settings.set(S.RECENT_FILES, [])
         self._rebuild_recent_menu()
 
-    def _write(self, path: Path) -> bool:
+    def _write(self, path: Path, on_success, background: bool = False) -> bool:
+        """Write the photo to ``path`` (core's ``save_document``: format from the extension, EXIF/ICC kept,
+        atomic). ``on_success(clean)`` runs on the GUI thread afterwards; ``clean`` is False when the document
+        was edited while a background save ran (those edits are not in the file).
+
+        ``background=True`` encodes a snapshot in a thread (the window stays responsive) and returns True at
+        once; otherwise returns whether the file was written. Failures are shown as a message."""
         from editor.core.imageio import save_document
+        quality = self.settings.get(S.JPEG_QUALITY)
+        doc = self.model.sync_document_mask()
+        if background:
+            job = self.saver.save(path, doc.copy(), quality)
+            self._saves[job] = (self.undo_stack.index(), self.model.doc, path, on_success)
+            self.statusBar().showMessage(f"Saving {path.name}…")
+            return True
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
-            save_document(path, self.model.sync_document_mask(), quality=self.settings.get(S.JPEG_QUALITY))
+            save_document(path, doc, quality=quality)
         except (Exception, MemoryError) as exc:
             QApplication.restoreOverrideCursor()
             self.show_error("Could not save", friendly_error(exc))
             return False
         QApplication.restoreOverrideCursor()
         self.settings.set(S.LAST_FOLDER, str(path.parent))
+        on_success(True)
         return True
 
-    def save(self) -> bool:
+    def _on_saved(self, job: int, error: str) -> None:
+        index, doc, path, on_success = self._saves.pop(job, (None, None, None, None))
+        if on_success is None:
+            return
+        if error:
+            self.show_error("Could not save", error)
+            return
+        self.settings.set(S.LAST_FOLDER, str(path.parent))
+        if doc is self.model.doc:
+            on_success(self.undo_stack.index() == index)
+
+    def _saved_as(self, path: Path, clean: bool, remember: bool = True) -> None:
+        if remember:
+            self.save_path = path
+            self.settings.add_recent(str(path))
+            self._rebuild_recent_menu()
+        if clean:
+            self.undo_stack.setClean()
+        self._update_title()
+        self.show_message(f"Saved {path}" + ("" if clean else " (later edits are not in the file yet)"))
+
+    def save(self, background: bool = False) -> bool:
+        """Ctrl+S: write to the file chosen before; the first time, ask where (Save As, pre-filled with
+        NAME_inpainted.EXT beside the original, so the original is never overwritten silently)."""
         if not self.model.has_document:
             return False
         if self.save_path is None:
-            return self.save_as()
-        if self._write(self.save_path):
-            self.undo_stack.setClean()
-            self._update_title()
-            self.show_message(f"Saved {self.save_path}")
-            return True
-        return False
+            return self.save_as(background)
+        path = self.save_path
+        return self._write(path, lambda clean: self._saved_as(path, clean, remember=False), background)
 
-    def save_as(self) -> bool:
+    def save_as(self, background: bool = False) -> bool:
         if not self.model.has_document:
             return False
         original = self.model.path or Path(self.settings.get(S.LAST_FOLDER) or ".") / "photo.jpg"
@@ -623,17 +661,10 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if not path.suffix:
             path = path.with_suffix(original.suffix or ".jpg")
-        if self._write(path):
-            self.save_path = path
-            self.undo_stack.setClean()
-            self._update_title()
-            self.settings.add_recent(str(path))
-            self._rebuild_recent_menu()
-            self.show_message(f"Saved {path}")
-            return True
-        return False
+        return self._write(path, lambda clean: self._saved_as(path, clean), background)
 
-    def export_copy(self) -> bool:
+    def export_copy(self, background: bool = False) -> bool:
+        """Write a copy (any format); the document keeps its file and its modified state."""
         if not self.model.has_document:
             return False
         original = self.save_path or self.model.path or Path("photo.jpg")
@@ -641,10 +672,7 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export a copy", str(proposal), SAVE_FILTER)
         if not path:
             return False
-        if self._write(Path(path)):
-            self.show_message(f"Exported {path}")
-            return True
-        return False
+        return self._write(Path(path), lambda clean: self.show_message(f"Exported {path}"), background)
 
     def maybe_save(self) -> bool:
         """Ask Save / Discard / Cancel when there is unsaved work; True when it is fine to go on."""
@@ -1051,3 +1079,4 @@ class MainWindow(QMainWindow):
         self.controller.shutdown()
         self.loader.current_id = None
         self.loader.wait()
+        self.saver.wait()

@@ -370,3 +370,44 @@ def load_document(path, mask=None):
     if mask is not None:
         doc.hole_mask = load_mask(Path(mask), (doc.width, doc.height))
     return doc, ImagePyramid(doc.image)
+
+
+class FileSaver(QObject):
+    """Encodes and writes photos off the GUI thread (core's atomic ``save_document`` on a snapshot).
+
+    Signal: saved(job id, error message or "" on success).
+    """
+
+    saved = Signal(int, str)
+
+    def __init__(self, parent: QObject | None = None) -> None:
+        super().__init__(parent)
+        self._next = 0
+        self._threads: list = []
+
+    def save(self, path, doc, quality: int) -> int:
+        import threading
+        self._next += 1
+        job = self._next
+        thread = threading.Thread(target=self._work, args=(job, path, doc, quality), name=f"save-{job}",
+                                  daemon=False)
+        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
+        thread.start()
+        return job
+
+    def _work(self, job: int, path, doc, quality: int) -> None:
+        from editor.core.imageio import save_document
+        try:
+            save_document(path, doc, quality=quality)
+            error = ""
+        except (Exception, MemoryError) as exc:
+            error = friendly_error(exc)
+        try:
+            self.saved.emit(job, error)
+        except RuntimeError:  # the window was deleted meanwhile; the file is written anyway
+            pass
+
+    def wait(self, timeout: float = 60.0) -> None:
+        """Block until pending saves are written (on close: never lose a save in flight)."""
+        for t in self._threads:
+            t.join(timeout)

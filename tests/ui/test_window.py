@@ -188,3 +188,24 @@ def test_open_in_background_keeps_window_responsive_and_reports_errors(qtbot, wi
         window.open_file(bad, background=True)
     assert no_modal_dialogs[-1][1] == "Could not open the photo" and "bad.png" in no_modal_dialogs[-1][2]
     assert window.model.path == photo_path
+
+
+def test_ctrl_s_saves_in_background_and_edits_meanwhile_stay_unsaved(qtbot, opened, monkeypatch, tmp_path):
+    target = tmp_path / "bg.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(target), ""))
+    opened.undo_stack.push(_noop_command("edit"))
+    with qtbot.waitSignal(opened.saver.saved, timeout=10000) as blocker:
+        opened.actions_["save"].trigger()
+    assert blocker.args[1] == ""
+    assert target.is_file() and opened.save_path == target and not opened.isWindowModified()
+    # an edit made while the next save is encoding is not in the file: the window stays modified
+    opened.undo_stack.push(_noop_command("edit 2"))
+    with qtbot.waitSignal(opened.saver.saved, timeout=10000):
+        opened.actions_["save"].trigger()
+        opened.undo_stack.push(_noop_command("edit 3"))
+    assert opened.isWindowModified()
+    # a failing background save says so and keeps the window modified
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "nope" / "x.png"), ""))
+    with qtbot.waitSignal(opened.saver.saved, timeout=10000) as blocker:
+        opened.actions_["save_as"].trigger()
+    assert blocker.args[1] and opened.isWindowModified() and opened.save_path == target
