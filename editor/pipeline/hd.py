@@ -23,7 +23,8 @@ from editor.core.errors import MethodUnavailableError
 from editor.core.masks import dilate, downsample_conservative, hole_boxes
 from editor.core.progress import Reporter
 from editor.methods.base import AttentionScore, InpaintMethod
-from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, FullResGrid,
+from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, DEFAULT_LOCALITY,
+                                      DEFAULT_TOP_K, FullResGrid,
                                       aggregate_residuals, blend_hole_cell, check_attention,
                                       compute_attention, lowres_cell_size, upsample_region)
 
@@ -135,23 +136,25 @@ def hd_resize(image: np.ndarray, hole: np.ndarray, lr_result: np.ndarray,
 
 
 def _residual_window(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_hole: np.ndarray):
-    """Callback giving the contextual residual ``hr − upsample(lr_image)`` on a window (CRA §3.2).
+    """Callback giving the contextual residual ``hr − upsample(lr_image)`` and its validity on a window (CRA §3.2).
 
     ``lr_image`` is the photo area-averaged to low res (CRA §4.1), so ``upsample(lr_image)`` is the
     "large blurry image". The residual is zeroed in the full-res hole and wherever the (dilated) low-res
     hole maps, because the blurry image there mixes in the object being removed; outside the photo it is 0.
+    Returns float32 ``(y1-y0, x1-x0, 4)``: RGB residual and validity (see ``residual.ResidualWindow``).
     """
     H, W = hole.shape
     h, w = lr_hole.shape
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        out = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
         if sy0 >= sy1 or sx0 >= sx1:
             return out
         res = out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
-        res[...] = image[sy0:sy1, sx0:sx1]
-        res -= upsample_region(lr_image, (H, W), sy0, sy1, sx0, sx1)
+        res[..., :3] = image[sy0:sy1, sx0:sx1]
+        res[..., :3] -= upsample_region(lr_image, (H, W), sy0, sy1, sx0, sx1)
+        res[..., 3] = 1.0
         my = np.minimum(((np.arange(sy0, sy1) + 0.5) * (h / H)).astype(np.int64), h - 1)
         mx = np.minimum(((np.arange(sx0, sx1) + 0.5) * (w / W)).astype(np.int64), w - 1)
         if lr_hole[my[0]:my[-1] + 1, mx[0]:mx[-1] + 1].any():  # near the hole: mask it out
@@ -177,7 +180,8 @@ def _drop_padding_context(att: AttentionScore, grid: FullResGrid) -> AttentionSc
 def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result: np.ndarray,
            lr_hole: np.ndarray, attention: AttentionScore | None = None,
            attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
-           scale: float = DEFAULT_ATTENTION_SCALE, overlap: float = DEFAULT_CELL_OVERLAP) -> np.ndarray:
+           scale: float = DEFAULT_ATTENTION_SCALE, top_k: int | None = DEFAULT_TOP_K,
+           overlap: float = DEFAULT_CELL_OVERLAP, locality: float = DEFAULT_LOCALITY) -> np.ndarray:
     """Contextual residual aggregation at full resolution (CRA §3.1–3.2, Eq. 1–4, §4.1).
 
     ``hr_result = upsample(lr_result) + R`` in the hole, where ``R`` is the aggregated residual
@@ -196,7 +200,9 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         attention_extent: ``(hp, wp)`` the method's padded input size (needed with ``attention``).
         reporter: ``"hd"`` progress; cancel points per grid row and per hole cell.
         scale: softmax scale λ for self-computed attention.
+        top_k: context cells per hole cell for self-computed attention (None = dense softmax).
         overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling).
+        locality: spatial prior of self-computed attention (see ``DEFAULT_LOCALITY``).
 
     Returns:
         uint8 ``(H, W, 3)``: the photo with hole pixels replaced by the CRA result.
@@ -210,7 +216,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         extent = attention_extent if attention_extent is not None else (h, w)
         att = attention
     else:
-        got = compute_attention(lr_result, lr_hole, lowres_cell_size((h, w)), scale)
+        got = compute_attention(lr_result, lr_hole, lowres_cell_size((h, w)), scale, top_k, locality)
         if got is None:
             return hd_resize(image, hole, lr_result, reporter)
         att, extent = got

@@ -18,7 +18,7 @@ from editor.methods.base import InpaintMethod, create_method
 from editor.pipeline.composite import DEFAULT_FEATHER, feather_composite
 from editor.pipeline.hd import (hd_cra, hd_crop, hd_full, hd_resize, inpaint_padded, lowres_hole,
                                 pad_to_multiple, scaled_dilation)
-from editor.pipeline.residual import DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP
+from editor.pipeline.residual import DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, DEFAULT_LOCALITY, DEFAULT_TOP_K
 
 __all__ = ["InpaintPipeline", "PipelineResult", "LowResInput", "prepare", "HD_STRATEGIES", "DEFAULT_DILATE",
            "DEFAULT_LOWRES_SIZE", "STAGES"]
@@ -132,7 +132,9 @@ class InpaintPipeline:
         device: passed to the method when ``method`` is a name.
         feather: feather width inside the hole, full-res px (:mod:`editor.pipeline.composite`).
         attention_scale: softmax scale for attention computed on the low-res result (``cra``).
+        attention_top_k: context cells each hole cell draws from, for that attention (None = all).
         cell_overlap: cross-fade between neighbouring hole cells, fraction of a cell (``cra``).
+        attention_locality: spatial prior for that attention (``cra``; see ``residual.DEFAULT_LOCALITY``).
 
     Raises:
         InpaintError: for an unknown HD strategy or an unusable size; MethodUnavailableError for an
@@ -141,8 +143,8 @@ class InpaintPipeline:
 
     def __init__(self, method: InpaintMethod | str, hd: str = "cra", lowres_size: int = DEFAULT_LOWRES_SIZE,
                  dilate: int = DEFAULT_DILATE, device: str = "cpu", *, feather: float = DEFAULT_FEATHER,
-                 attention_scale: float = DEFAULT_ATTENTION_SCALE,
-                 cell_overlap: float = DEFAULT_CELL_OVERLAP) -> None:
+                 attention_scale: float = DEFAULT_ATTENTION_SCALE, attention_top_k: int | None = DEFAULT_TOP_K,
+                 cell_overlap: float = DEFAULT_CELL_OVERLAP, attention_locality: float = DEFAULT_LOCALITY) -> None:
         if hd not in HD_STRATEGIES:
             raise InpaintError(f"unknown HD strategy '{hd}' (known: {', '.join(HD_STRATEGIES)})")
         if int(lowres_size) < 16:
@@ -155,7 +157,9 @@ class InpaintPipeline:
         self.dilate = int(dilate)
         self.feather = float(feather)
         self.attention_scale = float(attention_scale)
+        self.attention_top_k = attention_top_k
         self.cell_overlap = float(cell_overlap)
+        self.attention_locality = float(attention_locality)
 
     def run(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None,
             on_preview: Callable[[np.ndarray], None] | None = None) -> PipelineResult:
@@ -207,7 +211,8 @@ class InpaintPipeline:
         dil_full = scaled_dilation(self.dilate, lr.hole.shape, (H, W))
         if self.hd == "cra":
             filled = hd_cra(image, hole, lr.image, lr_result, lr.hole, attention, padded_shape, rep,
-                            scale=self.attention_scale, overlap=self.cell_overlap)
+                            scale=self.attention_scale, top_k=self.attention_top_k,
+                            overlap=self.cell_overlap, locality=self.attention_locality)
         elif self.hd == "resize":
             filled = hd_resize(image, hole, lr_result, rep)
         elif self.hd == "crop":

@@ -39,14 +39,18 @@ DEFAULT_GRID_CELLS = 32
 #: report): λ = 1 spreads weight over hundreds of cells and averages the residual away (the hole stays as
 #: soft as ``resize``); very large λ copies one cell's texture even when it mismatches.
 DEFAULT_ATTENTION_SCALE = 40.0
+#: Spatial prior: logits lose ``locality * distance / grid diagonal`` (texture statistics are local:
+#: depth of field, perspective). 0 = Eq. 2 as published.
+DEFAULT_LOCALITY = 0.0
 #: Context cells each hole cell draws its residual from (sparse softmax over the best matches).
 DEFAULT_TOP_K = 8
 #: Overlap of neighbouring hole cells, as a fraction of the cell size on each side; the overlapping parts
 #: are cross-faded with a partition-of-unity window so that cell borders leave no seam.
 DEFAULT_CELL_OVERLAP = 0.125
 
-#: ``residual_window(y0, y1, x0, x1) -> float32 (y1-y0, x1-x0, 3)``: the residual over a window given in
-#: full-res px; the window may extend past the photo (zeros there) and must be 0 in the hole.
+#: ``residual_window(y0, y1, x0, x1) -> float32 (y1-y0, x1-x0, 4)``: the residual over a window given in
+#: full-res px, RGB in channels 0–2 and its validity (1 = known pixel inside the photo, else 0) in channel 3;
+#: the window may extend past the photo; RGB must be 0 wherever validity is 0.
 ResidualWindow = Callable[[int, int, int, int], np.ndarray]
 
 _WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute < 3e-5 grey levels: skipped
@@ -173,7 +177,8 @@ def _cell_features(lr_padded: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
 
 def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
                       scale: float = DEFAULT_ATTENTION_SCALE,
-                      top_k: int | None = DEFAULT_TOP_K) -> tuple[AttentionScore, tuple[int, int]] | None:
+                      top_k: int | None = DEFAULT_TOP_K,
+                      locality: float = DEFAULT_LOCALITY) -> tuple[AttentionScore, tuple[int, int]] | None:
     """Attention scores computed on the low-res result itself, for methods without an ACM (CRA §3.2, Eq. 1–2).
 
     The image is padded (reflect, bottom/right) to whole cells of ``cell`` px. Each cell's feature is the
@@ -220,6 +225,11 @@ def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
     feats /= np.maximum(np.linalg.norm(feats, axis=1, keepdims=True), 1e-6)
     cos = feats[hole_cells] @ feats[context_cells].T                      # (n_hole, n_context), Eq. 1
     logits = scale * cos
+    if locality:
+        hr_, hc_ = np.divmod(hole_cells, cols)
+        cr_, cc_ = np.divmod(context_cells, cols)
+        dist = np.hypot(hr_[:, None] - cr_[None, :], hc_[:, None] - cc_[None, :]) / math.hypot(rows, cols)
+        logits = logits - locality * dist.astype(np.float32)
     if top_k is not None and top_k < logits.shape[1]:
         kth = np.partition(logits, -top_k, axis=1)[:, -top_k][:, None]
         logits = np.where(logits >= kth, logits, -np.inf)
@@ -256,7 +266,10 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
     ``overlap`` px on each side, so that :func:`blend_hole_cell` can cross-fade neighbouring hole cells.
     Residuals are fetched lazily, one grid row of context cells at a time (only cells with a score above
-    1e-7 for some hole cell), and accumulated with one matrix product per row.
+    1e-7 for some hole cell), and accumulated with one matrix product per row (dense scores) or one
+    multiply-add per non-zero score (sparse scores). The validity channel is aggregated with the same
+    weights, so that :func:`blend_hole_cell` can renormalise where a context patch reached past the photo
+    or into the hole (normalised convolution); where every source pixel is valid this is exactly Eq. 4.
 
     Args:
         residual_window: callback giving the residual (0 in the hole and outside the photo), see
@@ -267,7 +280,8 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         reporter: progress per grid row (``stage``, fraction mapped into ``progress``); cancel point.
 
     Returns:
-        float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 3)``: the aggregated residual patch of each
+        float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 4)``: the aggregated residual (RGB) and validity
+        patch of each
         hole cell in ``att.hole_cells`` order; patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap,
         xs[c] - overlap)``; ``(ph, pw)`` is :attr:`FullResGrid.cell_max`.
     """
@@ -275,7 +289,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     o = int(overlap)
     wh, ww = ph + 2 * o, pw + 2 * o
     score = np.asarray(att.score, dtype=np.float32)
-    acc = np.zeros((len(att.hole_cells), wh * ww * 3), np.float32)
+    acc = np.zeros((len(att.hole_cells), wh * ww * 4), np.float32)
     ctx = np.asarray(att.context_cells, dtype=np.int64)
     used = (score > _WEIGHT_EPS).any(axis=0) if score.size else np.zeros(len(ctx), bool)
     ctx_rows = ctx // grid.cols
@@ -295,7 +309,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             strip = residual_window(y0, y0 + wh, x0, int(grid.xs[cs[b - 1]]) + pw + o)
             for c in cs[a:b]:
                 xo = int(grid.xs[c]) - o - x0
-                views.append(strip[:, xo:xo + ww])                      # (wh, ww, 3) float32
+                views.append(strip[:, xo:xo + ww])                      # (wh, ww, 4) float32
         sub = score[:, cols_here]                                       # (n_hole, n_row)
         nz = sub > _WEIGHT_EPS
         if nz.mean() > 0.25:  # dense scores (e.g. a network's plain softmax): one matrix product per row
@@ -303,7 +317,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             live = nz.any(axis=1)
             acc[live] += sub[live] @ patches                            # Eq. 4, this row's share
         else:  # sparse scores (top-k): one multiply-add per (context, hole) pair with a weight
-            tmp = np.empty(wh * ww * 3, np.float32)
+            tmp = np.empty(wh * ww * 4, np.float32)
             for n, view in enumerate(views):
                 js = np.flatnonzero(nz[:, n])
                 if js.size == 0:
@@ -314,7 +328,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                     acc[j] += tmp                                       # Eq. 4, one term
     if reporter is not None:
         reporter.report(stage, hi)
-    return acc.reshape(len(att.hole_cells), wh, ww, 3)
+    return acc.reshape(len(att.hole_cells), wh, ww, 4)
 
 
 def _ramp(n: int, lo: int, hi: int, o: int) -> np.ndarray:
@@ -335,14 +349,16 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
                     overlap: int, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Aggregated residual over one cell, cross-fading the patches of neighbouring hole cells.
 
-    ``R(x) = Σ_k w_k(x) R_k(x) / Σ_k w_k(x)`` over the hole cells k (this one and its 8 neighbours) whose
-    extended patch covers x; ``w_k`` is a separable trapezoid (see :func:`_ramp`). With ``overlap == 0`` this
-    is exactly the cell's own patch (CRA Eq. 4 with non-overlapping patches). Context neighbours do not
-    take part, so at a border with the known region the cell keeps its own residual.
+    ``R(x) = Σ_k w_k(x) A_k(x) / Σ_k w_k(x) V_k(x)`` over the hole cells k (this one and its 8 neighbours)
+    whose extended patch covers x, with ``A_k`` the aggregated residual and ``V_k`` the aggregated validity
+    of :func:`aggregate_residuals`; ``w_k`` is a separable trapezoid (see :func:`_ramp`) and the weights of
+    neighbouring cells sum to 1. With ``overlap == 0`` and valid sources this is exactly the cell's own
+    patch (CRA Eq. 4 with non-overlapping patches). Context neighbours do not take part, so at a border with
+    the known region the cell keeps its own residual. Where no valid source pixel exists, R = 0.
 
     Args:
         index: flat index of a hole cell (a key of ``patch_of``).
-        patches: float32 ``(n_hole, ph + 2o, pw + 2o, 3)`` from :func:`aggregate_residuals`.
+        patches: float32 ``(n_hole, ph + 2o, pw + 2o, 4)`` from :func:`aggregate_residuals`.
         patch_of: flat cell index → row of ``patches``.
         grid: the grid the patches were aggregated on.
         overlap: the ``overlap`` used there, px.
@@ -372,15 +388,17 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
             wgt = wy[:, None] * wx[None, :]
             if not wgt.any():
                 continue
-            num[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += (
-                wgt[..., None] * patches[patch_of[k], iy0 - py:iy1 - py, ix0 - px:ix1 - px])
-            den[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += wgt
-    np.divide(num, np.maximum(den, 1e-6)[..., None], out=num)
+            part = patches[patch_of[k], iy0 - py:iy1 - py, ix0 - px:ix1 - px]
+            num[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += wgt[..., None] * part[..., :3]
+            den[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += wgt * part[..., 3]
+    ok = den > 1e-4
+    np.divide(num, den[..., None], out=num, where=ok[..., None])
+    num[~ok] = 0.0
     return num
 
 
 def aggregate_residual_image(hr_residual: np.ndarray, att: AttentionScore, grid: FullResGrid,
-                             overlap: int = 0) -> np.ndarray:
+                             overlap: int = 0, valid: np.ndarray | None = None) -> np.ndarray:
     """Fill hole cells with attention-weighted residuals of context cells (CRA §3.2, Eq. 4), densely.
 
     A reference form of :func:`aggregate_residuals` + :func:`blend_hole_cell` for a residual that fits in
@@ -391,6 +409,8 @@ def aggregate_residual_image(hr_residual: np.ndarray, att: AttentionScore, grid:
         att: attention scores over ``grid``; rows sum to 1.
         grid: the attention grid on the ``(H, W)`` photo.
         overlap: cross-fade width around each cell, px.
+        valid: bool ``(H, W)``, True where the residual is known (default: everywhere); outside the photo
+            nothing is valid.
 
     Returns:
         float32 ``(H, W, 3)``, the aggregated residual in hole cells and 0 elsewhere.
@@ -398,10 +418,12 @@ def aggregate_residual_image(hr_residual: np.ndarray, att: AttentionScore, grid:
     H, W = hr_residual.shape[:2]
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        out = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
         if sy0 < sy1 and sx0 < sx1:
-            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0] = hr_residual[sy0:sy1, sx0:sx1]
+            v = np.ones((sy1 - sy0, sx1 - sx0), np.float32) if valid is None else valid[sy0:sy1, sx0:sx1]
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0, :3] = hr_residual[sy0:sy1, sx0:sx1] * v[..., None]
+            out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0, 3] = v
         return out
 
     patches = aggregate_residuals(window, grid, att, overlap)

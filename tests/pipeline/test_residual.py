@@ -1,0 +1,148 @@
+"""Contextual residual aggregation (CRA §3.2): grid mapping, attention (Eq. 1–2), aggregation (Eq. 4)."""
+
+from __future__ import annotations
+
+import cv2
+import numpy as np
+import pytest
+
+from editor.methods.base import AttentionScore
+from editor.pipeline.residual import (FullResGrid, aggregate_residual_image, check_attention, compute_attention,
+                                      lowres_cell_size, upsample_region)
+
+
+def _grid(rows=3, cols=4, cell=10):
+    return FullResGrid.from_lowres((rows, cols), (rows * cell, cols * cell), (rows * cell, cols * cell),
+                                   (rows * cell, cols * cell))
+
+
+def _att(hole, context, score):
+    return AttentionScore((3, 4), np.array(hole, np.int64), np.array(context, np.int64),
+                          np.asarray(score, np.float32))
+
+
+def test_one_hot_attention_copies_the_context_patch_exactly():
+    rng = np.random.default_rng(0)
+    res = rng.normal(0, 20, (30, 40, 3)).astype(np.float32)
+    res[10:20, 10:20] = 0                       # cell 5 = (1, 1) is the hole
+    context = [0, 2, 3, 11]
+    att = _att([5], context, [[0, 0, 1, 0]])    # all weight on cell 3 = (0, 3)
+    out = aggregate_residual_image(res, att, _grid())
+    np.testing.assert_array_equal(out[10:20, 10:20], res[0:10, 30:40])
+    out[10:20, 10:20] = 0
+    assert not out.any()                         # only hole cells receive residual
+
+
+def test_uniform_attention_gives_the_mean_of_context_patches():
+    rng = np.random.default_rng(1)
+    res = rng.normal(0, 20, (30, 40, 3)).astype(np.float32)
+    context = [0, 1, 2, 3]
+    att = _att([9, 10], context, np.full((2, 4), 0.25))
+    out = aggregate_residual_image(res, att, _grid())
+    mean = np.mean([res[0:10, 10 * c:10 * c + 10] for c in context], axis=0)
+    np.testing.assert_allclose(out[20:30, 10:20], mean, atol=1e-4)
+    np.testing.assert_allclose(out[20:30, 20:30], mean, atol=1e-4)
+
+
+def test_overlapping_cells_blend_to_a_partition_of_unity():
+    # every context patch holds the same constant residual: the cross-faded hole must hold exactly it,
+    # and a one-hot copy keeps the source patch away from cell borders
+    res = np.full((30, 40, 3), 7.0, np.float32)
+    res[10:30, 10:30] = 0
+    hole = [5, 6, 9, 10]
+    att = _att(hole, [0, 1, 2, 3], np.full((4, 4), 0.25))
+    valid = np.ones((30, 40), bool)
+    valid[10:30, 10:30] = False
+    out = aggregate_residual_image(res, att, _grid(), overlap=3, valid=valid)
+    np.testing.assert_allclose(out[10:30, 10:30], 7.0, atol=1e-4)
+
+    rng = np.random.default_rng(2)
+    res2 = rng.normal(0, 20, (30, 40, 3)).astype(np.float32)
+    res2[10:30, 10:30] = 0
+    one_hot = np.zeros((4, 4)); one_hot[:, 3] = 1
+    out2 = aggregate_residual_image(res2, att, _grid(), overlap=2)
+    src = res2[0:10, 30:40]
+    out3 = aggregate_residual_image(res2, _att(hole, [0, 1, 2, 3], one_hot), _grid(), overlap=2)
+    # the interior of each hole cell (2 px from its borders) is the copied patch, untouched by blending
+    np.testing.assert_allclose(out3[12:18, 12:18], src[2:8, 2:8], atol=1e-4)
+    assert not np.allclose(out2, out3)
+
+
+def test_attention_rows_sum_to_one_and_skip_hole_cells():
+    rng = np.random.default_rng(3)
+    img = cv2.resize(rng.integers(0, 255, (12, 20, 3), dtype=np.uint8), (200, 120), interpolation=cv2.INTER_CUBIC)
+    hole = np.zeros((120, 200), bool)
+    hole[40:70, 60:110] = True
+    cell = lowres_cell_size(hole.shape)
+    att, extent = compute_attention(img, hole, cell, scale=40.0, top_k=5)
+    check_attention(att)
+    rows, cols = att.grid
+    assert extent == (rows * cell, cols * cell) and extent[0] >= 120 and extent[1] >= 200
+    np.testing.assert_allclose(att.score.sum(axis=1), 1.0, atol=1e-5)
+    assert ((att.score > 0).sum(axis=1) <= 5).all()            # top-k sparse softmax
+    for k in att.context_cells:                                  # context: fully known, fully inside
+        r, c = divmod(int(k), cols)
+        assert (r + 1) * cell <= 120 and (c + 1) * cell <= 200
+        assert not hole[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell].any()
+    for k in att.hole_cells:
+        r, c = divmod(int(k), cols)
+        assert hole[r * cell:(r + 1) * cell, c * cell:(c + 1) * cell].any()
+    assert len(att.hole_cells) + len(att.context_cells) <= rows * cols
+    # the dense softmax (Eq. 2, scale 1) is almost uniform: it averages detail away
+    dense, _ = compute_attention(img, hole, cell, scale=1.0, top_k=None)
+    assert dense.score.max() < 3.0 / dense.score.shape[1]
+
+
+def test_attention_prefers_the_matching_context():
+    # left half red, right half blue; a hole in the blue half must draw from blue cells
+    img = np.zeros((64, 128, 3), np.uint8)
+    img[:, :64] = (200, 30, 30)
+    img[:, 64:] = (30, 30, 200)
+    hole = np.zeros((64, 128), bool)
+    hole[24:40, 88:104] = True
+    att, _ = compute_attention(img, hole, 8, scale=40.0, top_k=None)
+    cols = att.grid[1]
+    right = (att.context_cells % cols) >= 8
+    assert att.score[:, right].sum(axis=1).min() > 0.99
+
+
+def test_check_attention_rejects_bad_scores():
+    with pytest.raises(ValueError):
+        check_attention(_att([5], [0, 1], [[0.5, 0.2]]))        # row sums to 0.7
+    with pytest.raises(ValueError):
+        check_attention(_att([5], [5, 1], [[0.5, 0.5]]))        # hole cell used as context
+    with pytest.raises(ValueError):
+        check_attention(_att([5], [0, 1], [[1.0]]))             # wrong shape
+
+
+@pytest.mark.parametrize("full,lr,extent,grid", [((1000, 1501), (341, 512), (352, 512), (22, 32)),
+                                                  ((4320, 7680), (288, 512), (288, 512), (18, 32)),
+                                                  ((997, 613), (512, 315), (520, 320), (65, 40))])
+def test_grid_tiles_the_photo_exactly_for_non_multiple_sizes(full, lr, extent, grid):
+    g = FullResGrid.from_lowres(grid, extent, lr, full)
+    for bounds, size, n in ((g.ys, full[0], grid[0]), (g.xs, full[1], grid[1])):
+        assert len(bounds) == n + 1 and bounds[0] == 0 and bounds[-1] >= size
+        steps = np.diff(bounds)
+        assert (steps > 0).all() and steps.max() - steps.min() <= 1   # no gap, no overlap, even cells
+        # the cells that cover the photo tile [0, size) exactly; the rest lie over the padding
+        inside = bounds[bounds < size]
+        assert inside[0] == 0 and (np.diff(np.append(inside, size)) > 0).all()
+    # cells_with agrees with a brute-force scan
+    rng = np.random.default_rng(4)
+    mask = np.zeros(full, bool)
+    for _ in range(5):
+        y, x = rng.integers(0, full[0]), rng.integers(0, full[1])
+        mask[y:y + 3, x:x + 3] = True
+    brute = [k for k in range(grid[0] * grid[1])
+             if mask[slice(*g.cell_box(k)[:2]), slice(*g.cell_box(k)[2:])].any()]
+    assert g.cells_with(mask).tolist() == brute
+
+
+def test_upsample_region_matches_cv2_resize():
+    rng = np.random.default_rng(5)
+    lr = rng.integers(0, 255, (37, 53, 3), dtype=np.uint8)
+    full = cv2.resize(lr.astype(np.float32), (401, 289), interpolation=cv2.INTER_LINEAR)
+    win = upsample_region(lr, (289, 401), 100, 180, 0, 401)
+    assert win.dtype == np.float32 and win.shape == (80, 401, 3)
+    assert np.abs(win - full[100:180]).max() < 1.5   # same sampling up to OpenCV's 1/32 px table
+    assert np.abs(win - full[100:180]).mean() < 0.3
