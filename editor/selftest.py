@@ -173,7 +173,7 @@ def run_self_test(methods: Sequence[str] | None = None, *, device: str = "cpu",
     from editor.paths import resolve_dir
 
     out = sys.stdout if out is None else out
-    where = "bundle" if getattr(sys, "frozen", False) else "source"
+    where = "bundle" if getattr(sys, "frozen", False) else "python install"
     print(f"Inpaint Studio {editor.__version__} self-test ({where}; resources: {resolve_dir('resources')}; "
           f"models: {resolve_dir('models')})", file=out, flush=True)
     checks: list[MethodCheck] = []
