@@ -13,6 +13,9 @@ first finds the window (if xdotool is installed). The first bundle launch after 
 machine); the table shows it and the median over all runs. The baseline in the same run is the source
 install (``python -m editor``), so the ratio says what freezing costs or saves.
 
+With ``--photo resources/sample.jpg --mask resources/sample-mask.png --then-xdotool "mousemove 1276 260 click 1"
+--then-screenshot PATH`` it also clicks the editor's Inpaint button and saves the result (a GUI smoke test).
+
 Targets (issue 5): bundle <= 900 MB on disk, <= 5 s to the first painted window under Xvfb.
 """
 
@@ -20,6 +23,7 @@ from __future__ import annotations
 
 import argparse
 import os
+import shlex
 import shutil
 import statistics
 import struct
@@ -98,7 +102,8 @@ class VirtualScreen:
 
 
 def time_start(cmd: list[str], *, min_painted: int, timeout: float, screenshot: Path | None = None,
-               settle: float = 2.0, extra_env: dict | None = None) -> dict:
+               settle: float = 2.0, extra_env: dict | None = None, then_keys: str | None = None,
+               then_wait: float = 10.0, then_screenshot: Path | None = None) -> dict:
     """Launch ``cmd`` on a fresh virtual screen; seconds to window mapped and to first paint."""
     screen = VirtualScreen()
     xdotool = shutil.which("xdotool")
@@ -136,6 +141,12 @@ def time_start(cmd: list[str], *, min_painted: int, timeout: float, screenshot: 
             from PIL import Image
             screenshot.parent.mkdir(parents=True, exist_ok=True)
             Image.fromarray(screen.pixels()).save(screenshot)
+            if then_keys and xdotool and then_screenshot is not None:
+                # e.g. "mousemove 1276 260 click 1" (the Inpaint button at 1920x1080; keys sent by xdotool
+                # without a window manager do not reach Qt's shortcuts here, clicks do)
+                subprocess.run([xdotool, *shlex.split(then_keys)], env=env, check=False)
+                time.sleep(then_wait)
+                Image.fromarray(screen.pixels()).save(then_screenshot)
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -162,6 +173,11 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--runs", type=int, default=3)
     ap.add_argument("--photo", type=Path, default=None, help="open this photo (default: empty editor)")
     ap.add_argument("--screenshot", type=Path, default=None, help="PNG of the bundle's window (last run)")
+    ap.add_argument("--mask", type=Path, default=None, help="hole mask opened with --photo (white = hole)")
+    ap.add_argument("--then-xdotool", dest="then_keys", default=None, metavar="ARGS",
+                    help="after the screenshot, run xdotool ARGS (e.g. 'mousemove 1276 260 click 1') ...")
+    ap.add_argument("--then-wait", type=float, default=10.0, help="... wait this many seconds ...")
+    ap.add_argument("--then-screenshot", type=Path, default=None, help="... and save this second screenshot")
     ap.add_argument("--no-source", action="store_true", help="skip the source-install baseline")
     ap.add_argument("--min-painted", type=int, default=40_000, help="non-black pixels that count as painted")
     ap.add_argument("--timeout", type=float, default=60.0)
@@ -179,6 +195,8 @@ def main(argv: list[str] | None = None) -> int:
           f"target <= {TARGET_MB} MB: {'ok' if disk <= TARGET_MB else 'OVER'}")
 
     extra = ["open", str(args.photo.resolve())] if args.photo else []
+    if args.photo and args.mask:
+        extra += ["--mask", str(args.mask.resolve())]
     variants = [("bundle", [str(exe.resolve())] + extra, {})]
     if not args.no_source:  # this checkout, whether or not it is pip-installed
         path = os.pathsep.join(filter(None, [str(REPO), os.environ.get("PYTHONPATH")]))
@@ -187,9 +205,11 @@ def main(argv: list[str] | None = None) -> int:
     for name, cmd, extra_env in variants:
         runs = []
         for i in range(args.runs):
-            shot = args.screenshot if (name == "bundle" and i == args.runs - 1) else None
-            r = time_start(cmd, min_painted=args.min_painted, timeout=args.timeout, screenshot=shot,
-                           extra_env=extra_env)
+            last_bundle = name == "bundle" and i == args.runs - 1
+            r = time_start(cmd, min_painted=args.min_painted, timeout=args.timeout,
+                           screenshot=args.screenshot if last_bundle else None, extra_env=extra_env,
+                           then_keys=args.then_keys if last_bundle else None, then_wait=args.then_wait,
+                           then_screenshot=args.then_screenshot)
             if r["painted"] is None:
                 print(f"error: {name} run {i + 1}: no painted window within {args.timeout:.0f} s "
                       f"(exit code {r['exit']}); its output:\n{r.get('output', '')}", file=sys.stderr)
@@ -213,6 +233,8 @@ def main(argv: list[str] | None = None) -> int:
           f"(slowest bundle run {worst:.2f} s)")
     if args.screenshot:
         print(f"screenshot: {args.screenshot}")
+    if args.then_keys and args.then_screenshot:
+        print(f"after 'xdotool {args.then_keys}' and {args.then_wait:.0f} s: {args.then_screenshot}")
     return 0
 
 
