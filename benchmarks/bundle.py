@@ -70,6 +70,12 @@ def read_xwd(path: Path) -> np.ndarray:
     return out
 
 
+def _red_pixels(rgb: np.ndarray) -> int:
+    """Saturated-red pixels on screen: the sample's no-entry sign and the red hole overlay, gone after inpainting."""
+    r, g, b = (rgb[..., i].astype(np.int16) for i in range(3))
+    return int(((r > 150) & (g < 100) & (b < 100)).sum())
+
+
 class VirtualScreen:
     """A private Xvfb display with its framebuffer in a file (so pixels can be read without a grab tool)."""
 
@@ -140,13 +146,17 @@ def time_start(cmd: list[str], *, min_painted: int, timeout: float, screenshot: 
             time.sleep(settle)  # let the first frames settle (icons, photo) before the picture
             from PIL import Image
             screenshot.parent.mkdir(parents=True, exist_ok=True)
-            Image.fromarray(screen.pixels()).save(screenshot)
+            first = screen.pixels()
+            Image.fromarray(first).save(screenshot)
+            result["red_before"] = _red_pixels(first)
             if then_keys and xdotool and then_screenshot is not None:
                 # e.g. "mousemove 1276 260 click 1" (the Inpaint button at 1920x1080; keys sent by xdotool
                 # without a window manager do not reach Qt's shortcuts here, clicks do)
                 subprocess.run([xdotool, *shlex.split(then_keys)], env=env, check=False)
                 time.sleep(then_wait)
-                Image.fromarray(screen.pixels()).save(then_screenshot)
+                second = screen.pixels()
+                Image.fromarray(second).save(then_screenshot)
+                result["red_after"] = _red_pixels(second)
     finally:
         if proc.poll() is None:
             proc.terminate()
@@ -234,7 +244,9 @@ def main(argv: list[str] | None = None) -> int:
     if args.screenshot:
         print(f"screenshot: {args.screenshot}")
     if args.then_keys and args.then_screenshot:
-        print(f"after 'xdotool {args.then_keys}' and {args.then_wait:.0f} s: {args.then_screenshot}")
+        last = rows["bundle"][-1]
+        print(f"after 'xdotool {args.then_keys}' and {args.then_wait:.0f} s: {args.then_screenshot}; saturated-red "
+              f"pixels on screen {last.get('red_before')} -> {last.get('red_after')} (the sign and hole overlay)")
     return 0
 
 
