@@ -158,3 +158,24 @@ def test_network_without_weights_fails_when_torch_is_broken(monkeypatch, tmp_pat
     out = io.StringIO()
     assert run_self_test(["telea", _NoWeightsNet.name], out=out) == 1
     assert "FAIL  test-net: torch cannot be imported: RuntimeError" in out.getvalue()
+
+
+def test_classical_self_test_needs_neither_torch_nor_a_display(tmp_path):
+    """In a fresh interpreter with torch made unimportable and no DISPLAY: classical methods still pass."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    repo = Path(__file__).resolve().parents[2]
+    code = ("import sys; sys.modules['torch'] = None\n"  # any `import torch` now raises ImportError
+            "from editor.selftest import run_self_test\n"
+            "rc = run_self_test(['telea', 'navier-stokes'])\n"
+            "assert not any(m == 'PySide6' or m.startswith('PySide6.') for m in sys.modules), 'Qt was imported'\n"
+            "sys.exit(rc)\n")
+    env = {k: v for k, v in os.environ.items() if k not in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM")}
+    env["PYTHONPATH"] = os.pathsep.join(filter(None, [str(repo), env.get("PYTHONPATH")]))
+    proc = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, env=env, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "self-test passed: 2 ok, 0 failed, 0 skipped" in proc.stdout
