@@ -454,10 +454,14 @@ def _cmd_evaluate(args) -> int:
 
     from editor.evaluation.evaluate import evaluate, format_table
     from editor.methods import create_method
-    names = _method_list(args.methods)
-    for name in names:  # fail fast (unknown / unavailable) before any image is read
-        m = create_method(name)
-        m.require_available()
+    items = _method_list(args.methods)
+    names = []
+    for item in items:  # fail fast (unknown / unavailable) before any image is read
+        name, _, hd = item.partition(":")
+        if hd and hd not in HD_CHOICES:
+            raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
+        create_method(name).require_available()
+        names.append(name)
     device = "cpu"
     if any(create_method(n).kind == "network" for n in names):
         device = resolve_device(args.device)
@@ -469,7 +473,7 @@ def _cmd_evaluate(args) -> int:
             print(line, file=sys.stderr, flush=True)
     else:
         progress = None
-    ev = evaluate(args.images, names, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size, hd=args.hd,
+    ev = evaluate(args.images, items, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size, hd=args.hd,
                   seed=args.seed, limit=args.limit, masks_out=masks_out, templates=args.templates,
                   invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate, device=device,
                   max_pixels=args.max_pixels, progress=progress)
@@ -588,7 +592,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--mask-kind", choices=("free-form", "object", "both"), default="both",
                    help="generated masks: free-form strokes, object templates, or both (default)")
     e.add_argument("--size", type=_positive, default=1024, metavar="N", help="long side of the images, px (1024)")
-    e.add_argument("--methods", required=True, metavar="a,b", help="comma-separated methods")
+    e.add_argument("--methods", required=True, metavar="a,b",
+                   help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. telea:resize)")
     e.add_argument("--hd", choices=HD_CHOICES, default="cra", help="HD strategy (cra)")
     e.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     e.add_argument("--limit", type=_positive, metavar="N", help="only the first N images")

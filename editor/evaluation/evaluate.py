@@ -72,24 +72,24 @@ class Evaluation:
     settings: dict = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
-        """Mean psnr / ssim / l1 / seconds per (method, mask kind), then per method over all kinds ("all").
+        """Mean psnr / ssim / l1 / seconds per (method, hd, mask kind), and over all kinds ("all").
 
         Infinite PSNRs (a fill identical to the truth) are capped at 100 dB before averaging.
         """
-        groups: dict[tuple[str, str], list[Score]] = {}
+        groups: dict[tuple[str, str, str], list[Score]] = {}
         for s in self.scores:
-            groups.setdefault((s.method, s.mask_kind), []).append(s)
-            groups.setdefault((s.method, "all"), []).append(s)
+            groups.setdefault((s.method, s.hd, s.mask_kind), []).append(s)
+            groups.setdefault((s.method, s.hd, "all"), []).append(s)
         kinds = sorted({s.mask_kind for s in self.scores})
-        order = list(dict.fromkeys(s.method for s in self.scores))
+        order = list(dict.fromkeys((s.method, s.hd) for s in self.scores))
         out = []
-        for method in order:
+        for method, hd in order:
             for kind in kinds + (["all"] if len(kinds) > 1 else []):
-                rows = groups.get((method, kind))
+                rows = groups.get((method, hd, kind))
                 if not rows:
                     continue
                 out.append({
-                    "method": method, "mask_kind": kind, "hd": rows[0].hd, "n": len(rows),
+                    "method": method, "mask_kind": kind, "hd": hd, "n": len(rows),
                     "psnr": float(np.mean([min(r.psnr, 100.0) for r in rows])),
                     "ssim": float(np.mean([r.ssim for r in rows])),
                     "l1": float(np.mean([r.l1 for r in rows])),
@@ -166,11 +166,13 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
 
     Args:
         images_dir: Folder of photos (the ground truth).
-        methods: Registry names (``editor.methods.list_methods()``); each must be available.
+        methods: Registry names (``editor.methods.list_methods()``); each must be available. ``"name:hd"``
+            runs that method with another HD strategy (so ``["telea:cra", "telea:resize"]`` compares strategies
+            in one run, on the same code and masks).
         masks_dir: Folder of given masks (see the module docstring); overrides ``mask_kind``.
         mask_kind: ``"free-form"``, ``"object"`` or ``"both"`` for generated masks.
         size: Long side of the evaluated images, px (default 1024).
-        hd: HD strategy (``editor.pipeline.HD_STRATEGIES``).
+        hd: HD strategy (``editor.pipeline.HD_STRATEGIES``) for entries without ``:hd``.
         seed: Seed of the mask generators.
         limit: Evaluate only the first ``limit`` images (by name).
         masks_out: Folder for the generated masks (created); required when masks are generated.
@@ -198,15 +200,17 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         images = images[: max(0, int(limit))]
 
     pipelines = []
-    for name in methods:
+    for item in methods:
+        name, _, item_hd = item.partition(":")
+        item_hd = item_hd or hd
         method = create_method(name, device=device)
         method.require_available()
-        kwargs = {"hd": hd}
+        kwargs = {"hd": item_hd}
         if lowres_size is not None:
             kwargs["lowres_size"] = lowres_size
         if dilate is not None:
             kwargs["dilate"] = dilate
-        pipelines.append((name, InpaintPipeline(method, device=device, **kwargs)))
+        pipelines.append((name, item_hd, InpaintPipeline(method, device=device, **kwargs)))
 
     generate = masks_dir is None
     kinds = list(MASK_KINDS) if mask_kind == "both" else [mask_kind]
@@ -258,17 +262,17 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 if progress:
                     progress(f"skipped {path.name} [{kind}]: the mask is {'empty' if not hole.any() else 'full'}")
                 continue
-            for name, pipe in pipelines:
+            for name, item_hd, pipe in pipelines:
                 t = time.perf_counter()
                 res = pipe.run(truth, hole)
                 seconds = time.perf_counter() - t
                 out = res.image
-                sc = Score(image=path.name, mask_kind=kind, method=name, hd=hd, width=w, height=h,
+                sc = Score(image=path.name, mask_kind=kind, method=name, hd=item_hd, width=w, height=h,
                            hole_fraction=float(hole.mean()), psnr=psnr(out, truth, hole),
                            ssim=ssim(out, truth, hole), l1=l1(out, truth, hole), seconds=seconds)
                 scores.append(sc)
                 if progress:
-                    progress(f"{path.name} [{kind}] {name}: {sc.psnr:.2f} dB, SSIM {sc.ssim:.4f}, "
+                    progress(f"{path.name} [{kind}] {name} ({item_hd}): {sc.psnr:.2f} dB, SSIM {sc.ssim:.4f}, "
                              f"L1 {sc.l1:.4f}, {seconds:.2f} s")
     settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
                 "mask_kind": "given" if not generate else mask_kind, "methods": methods,

@@ -97,3 +97,13 @@ def test_given_masks_plain_stem_and_missing(data, tmp_path, capsys):
 def test_unknown_method_fails_fast(data, capsys):
     assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea,nope"]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err
+
+
+def test_method_hd_entries_in_one_run(data, tmp_path, capsys):
+    rc = main(["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea:cra,telea:resize",
+               "--mask-kind", "free-form", "--masks-out", str(tmp_path / "m"), "--json"])
+    assert rc == 0
+    ev = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert [(r["method"], r["hd"], r["n"]) for r in ev["summary"]] == [("telea", "cra", 2), ("telea", "resize", 2)]
+    assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea:sideways"]) == 2
+    assert "unknown HD strategy" in capsys.readouterr().err
