@@ -52,6 +52,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--softmax-scale", type=float, default=10.0, help="ACM softmax scale (Eq. 2 verbatim: 1)")
     p.add_argument("--decode-long-side", type=int, help="photos are held in memory at this long side "
                                                          "(default 2 x --size)")
+    p.add_argument("--rec-normalize", choices=("all", "region"), default="all",
+                   help="reduce Eq. 11-12's L1 maps over all pixels (default) or over each region's own pixels")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -71,7 +73,7 @@ def train_main(argv: list[str] | None = None) -> int:
                           checkpoint_minutes=args.checkpoint_minutes, log=args.log, workers=args.workers,
                           threads=args.threads, exclude=args.exclude, templates=args.templates,
                           max_minutes=args.max_minutes, tag=args.tag, softmax_scale=args.softmax_scale,
-                          decode_long_side=args.decode_long_side)
+                          decode_long_side=args.decode_long_side, rec_normalize=args.rec_normalize)
         trainer = Trainer(cfg)
         if args.resume:
             trainer.load_checkpoint(args.resume)

@@ -27,26 +27,39 @@ def _check_pair(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor) ->
 
 
 def reconstruction_loss(pred: torch.Tensor, target: torch.Tensor, mask: torch.Tensor,
-                        alpha_hole: float = ALPHA_HOLE, alpha_context: float = ALPHA_CONTEXT) -> torch.Tensor:
-    """L_rec = α1 · mean(|pred − x| ⊙ m) + α2 · mean(|pred − x| ⊙ (1 − m))  (CRA Eq. 11–13).
+                        alpha_hole: float = ALPHA_HOLE, alpha_context: float = ALPHA_CONTEXT,
+                        normalize: str = "all") -> torch.Tensor:
+    """L_rec = α1 · L_in-hole + α2 · L_context with the masked L1 maps of CRA Eq. 11–13.
 
-    Means run over all elements (N·C·H·W), as a TF ``reduce_mean`` of the masked L1 map would.
+    The paper does not say how the maps are reduced. ``normalize="all"``: each map is averaged over all
+    elements (N·C·H·W), as a TF ``reduce_mean`` of the masked map would (context pixels then dominate the
+    loss by their number). ``normalize="region"``: each map is averaged over its own pixels (hole, context),
+    so the two regions weigh α1 : α2 whatever the hole size.
 
     Returns:
         Scalar tensor.
     """
     _check_pair(pred, target, mask)
     diff = (pred - target).abs()  # N x 3 x H x W
-    return alpha_hole * (diff * mask).mean() + alpha_context * (diff * (1.0 - mask)).mean()
+    hole, context = (diff * mask).sum(), (diff * (1.0 - mask)).sum()
+    if normalize == "all":
+        n_hole = n_context = diff.numel()
+    elif normalize == "region":
+        n_hole = (mask.sum() * diff.shape[1]).clamp_min(1.0)
+        n_context = ((1.0 - mask).sum() * diff.shape[1]).clamp_min(1.0)
+    else:
+        raise ValueError(f"normalize must be 'all' or 'region', got {normalize!r}")
+    return alpha_hole * hole / n_hole + alpha_context * context / n_context
 
 
 class ReconstructionLoss(nn.Module):
-    def __init__(self, alpha_hole: float = ALPHA_HOLE, alpha_context: float = ALPHA_CONTEXT) -> None:
+    def __init__(self, alpha_hole: float = ALPHA_HOLE, alpha_context: float = ALPHA_CONTEXT,
+                 normalize: str = "all") -> None:
         super().__init__()
-        self.alpha_hole, self.alpha_context = alpha_hole, alpha_context
+        self.alpha_hole, self.alpha_context, self.normalize = alpha_hole, alpha_context, normalize
 
     def forward(self, pred, target, mask):
-        return reconstruction_loss(pred, target, mask, self.alpha_hole, self.alpha_context)
+        return reconstruction_loss(pred, target, mask, self.alpha_hole, self.alpha_context, self.normalize)
 
 
 def gradient_penalty(discriminator: Callable[[torch.Tensor], torch.Tensor], real: torch.Tensor,

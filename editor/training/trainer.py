@@ -60,6 +60,7 @@ class TrainConfig:
     tag: str | None = None  # weights tag; default "<device>-<steps>"
     softmax_scale: float = 10.0
     decode_long_side: int | None = None
+    rec_normalize: str = "all"  # reduction of Eq. 11-12's maps: "all" pixels or each "region" (losses.py)
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -227,8 +228,8 @@ class Trainer:
         """One generator update: L_g = L_rec(coarse) + L_rec(refined) + β·L_adv (Eq. 11–14)."""
         out = self.g_ddp(x, m)
         fake = out.refined * m + x * (1 - m)
-        rec_c = reconstruction_loss(out.coarse, x, m)
-        rec_r = reconstruction_loss(out.refined, x, m)
+        rec_c = reconstruction_loss(out.coarse, x, m, normalize=self.cfg.rec_normalize)
+        rec_r = reconstruction_loss(out.refined, x, m, normalize=self.cfg.rec_normalize)
         loss = rec_c + rec_r
         info = {"rec_coarse": float(rec_c.detach()), "rec_refine": float(rec_r.detach())}
         if adversarial:
@@ -300,6 +301,7 @@ class Trainer:
                 if log is not None:
                     rec = {"step": self.step, "time": round(self.wall_seconds, 2), "crop": cfg.size,
                            "batch": cfg.batch * self.world, "adversarial": adversarial,
+                           "rec_normalize": cfg.rec_normalize,
                            "sec_per_step": round(time.monotonic() - t0, 3), **self.last_losses}
                     log.write(json.dumps(rec) + "\n")
                     log.flush()
@@ -377,6 +379,7 @@ class Trainer:
             "betas": list(cfg.betas), "d_steps": cfg.d_steps, "adv_start": cfg.adv_start,
             "wall_time_s": round(self.wall_seconds), "machine": machine, "world_size": self.world,
             "losses": "L_rec (alpha1=1 hole, alpha2=1.2 context) on coarse and refined + 1e-4 WGAN-GP (gp 10)",
+            "rec_normalize": cfg.rec_normalize,
             "last_losses": {k: round(v, 5) for k, v in self.last_losses.items()},
             "licence": "MIT (weights trained by the project)",
         }

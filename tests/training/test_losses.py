@@ -57,3 +57,14 @@ def test_discriminator_layers_and_output():
         d(torch.randn(1, 3, 64, 64))
     with pytest.raises(ValueError):
         CRADiscriminator(100)
+
+
+def test_region_normalisation_weighs_hole_and_context_alpha1_to_alpha2():
+    target = torch.zeros(1, 3, 4, 4)
+    mask = torch.zeros(1, 1, 4, 4)
+    mask[..., 0, 0] = 1  # 1 hole pixel, 15 context pixels
+    pred = torch.full((1, 3, 4, 4), 0.5)
+    assert reconstruction_loss(pred, target, mask, normalize="region").item() == pytest.approx(0.5 + 1.2 * 0.5)
+    assert reconstruction_loss(pred, target, mask).item() == pytest.approx(0.5 / 16 + 1.2 * 0.5 * 15 / 16)
+    with pytest.raises(ValueError):
+        reconstruction_loss(pred, target, mask, normalize="nope")
