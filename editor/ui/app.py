@@ -48,6 +48,7 @@ def run_editor(photo: str | Path | None = None, mask: str | Path | None = None) 
         window.open_file(Path(photo), Path(mask) if mask is not None else None, background=True)
     code = app.exec()
     window.shutdown()
+    window.deleteLater()
     return int(code)
 
 

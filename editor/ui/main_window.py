@@ -897,6 +897,8 @@ class MainWindow(QMainWindow):
             return None
         self.canvas.set_preview(None)
         req_id = self.controller.submit(request)
+        if self._compare_run is not None and self.compare_dialog is not None:
+            self.compare_dialog.finish("Stopped: an Inpaint run took over.")
         self._compare_run = None
         self._run = {"id": req_id, "request": request, "doc": self.model.doc, "method": method,
                      "t0": time.perf_counter()}
@@ -1008,6 +1010,8 @@ class MainWindow(QMainWindow):
             return None
         self.canvas.set_preview(None)
         req_id = self.controller.submit(request)
+        if self._run is not None:
+            self.stage_label.setText("Stopped: comparing methods instead.")
         self._run = None
         self._compare_run = {"id": req_id, "request": request, "doc": self.model.doc, "results": {}}
         box = box_of(request.hole)
