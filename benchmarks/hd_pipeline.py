@@ -97,21 +97,36 @@ def run_case(photo: str, mask: str, hd: str, method: str, out: str) -> dict:
     from editor.pipeline import InpaintPipeline
 
     m = create_method(method)
-    t0 = time.perf_counter()
+    c0, t0 = time.process_time(), time.perf_counter()
     doc = load_image(photo)
     hole = load_mask(mask, (doc.width, doc.height))
-    t1 = time.perf_counter()
+    c1, t1 = time.process_time(), time.perf_counter()
     res = InpaintPipeline(m, hd=hd).run(doc.image, hole)
-    t2 = time.perf_counter()
+    c2, t2 = time.process_time(), time.perf_counter()
     save_image(out, res.image, quality=95)
-    t3 = time.perf_counter()
-    return {"load": t1 - t0, "pipeline": t2 - t1, "save": t3 - t2, "total": t3 - t0,
-            "hole": res.hole_fraction, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024}
+    c3, t3 = time.process_time(), time.perf_counter()
+    return {"load": t1 - t0, "pipeline": t2 - t1, "save": t3 - t2, "total": t3 - t0, "cpu_pipeline": c2 - c1,
+            "cpu_total": c3 - c0, "hole": res.hole_fraction, "rss_mb": peak_rss_mb()}
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS, MB: ``VmHWM`` (reset by exec, unlike ``ru_maxrss``, which a child inherits
+    from the parent it was forked from), else ``ru_maxrss``."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def timing(sizes: list[str], repeats: int, method: str) -> None:
     with tempfile.TemporaryDirectory(prefix="hd_bench_") as tmp:
-        inputs = make_inputs(Path(tmp))
+        # generated in a child process, so that this (parent) process stays small: forked children
+        # would otherwise start with its peak RSS
+        subprocess.run([sys.executable, __file__, "--make", tmp], check=True, cwd=REPO)
+        inputs = {name: (Path(tmp) / f"{name}.jpg", Path(tmp) / f"{name}_mask.png") for name in SIZES}
         rows = {}
         for size in sizes:
             for hd in ("resize", "cra"):
@@ -127,13 +142,16 @@ def timing(sizes: list[str], repeats: int, method: str) -> None:
     print(f"\nHD pipeline, method {method}, best of {repeats}, {os.cpu_count()} CPU cores; "
           "seconds: load = JPEG decode + mask, pipeline = InpaintPipeline.run, save = JPEG q95 encode + write")
     print(f"{'size':>5} {'W x H':>11} {'hole':>5} {'hd':>6} {'load s':>7} {'pipe s':>7} {'save s':>7} "
-          f"{'total s':>8} {'peak RSS MB':>12}")
+          f"{'total s':>8} {'pipe CPU s':>11} {'total CPU s':>12} {'peak RSS MB':>12}")
     for size in sizes:
         w, h = SIZES[size]
         for hd in ("resize", "cra"):
             r = rows[(size, hd)]
             print(f"{size:>5} {w:>5}x{h:<5} {r['hole']:5.1%} {hd:>6} {r['load']:7.2f} {r['pipeline']:7.2f} "
-                  f"{r['save']:7.2f} {r['total']:8.2f} {r['rss_mb']:12.0f}")
+                  f"{r['save']:7.2f} {r['total']:8.2f} {r['cpu_pipeline']:11.2f} {r['cpu_total']:12.2f} "
+                  f"{r['rss_mb']:12.0f}")
+    print(f"(load average during the run: {os.getloadavg()[0]:.1f} on {os.cpu_count()} cores; wall seconds "
+          "include waiting for other processes, CPU seconds do not)")
     print("\nratios")
     for size in sizes:
         c, z = rows[(size, "cra")], rows[(size, "resize")]
@@ -219,13 +237,17 @@ def sweep(photos_dir: Path, limit: int) -> None:
 def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--sizes", default="1k,2k,4k,8k")
-    ap.add_argument("--repeats", type=int, default=2, help="runs per case; the fastest is reported")
+    ap.add_argument("--repeats", type=int, default=3, help="runs per case; the fastest is reported")
     ap.add_argument("--method", default="telea")
     ap.add_argument("--sweep", action="store_true", help="quality sweep of CRA attention settings")
     ap.add_argument("--photos", type=Path, default=REPO.parent / "shared" / "data" / "photos")
     ap.add_argument("--limit", type=int, default=23, help="photos in the sweep")
+    ap.add_argument("--make", metavar="DIR", help=argparse.SUPPRESS)
     ap.add_argument("--case", nargs=5, metavar=("PHOTO", "MASK", "HD", "METHOD", "OUT"), help=argparse.SUPPRESS)
     args = ap.parse_args(argv)
+    if args.make:
+        make_inputs(Path(args.make))
+        return 0
     if args.case:
         print(json.dumps(run_case(*args.case)))
         return 0

@@ -147,14 +147,15 @@ def _residual_window(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, 
     h, w = lr_hole.shape
 
     def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
+        inside = (sy0, sy1, sx0, sx1) == (y0, y1, x0, x1)
+        out = np.empty((y1 - y0, x1 - x0, 4), np.float32) if inside else np.zeros((y1 - y0, x1 - x0, 4), np.float32)
         if sy0 >= sy1 or sx0 >= sx1:
             return out
         res = out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
-        res[..., :3] = image[sy0:sy1, sx0:sx1]
-        res[..., :3] -= upsample_region(lr_image, (H, W), sy0, sy1, sx0, sx1)
-        res[..., 3] = 1.0
+        diff = cv2.subtract(image[sy0:sy1, sx0:sx1], upsample_region(lr_image, (H, W), sy0, sy1, sx0, sx1),
+                            dtype=cv2.CV_32F)
+        res[...] = cv2.cvtColor(diff, cv2.COLOR_RGB2RGBA)  # validity channel = 1 (float alpha)
         my = np.minimum(((np.arange(sy0, sy1) + 0.5) * (h / H)).astype(np.int64), h - 1)
         mx = np.minimum(((np.arange(sx0, sx1) + 0.5) * (w / W)).astype(np.int64), w - 1)
         if lr_hole[my[0]:my[-1] + 1, mx[0]:mx[-1] + 1].any():  # near the hole: mask it out

@@ -15,9 +15,10 @@ import numpy as np
 from editor.core.errors import InpaintError, MaskError
 from editor.core.progress import Reporter
 from editor.methods.base import InpaintMethod, create_method
-from editor.pipeline.composite import DEFAULT_FEATHER, feather_composite
+from editor.pipeline.composite import DEFAULT_CORRECTION, DEFAULT_FEATHER, feather_composite
 from editor.pipeline.hd import (hd_cra, hd_crop, hd_full, hd_resize, inpaint_padded, lowres_hole,
                                 pad_to_multiple, scaled_dilation)
+from editor.pipeline.residual import upsample_region
 from editor.pipeline.residual import DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, DEFAULT_LOCALITY, DEFAULT_TOP_K
 
 __all__ = ["InpaintPipeline", "PipelineResult", "LowResInput", "prepare", "HD_STRATEGIES", "DEFAULT_DILATE",
@@ -131,6 +132,7 @@ class InpaintPipeline:
         dilate: low-res hole dilation, px (> 0 recommended: see :data:`DEFAULT_DILATE`).
         device: passed to the method when ``method`` is a name.
         feather: feather width inside the hole, full-res px (:mod:`editor.pipeline.composite`).
+        correction: σ of the border colour-offset correction for ``cra``/``resize``, full-res px (0 = off).
         attention_scale: softmax scale for attention computed on the low-res result (``cra``).
         attention_top_k: context cells each hole cell draws from, for that attention (None = all).
         cell_overlap: cross-fade between neighbouring hole cells, fraction of a cell (``cra``).
@@ -144,7 +146,8 @@ class InpaintPipeline:
     def __init__(self, method: InpaintMethod | str, hd: str = "cra", lowres_size: int = DEFAULT_LOWRES_SIZE,
                  dilate: int = DEFAULT_DILATE, device: str = "cpu", *, feather: float = DEFAULT_FEATHER,
                  attention_scale: float = DEFAULT_ATTENTION_SCALE, attention_top_k: int | None = DEFAULT_TOP_K,
-                 cell_overlap: float = DEFAULT_CELL_OVERLAP, attention_locality: float = DEFAULT_LOCALITY) -> None:
+                 cell_overlap: float = DEFAULT_CELL_OVERLAP, attention_locality: float = DEFAULT_LOCALITY,
+                 correction: float = DEFAULT_CORRECTION) -> None:
         if hd not in HD_STRATEGIES:
             raise InpaintError(f"unknown HD strategy '{hd}' (known: {', '.join(HD_STRATEGIES)})")
         if int(lowres_size) < 16:
@@ -160,6 +163,7 @@ class InpaintPipeline:
         self.attention_top_k = attention_top_k
         self.cell_overlap = float(cell_overlap)
         self.attention_locality = float(attention_locality)
+        self.correction = float(correction)
 
     def run(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None,
             on_preview: Callable[[np.ndarray], None] | None = None) -> PipelineResult:
@@ -222,7 +226,11 @@ class InpaintPipeline:
         rep.report("hd", 1.0)
 
         rep.report("composite", 0.0)
-        out = feather_composite(image, hole, filled, self.feather, rep)
+        base = None
+        if self.hd in ("cra", "resize"):
+            def base(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+                return upsample_region(lr_result, (H, W), y0, y1, x0, x1)
+        out = feather_composite(image, hole, filled, self.feather, rep, base, self.correction)
         rep.report("composite", 1.0)
         return PipelineResult(out, lr_result, self.method.name, self.hd, fraction, seconds_preview,
                               time.perf_counter() - t0)

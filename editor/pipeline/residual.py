@@ -289,7 +289,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     o = int(overlap)
     wh, ww = ph + 2 * o, pw + 2 * o
     score = np.asarray(att.score, dtype=np.float32)
-    acc = np.zeros((len(att.hole_cells), wh * ww * 4), np.float32)
+    acc = np.zeros((len(att.hole_cells), wh, ww, 4), np.float32)
     ctx = np.asarray(att.context_cells, dtype=np.int64)
     used = (score > _WEIGHT_EPS).any(axis=0) if score.size else np.zeros(len(ctx), bool)
     ctx_rows = ctx // grid.cols
@@ -315,20 +315,18 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         if nz.mean() > 0.25:  # dense scores (e.g. a network's plain softmax): one matrix product per row
             patches = np.stack(views).reshape(len(cs), -1)
             live = nz.any(axis=1)
-            acc[live] += sub[live] @ patches                            # Eq. 4, this row's share
+            live = np.flatnonzero(live)
+            acc[live] += (sub[live] @ patches).reshape(len(live), wh, ww, 4)   # Eq. 4, this row's share
         else:  # sparse scores (top-k): one multiply-add per (context, hole) pair with a weight
-            tmp = np.empty(wh * ww * 4, np.float32)
             for n, view in enumerate(views):
                 js = np.flatnonzero(nz[:, n])
                 if js.size == 0:
                     continue
-                patch = np.ascontiguousarray(view).reshape(-1)
                 for j in js:
-                    np.multiply(patch, sub[j, n], out=tmp)
-                    acc[j] += tmp                                       # Eq. 4, one term
+                    cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
     if reporter is not None:
         reporter.report(stage, hi)
-    return acc.reshape(len(att.hole_cells), wh, ww, 4)
+    return acc
 
 
 def _ramp(n: int, lo: int, hi: int, o: int) -> np.ndarray:
@@ -370,8 +368,7 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
     y0, y1, x0, x1 = box if box is not None else grid.cell_box(index)
     o = int(overlap)
     _, wh, ww, _ = patches.shape
-    num = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
-    den = np.zeros((y1 - y0, x1 - x0), np.float32)
+    acc = np.zeros((y1 - y0, x1 - x0, 4), np.float32)                  # Σ w_k A_k (RGB) | Σ w_k V_k
     r0, c0 = divmod(int(index), grid.cols)
     for r in range(max(r0 - 1, 0), min(r0 + 2, grid.rows)):
         for c in range(max(c0 - 1, 0), min(c0 + 2, grid.cols)):
@@ -385,16 +382,15 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
                 continue
             wy = _ramp(wh, o, o + int(grid.ys[r + 1] - grid.ys[r]), o)[iy0 - py:iy1 - py]
             wx = _ramp(ww, o, o + int(grid.xs[c + 1] - grid.xs[c]), o)[ix0 - px:ix1 - px]
-            wgt = wy[:, None] * wx[None, :]
-            if not wgt.any():
+            if not (wy.any() and wx.any()):
                 continue
             part = patches[patch_of[k], iy0 - py:iy1 - py, ix0 - px:ix1 - px]
-            num[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += wgt[..., None] * part[..., :3]
-            den[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += wgt * part[..., 3]
+            acc[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += part * (wy[:, None, None] * wx[None, :, None])
+    den = acc[..., 3:]
     ok = den > 1e-4
-    np.divide(num, den[..., None], out=num, where=ok[..., None])
-    num[~ok] = 0.0
-    return num
+    out = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
+    np.divide(acc[..., :3], den, out=out, where=ok)
+    return out
 
 
 def aggregate_residual_image(hr_residual: np.ndarray, att: AttentionScore, grid: FullResGrid,

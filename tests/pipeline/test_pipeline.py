@@ -293,3 +293,25 @@ def test_end_to_end_on_a_hifill_sample_changes_only_the_hole(shared_data):
     fill_mean, ring_mean, obj_mean = (a.reshape(-1, 3).mean(0) for a in
                                       (res.image[hole], doc.image[ring], doc.image[hole]))
     assert np.abs(fill_mean - ring_mean).sum() < np.abs(obj_mean - ring_mean).sum()
+
+
+def test_composite_corrects_the_border_colour_and_only_touches_the_hole():
+    from editor.pipeline.composite import feather_composite
+
+    img = np.full((200, 300, 3), 100, np.uint8)
+    hole = np.zeros((200, 300), bool)
+    hole[50:150, 80:220] = True
+    filled = img.copy()
+    filled[hole] = 140                                    # the fill's colour is off by 40 grey levels
+
+    def base(y0, y1, x0, x1):
+        return np.full((y1 - y0, x1 - x0, 3), 140, np.float32)
+
+    out = feather_composite(img, hole, filled.copy(), feather=2.0, base=base, correction=6.0)
+    np.testing.assert_array_equal(out[~hole], img[~hole])
+    assert np.abs(out[50:150, 80].astype(int) - 100).max() <= 2     # first hole column: the known colour
+    assert (out[100, 150] == 140).all()                              # deep inside: the fill untouched
+    profile = out[100, 80:120, 0].astype(int)
+    assert (np.diff(profile) >= 0).all()                             # a smooth ramp, no step
+    plain = feather_composite(img, hole, filled.copy(), feather=2.0)  # no base: feather only
+    assert plain[100, 86, 0] == 140 and plain[100, 80, 0] < 120
