@@ -73,7 +73,10 @@ def inpaint_padded(method: InpaintMethod, image: np.ndarray, hole: np.ndarray,
     """
     h, w = hole.shape
     pim, phole = pad_to_multiple(image, hole, method.multiple)
-    out = method.inpaint(np.ascontiguousarray(pim), np.ascontiguousarray(phole), reporter)
+    # the method gets arrays of its own: a method that writes into its input cannot touch the caller's
+    pim = pim.copy() if np.may_share_memory(pim, image) else np.ascontiguousarray(pim)
+    phole = phole.copy() if np.may_share_memory(phole, hole) else np.ascontiguousarray(phole)
+    out = method.inpaint(pim, phole, reporter)
     res = np.asarray(out.image)
     if res.shape != pim.shape or res.dtype != np.uint8:
         raise RuntimeError(f"method '{method.name}' returned {res.dtype} {res.shape}, expected uint8 {pim.shape}")

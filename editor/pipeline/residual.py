@@ -34,16 +34,23 @@ __all__ = ["DEFAULT_GRID_CELLS", "DEFAULT_ATTENTION_SCALE", "DEFAULT_CELL_OVERLA
 
 #: Attention cells along the low-res long side: CRA's P is 32×32 for a 512×512 input (§3.2).
 DEFAULT_GRID_CELLS = 32
-#: Softmax scale λ in ``s = softmax(λ · c)`` for attention computed on the low-res result (Eq. 2 has λ = 1).
-#: Chosen by measurement on real photos (benchmarks/hd_pipeline.py ``--sweep-scale`` and the pipeline
-#: report): λ = 1 spreads weight over hundreds of cells and averages the residual away (the hole stays as
-#: soft as ``resize``); very large λ copies one cell's texture even when it mismatches.
+# Attention settings for methods without an attention computing module, chosen by measurement
+# (``python benchmarks/hd_pipeline.py --sweep``: 23 photos of ../shared/data/photos at native size, seeded
+# object holes of 5-15 %, telea; table in that script's output and in the pipeline's report). Findings:
+# * Eq. 2 as published (λ = 1, all cells) spreads weight over hundreds of cells and averages the residual
+#   away: the hole stays as soft as ``resize`` (DESIGN.md's warning, confirmed).
+# * Each halving of the cells a hole cell draws from (top-k) raises the detail and costs a little PSNR
+#   (uncorrelated texture adds error); k = 1–2 copies single patches and shows their structures repeated
+#   (lines, edges copied into several cells) on the HiFill photos; k = 4 keeps grain without such copies.
+# * Cell overlap 0 (the paper's exact tiling) shows the grid (seam ratio ~1.6); 1/8 of a cell removes it.
+#: Softmax scale λ in ``s = softmax(λ · c)`` (Eq. 2 has λ = 1).
 DEFAULT_ATTENTION_SCALE = 40.0
-#: Spatial prior: logits lose ``locality * distance / grid diagonal`` (texture statistics are local:
-#: depth of field, perspective). 0 = Eq. 2 as published.
+#: Spatial prior: logits lose ``locality * distance / grid diagonal`` (texture statistics are local: depth of
+#: field, perspective). 0 = Eq. 2 as published; it measured no better, so it is off.
 DEFAULT_LOCALITY = 0.0
-#: Context cells each hole cell draws its residual from (sparse softmax over the best matches).
-DEFAULT_TOP_K = 8
+#: Context cells each hole cell draws its residual from (a sparse softmax over the best matches); it also
+#: bounds Eq. 4's cost at 8K.
+DEFAULT_TOP_K = 4
 #: Overlap of neighbouring hole cells, as a fraction of the cell size on each side; the overlapping parts
 #: are cross-faded with a partition-of-unity window so that cell borders leave no seam.
 DEFAULT_CELL_OVERLAP = 0.125

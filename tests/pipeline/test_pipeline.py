@@ -315,3 +315,22 @@ def test_composite_corrects_the_border_colour_and_only_touches_the_hole():
     assert (np.diff(profile) >= 0).all()                             # a smooth ramp, no step
     plain = feather_composite(img, hole, filled.copy(), feather=2.0)  # no base: feather only
     assert plain[100, 86, 0] == 140 and plain[100, 80, 0] < 120
+
+
+@pytest.mark.parametrize("hd", HD_STRATEGIES)
+def test_a_method_writing_into_its_input_cannot_touch_the_callers_arrays(hd):
+    class Scribbler(MeanFill):
+        name = "test-scribbler"
+
+        def inpaint(self, image, hole, reporter=None):
+            res = super().inpaint(image, hole, reporter)
+            image[:] = 0                                   # misbehaves on purpose
+            hole[:] = False
+            return res
+
+    img, hole = photo(200, 300, seed=6), blob_hole(200, 300)   # small: low-res = the photo itself
+    img0, hole0 = img.copy(), hole.copy()
+    res = InpaintPipeline(Scribbler(), hd=hd).run(img, hole)
+    np.testing.assert_array_equal(img, img0)
+    np.testing.assert_array_equal(hole, hole0)
+    np.testing.assert_array_equal(res.image[~hole], img[~hole])
