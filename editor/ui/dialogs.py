@@ -44,6 +44,7 @@ class ShortcutsDialog(QDialog):
         table.setSelectionMode(QAbstractItemView.SelectionMode.NoSelection)
         table.setAlternatingRowColors(True)
         table.setShowGrid(False)
+        table.setFocusPolicy(Qt.FocusPolicy.NoFocus)
         for r, row in enumerate(rows):
             for c, text in enumerate(row):
                 item = QTableWidgetItem(text)

@@ -354,7 +354,7 @@ class MainWindow(QMainWindow):
 
         # ---- history
         self.undo_view = QUndoView(self.undo_stack)
-        self.undo_view.setEmptyLabel("Opened photo")
+        self.undo_view.setEmptyLabel("No photo open")
         self.undo_view.setCleanIcon(icon("mdi6.content-save-outline"))
         hist = QWidget()
         hl = QVBoxLayout(hist)
@@ -564,6 +564,7 @@ class MainWindow(QMainWindow):
         self.save_path = None
         self.canvas.prebuild(pyramid)
         self.model.set_document(doc)
+        self.undo_view.setEmptyLabel(f"Opened {path.name}")
         self.actions_["split"].setChecked(False)
         self.undo_stack.setClean()
         self.settings.set(S.LAST_FOLDER, str(path.parent))

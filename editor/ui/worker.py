@@ -20,7 +20,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from editor.core.errors import Cancelled, InpaintError
 from editor.core.progress import CancelToken, Reporter
 
-__all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "friendly_error"]
+__all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "FileLoader", "FileSaver", "load_document",
+           "friendly_error"]
 
 log = logging.getLogger(__name__)
 
