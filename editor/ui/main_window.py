@@ -483,8 +483,12 @@ class MainWindow(QMainWindow):
                     "grow_mask", "shrink_mask", "zoom_in", "zoom_out", "fit", "actual", "inpaint", "compare",
                     "split"):
             self.actions_[key].setEnabled(has)
-        self.inpaint_button.setEnabled(has and not self.controller.busy)
-        self.cancel_button.setEnabled(self.controller.busy)
+        busy = self.controller.busy
+        self.inpaint_button.setEnabled(has)
+        self.inpaint_button.setText("  Restart" if busy else "  Inpaint")
+        self.inpaint_button.setToolTip("Stop the running fill and start again with the current settings" if busy
+                                       else self.actions_["inpaint"].toolTip())
+        self.cancel_button.setEnabled(busy)
         self.progress_bar.setVisible(self.controller.busy)
         if has:
             self.size_label.setText(f"{self.model.width} × {self.model.height} px")

@@ -23,7 +23,7 @@ def test_telea_run_changes_only_hole_pixels_and_undoes_to_original(qtbot, opened
     with qtbot.waitSignal(opened.controller.finished, timeout=20000):
         req = opened.inpaint()
         assert req is not None and opened.controller.busy
-        assert not opened.inpaint_button.isEnabled() and opened.cancel_button.isEnabled()
+        assert opened.inpaint_button.text().strip() == "Restart" and opened.cancel_button.isEnabled()
     image = opened.model.image
     changed = (image != original).any(axis=2)
     assert changed.any()
@@ -38,6 +38,7 @@ def test_telea_run_changes_only_hole_pixels_and_undoes_to_original(qtbot, opened
     opened.undo_stack.redo()
     assert (opened.model.image != original).any()
     assert "telea" in opened.stage_label.text()
+    assert opened.inpaint_button.text().strip() == "Inpaint" and not opened.cancel_button.isEnabled()
 
 
 def test_preview_is_shown_before_the_result(qtbot, opened):
