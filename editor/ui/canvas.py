@@ -49,7 +49,10 @@ def level_for_scale(scale: float, levels: int) -> int:
 
 
 def halve(a: np.ndarray) -> np.ndarray:
-    """2x2 box average (odd sizes padded by repeating the last row/column): (h, w[, c]) -> (ceil(h/2), ceil(w/2)[, c])."""
+    """2x2 box average, odd sizes padded by repeating the last row/column.
+
+    (h, w[, c]) uint8 -> (ceil(h/2), ceil(w/2)[, c]) uint8.
+    """
     h, w = a.shape[:2]
     if h % 2 or w % 2:
         a = cv2.copyMakeBorder(a, 0, h % 2, 0, w % 2, cv2.BORDER_REPLICATE)
@@ -270,7 +273,7 @@ class Canvas(QGraphicsView):
     Signals:
         zoomChanged(float): view scale (1.0 = 100 %).
         cursorMoved(int, int): image pixel under the cursor (-1, -1 when outside the photo).
-        splitChanged(float): position of the before|after split (fraction of the width).
+        toolChanged(str): the active tool (brush, eraser, rectangle, lasso).
     """
 
     zoomChanged = Signal(float)

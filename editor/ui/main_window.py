@@ -32,8 +32,8 @@ IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files
 SAVE_FILTER = "JPEG (*.jpg *.jpeg);;PNG (*.png);;TIFF (*.tif *.tiff);;WebP (*.webp);;All files (*)"
 STAGES = {"prepare": ("Preparing", 0.0, 0.05), "lr_inpaint": ("Filling at low resolution", 0.05, 0.45),
           "hd": ("Restoring full-resolution detail", 0.45, 0.93), "composite": ("Compositing", 0.93, 1.0)}
-HD_LABELS = {"cra": "CRA — aggregated detail", "resize": "Resize — upscale only", "crop": "Crop — native resolution",
-             "full": "Full — whole photo"}
+HD_LABELS = {"cra": "CRA — aggregated detail", "resize": "Resize — upscale only",
+             "crop": "Crop — native resolution", "full": "Full — whole photo"}
 HD_TIPS = {"cra": "Contextual residual aggregation (CRA §3.2): the low-res fill plus high-frequency detail "
                   "borrowed from matching parts of the photo. Sharp, fast at any size.",
            "resize": "The low-res fill simply upscaled (soft). The naive baseline.",
@@ -174,7 +174,8 @@ class MainWindow(QMainWindow):
             act.triggered.connect(lambda checked=False, k=key: self.set_tool(k))
             group.addAction(act)
         self.actions_["tool_brush"].setChecked(True)
-        a("brush_smaller", "Smaller Brush", "[", None, lambda: self.set_brush_size(round(self.canvas.brush_size / 1.25)))
+        a("brush_smaller", "Smaller Brush", "[", None,
+          lambda: self.set_brush_size(round(self.canvas.brush_size / 1.25)))
         a("brush_bigger", "Bigger Brush", "]", None,
           lambda: self.set_brush_size(max(self.canvas.brush_size + 1, round(self.canvas.brush_size * 1.25))))
         a("inpaint", "&Inpaint", ["Ctrl+Return", "Ctrl+Enter"], "mdi6.auto-fix", self.inpaint,

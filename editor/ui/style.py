@@ -58,7 +58,8 @@ QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button, QDoubleSp
               width: 14px; border: none; background: transparent; }}
 QComboBox:hover, QSpinBox:hover {{ border-color: #4b4f58; }}
 QComboBox:focus, QSpinBox:focus, QLineEdit:focus {{ border-color: {ACCENT}; }}
-QComboBox QAbstractItemView {{ background: {WINDOW}; border: 1px solid {BORDER}; selection-background-color: {ACCENT}; }}
+QComboBox QAbstractItemView {{ background: {WINDOW}; border: 1px solid {BORDER};
+              selection-background-color: {ACCENT}; }}
 QComboBox::drop-down {{ border: none; width: 18px; }}
 QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 2px; }}
