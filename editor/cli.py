@@ -675,6 +675,13 @@ def main(argv: list[str] | None = None) -> int:
     except MemoryError:
         _err("not enough memory for this photo (try --hd resize, a smaller --lowres-size, or close other programs)")
         return 2
+    except BrokenPipeError:  # stdout closed early (e.g. piped into `head`): the work is done, stay quiet
+        try:
+            devnull = os.open(os.devnull, os.O_WRONLY)
+            os.dup2(devnull, sys.stdout.fileno())
+        except (OSError, ValueError):
+            pass
+        return 1
     except (KeyboardInterrupt, Cancelled):
         print("interrupted: nothing was written", file=sys.stderr, flush=True)
         return 130
