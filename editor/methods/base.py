@@ -139,7 +139,7 @@ def _ensure_loaded() -> None:
     import editor.methods.classical  # noqa: F401
     try:
         import editor.methods.network  # noqa: F401
-    except ImportError:  # network module not present yet, or torch broken: classical methods still work
+    except Exception:  # noqa: BLE001 - a broken torch (ImportError, OSError, ...) must not hide classical methods
         pass
 
 
