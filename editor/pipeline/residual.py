@@ -137,8 +137,11 @@ class FullResGrid:
         c0 = int(np.searchsorted(self.xs, cols_any[0], "right")) - 1
         c1 = int(np.searchsorted(self.xs, cols_any[-1], "right"))
         sub = mask[self.ys[r0]:min(self.ys[r1], self.height), self.xs[c0]:min(self.xs[c1], self.width)]
-        per_row = np.logical_or.reduceat(sub, self.ys[r0:r1] - self.ys[r0], axis=0)
-        per_cell = np.logical_or.reduceat(per_row, self.xs[c0:c1] - self.xs[c0], axis=1)
+        ry = np.append(self.ys[r0:r1] - self.ys[r0], sub.shape[0])
+        rx = np.append(self.xs[c0:c1] - self.xs[c0], sub.shape[1])
+        # a Python loop of contiguous any() is ~40x faster than logical_or.reduceat on bool here
+        per_row = np.stack([sub[a:b].any(axis=0) for a, b in zip(ry[:-1], ry[1:])])
+        per_cell = np.stack([per_row[:, a:b].any(axis=1) for a, b in zip(rx[:-1], rx[1:])], axis=1)
         rr, cc = np.nonzero(per_cell)
         return ((rr + r0) * self.cols + cc + c0).astype(np.int64)
 
