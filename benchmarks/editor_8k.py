@@ -86,17 +86,51 @@ def main(argv=None) -> int:
     canvas = window.canvas
     vp = canvas.viewport()
 
-    # ---- open + first paint
-    from editor.core.imageio import load_image
+    # ---- the editor's real path: open in the loader thread; how long does the event loop stall meanwhile?
+    from PySide6.QtCore import QTimer
+    gaps, last = [], [time.perf_counter()]
+
+    def tick():
+        now = time.perf_counter()
+        gaps.append(now - last[0])
+        last[0] = now
+
+    timer = QTimer()
+    timer.setInterval(5)
+    timer.timeout.connect(tick)
+    timer.start()
+    # startup: the worker thread lists the methods (imports the network module, i.e. torch) and probes devices
     t = time.perf_counter()
-    load_image(photo)
+    last[0] = t
+    while not window.method_infos:
+        QTest.qWait(2)
+    rows.append(("startup: methods listed by the worker", f"{(time.perf_counter() - t) * 1000:.0f} ms",
+                 f"window usable throughout; longest event-loop stall {max(gaps) * 1000:.0f} ms "
+                 f"(torch import holds the GIL)"))
+    gaps.clear()
+    old_doc = window.model.doc
+    t = time.perf_counter()
+    last[0] = t
+    window.open_file(photo, background=True)
+    while window.model.doc is old_doc:
+        QTest.qWait(2)
+    vp.repaint()
+    t_bg = time.perf_counter() - t
+    timer.stop()
+    rows.append(("open 8K JPEG + first paint (loader thread)", f"{t_bg * 1000:.0f} ms",
+                 f"longest event-loop stall meanwhile {max(gaps) * 1000:.0f} ms (5 ms timer)"))
+    # breakdown, measured without adopting a second document
+    from editor.core.imageio import load_image
+    from editor.ui.canvas import ImagePyramid
+    t = time.perf_counter()
+    doc = load_image(photo)
     t_decode = time.perf_counter() - t
     t = time.perf_counter()
-    window.open_file(photo)
-    vp.repaint()
-    t_open = time.perf_counter() - t
-    rows.append(("open 8K JPEG + first paint", f"{t_open * 1000:.0f} ms",
-                 f"of which JPEG decode (core) {t_decode * 1000:.0f} ms"))
+    ImagePyramid(doc.image)
+    t_levels = time.perf_counter() - t
+    del doc
+    rows.append(("  of which: JPEG decode (core) | levels", f"{t_decode * 1000:.0f} | {t_levels * 1000:.0f} ms",
+                 "decode and display levels run in the loader thread"))
 
     # ---- full repaint at fit: mipmaps vs. the full-res pixmap scaled by Qt
     def time_repaints(widget, n=10):

@@ -78,6 +78,7 @@ class MainWindow(QMainWindow):
         self.loader.failed.connect(self._on_load_failed)
         self.save_path: Path | None = None
         self.method_infos: list[dict] = []
+        self.methods_final = False
         self._run: dict | None = None          # the running Inpaint request (id, request, doc, method)
         self._compare_run: dict | None = None  # the running Compare request
         self.compare_dialog: CompareDialog | None = None
@@ -814,8 +815,18 @@ class MainWindow(QMainWindow):
             super().keyReleaseEvent(event)
 
     # ================================================================== methods picker
-    def _on_methods(self, infos: list[dict]) -> None:
+    def _on_methods(self, infos: list[dict], final: bool = True) -> None:
+        self._populating = True  # rebuilding the list must not overwrite the saved choice
+        try:
+            self._fill_methods(infos, final)
+        finally:
+            self._populating = False
+        if final and self.current_method():
+            self.settings.set(S.LAST_METHOD, self.current_method())
+
+    def _fill_methods(self, infos: list[dict], final: bool) -> None:
         self.method_infos = infos
+        self.methods_final = final
         self.method_model.clear()
         wanted = self.settings.get(S.LAST_METHOD)
         default = next((i["name"] for i in infos if i.get("default")), None)
@@ -844,6 +855,8 @@ class MainWindow(QMainWindow):
     def select_method(self, name: str) -> None:
         for row in range(self.method_model.rowCount()):
             if self.method_model.item(row).data(Qt.ItemDataRole.UserRole) == name:
+                if self.method_combo.currentIndex() == row:
+                    self._on_method_changed(row)
                 self.method_combo.setCurrentIndex(row)
                 return
 
@@ -856,7 +869,7 @@ class MainWindow(QMainWindow):
 
     def _on_method_changed(self, index: int) -> None:
         name = self.current_method()
-        if name:
+        if name and not getattr(self, "_populating", False):
             self.settings.set(S.LAST_METHOD, name)
             info = next((i for i in self.method_infos if i["name"] == name), {})
             self.method_combo.setToolTip(info.get("description") or name)

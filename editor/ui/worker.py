@@ -90,7 +90,8 @@ class InferenceWorker(QObject):
         compareResult(id, method, PipelineResult): one per method of a compare request.
         finished(id, result): ``PipelineResult`` (Inpaint) or ``dict[str, PipelineResult]`` (Compare).
         failed(id, message), cancelled(id).
-        methodsReady(list[dict]): ``InpaintMethod.info()`` of every registered method (+ ``default``).
+        methodsReady(list[dict], final): ``InpaintMethod.info()`` of every registered method (+ ``default``);
+            ``final`` is False for the quick first list in which networks are still being checked.
         devicesReady(list[str]).
     """
 
@@ -100,7 +101,7 @@ class InferenceWorker(QObject):
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
-    methodsReady = Signal(object)
+    methodsReady = Signal(object, bool)
     devicesReady = Signal(object)
 
     def __init__(self) -> None:
@@ -110,22 +111,39 @@ class InferenceWorker(QObject):
 
     @Slot()
     def probe(self) -> None:
-        """List the methods (with availability) and the devices; emits methodsReady and devicesReady."""
-        infos = []
+        """List the methods and the devices; emits methodsReady twice (classical methods at once, networks
+        marked "checking…"; then with every availability known, which imports torch) and devicesReady."""
+        infos: list[dict] = []
+        pending = []
         try:
             from editor.methods.base import create_method, default_method_name, list_methods
             default = default_method_name()
             for name in list_methods():
                 try:
-                    info = dict(create_method(name, device="cpu").info())
+                    method = create_method(name, device="cpu")
+                    if method.kind == "network":
+                        info = {"name": name, "kind": "network", "available": False,
+                                "reason": "checking for weights…", "description": method.description}
+                        pending.append((len(infos), method))
+                    else:
+                        info = dict(method.info())
                 except Exception as exc:  # a broken method must not hide the others
                     info = {"name": name, "kind": "?", "available": False, "reason": friendly_error(exc, name),
                             "description": ""}
                 info["default"] = name == default
                 infos.append(info)
+            self.methodsReady.emit([dict(i) for i in infos], not pending)
+            for index, method in pending:
+                try:
+                    info = dict(method.info())
+                except Exception as exc:
+                    info = dict(infos[index], reason=friendly_error(exc, method.name))
+                info["default"] = infos[index]["default"]
+                infos[index] = info
         except Exception as exc:
             log.warning("method registry failed: %s", exc)
-        self.methodsReady.emit(infos)
+        if pending or not infos:
+            self.methodsReady.emit(infos, True)
         self._devices = _probe_devices()
         self.devicesReady.emit(list(self._devices))
 
@@ -208,7 +226,7 @@ class InferenceController(QObject):
     finished = Signal(int, object)
     failed = Signal(int, str)
     cancelled = Signal(int)
-    methodsReady = Signal(object)
+    methodsReady = Signal(object, bool)
     devicesReady = Signal(object)
     _submit = Signal(int, object, object)
     _probe = Signal()

@@ -113,8 +113,9 @@ def test_method_failure_is_reported_in_words_and_document_unchanged(qtbot, test_
     np.testing.assert_array_equal(window.model.hole_mask(), hole)
 
 
-def test_unavailable_network_is_listed_disabled_with_reason(test_methods, make_window):
+def test_unavailable_network_is_listed_disabled_with_reason(qtbot, test_methods, make_window):
     window = make_window()
+    qtbot.waitUntil(lambda: window.methods_final, timeout=30000)
     row = next(r for r in range(window.method_model.rowCount())
                if window.method_model.item(r).data(256) == "test-network")
     item = window.method_model.item(row)
@@ -181,3 +182,19 @@ def test_compare_crop_contains_the_hole_and_stays_in_the_photo():
         assert 0 <= x0 <= hole[0] and 0 <= y0 <= hole[1] and hole[2] <= x1 <= 1000 and hole[3] <= y1 <= 600
     x0, y0, x1, y1 = crop_box_around((480, 280, 520, 320), 1000, 600)
     assert (x1 - x0) / (y1 - y0) == pytest.approx(4 / 3, rel=0.02)
+
+
+def test_saved_network_choice_survives_the_provisional_method_list(qtbot, test_methods, settings, make_window,
+                                                                   monkeypatch):
+    """The first method list marks networks "checking…"; a saved network choice must not be overwritten."""
+    from editor.ui import settings as S
+    from tests.ui.conftest import UnavailableMethod
+    monkeypatch.setattr(UnavailableMethod, "availability", lambda self: (True, ""))
+    monkeypatch.setattr(UnavailableMethod, "info", lambda self: {
+        "name": self.name, "kind": "network", "available": True, "reason": None, "parameters": 1,
+        "description": "test net"})
+    settings.set(S.LAST_METHOD, "test-network")
+    window = make_window()
+    qtbot.waitUntil(lambda: window.methods_final, timeout=30000)
+    assert window.current_method() == "test-network"
+    assert settings.get(S.LAST_METHOD) == "test-network"
