@@ -104,20 +104,26 @@ def main(argv=None) -> int:
     last[0] = t
     while not window.method_infos:
         QTest.qWait(2)
-    rows.append(("startup: methods listed by the worker", f"{(time.perf_counter() - t) * 1000:.0f} ms",
-                 f"window usable throughout; longest event-loop stall {max(gaps) * 1000:.0f} ms "
-                 f"(torch import holds the GIL)"))
+    t_quick = time.perf_counter() - t
+    while not window.methods_final:
+        QTest.qWait(2)
+    t_final = time.perf_counter() - t
+    rows.append(("startup: classical | all methods listed", f"{t_quick * 1000:.0f} | {t_final * 1000:.0f} ms",
+                 f"by the worker thread; longest event-loop stall {max(gaps or [0]) * 1000:.0f} ms "
+                 f"(network check imports torch)"))
     gaps.clear()
-    old_doc = window.model.doc
+    from PySide6.QtCore import QEventLoop
+    loop = QEventLoop()
+    window.model.documentChanged.connect(loop.quit)
     t = time.perf_counter()
     last[0] = t
     window.open_file(photo, background=True)
-    while window.model.doc is old_doc:
-        QTest.qWait(2)
+    loop.exec()  # the real event loop runs while the loader thread decodes
+    window.model.documentChanged.disconnect(loop.quit)
     vp.repaint()
     t_bg = time.perf_counter() - t
     timer.stop()
-    rows.append(("open 8K JPEG + first paint (loader thread)", f"{t_bg * 1000:.0f} ms",
+    rows.append(("open 8K JPEG + first paint (cold, loader)", f"{t_bg * 1000:.0f} ms",
                  f"longest event-loop stall meanwhile {max(gaps) * 1000:.0f} ms (5 ms timer)"))
     # breakdown, measured without adopting a second document
     from editor.core.imageio import load_image
@@ -129,8 +135,8 @@ def main(argv=None) -> int:
     ImagePyramid(doc.image)
     t_levels = time.perf_counter() - t
     del doc
-    rows.append(("  of which: JPEG decode (core) | levels", f"{t_decode * 1000:.0f} | {t_levels * 1000:.0f} ms",
-                 "decode and display levels run in the loader thread"))
+    rows.append(("  warm: JPEG decode (core) | levels", f"{t_decode * 1000:.0f} | {t_levels * 1000:.0f} ms",
+                 "both run in the loader thread; the first decode in a process is slower (cold caches)"))
 
     # ---- full repaint at fit: mipmaps vs. the full-res pixmap scaled by Qt
     def time_repaints(widget, n=10):
