@@ -288,3 +288,18 @@ def test_grow_shrink_invert_clear(qtbot, opened):
     for _ in texts:
         opened.undo_stack.undo()
     assert model.hole_mask().sum() == 16
+
+
+def test_space_and_backslash_are_held_keys_wherever_the_focus_is(qtbot, opened):
+    from PySide6.QtWidgets import QApplication
+    opened.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is opened, timeout=3000)
+    opened.size_slider.setFocus()  # focus in a dock, not on the canvas
+    qtbot.keyPress(opened.size_slider, Qt.Key.Key_Space)
+    assert opened.canvas._space_down
+    qtbot.keyRelease(opened.size_slider, Qt.Key.Key_Space)
+    assert not opened.canvas._space_down
+    qtbot.keyPress(opened.canvas, Qt.Key.Key_Backslash)
+    assert opened.canvas.photo.show_original
+    qtbot.keyRelease(opened.canvas, Qt.Key.Key_Backslash)
+    assert not opened.canvas.photo.show_original
