@@ -225,3 +225,15 @@ def test_thousands_of_void_qt_calls_do_not_exhaust_none(qapp):
     assert editor.ui.pin_none_refcount() in (True, False)
     w.deleteLater()
     del before
+
+
+def test_export_copy_keeps_document_file_and_modified_state(opened, monkeypatch, tmp_path):
+    target = tmp_path / "copy.jpg"
+    seen = []
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda p, c, proposal, f: seen.append(proposal)
+                        or (str(target), ""))
+    opened.undo_stack.push(_noop_command("edit"))
+    assert opened.export_copy()
+    assert seen[0].endswith("photo_inpainted.png")
+    assert Image.open(target).format == "JPEG" and Image.open(target).size == (96, 64)
+    assert opened.isWindowModified() and opened.save_path is None
