@@ -214,15 +214,16 @@ def sweep(photos_dir: Path, limit: int) -> None:
         img = cv2.cvtColor(cv2.imread(str(p)), cv2.COLOR_BGR2RGB)
         data.append((img, object_mask(img.shape[:2], rng, templates, fraction=(0.05, 0.15))))
     telea = create_method("telea")
-    configs = [("resize", {})]
-    for scale, k, loc, ov in ((1.0, None, 0.0, 0.125), (10.0, 8, 0.0, 0.125), (40.0, 8, 0.0, 0.125),
-                              (40.0, 4, 0.0, 0.125), (40.0, 2, 0.0, 0.125), (40.0, 1, 0.0, 0.125),
-                              (80.0, 4, 0.0, 0.125), (40.0, 4, 10.0, 0.125), (40.0, 4, 0.0, 0.0),
-                              (40.0, 4, 0.0, 0.25)):
+    configs = [("resize", {}),
+               ("cra", {"attention_scale": 1.0, "attention_top_k": None, "preserve_detail": False}),  # Eq. 2, 4
+               ("cra", {"attention_scale": 40.0, "attention_top_k": 4, "preserve_detail": False})]
+    for scale, k, loc, ov in ((10.0, 8, 0.0, 0.125), (40.0, 8, 0.0, 0.125), (40.0, 4, 0.0, 0.125),
+                              (40.0, 2, 0.0, 0.125), (40.0, 1, 0.0, 0.125), (40.0, 4, 10.0, 0.125),
+                              (40.0, 4, 0.0, 0.0)):
         configs.append(("cra", {"attention_scale": scale, "attention_top_k": k, "attention_locality": loc,
                                 "cell_overlap": ov}))
     print(f"{len(data)} photos of {photos_dir}, object holes 5-15 %, method telea; means over photos")
-    print(f"{'hd':>6} {'scale':>6} {'top_k':>6} {'local':>6} {'overlap':>7} {'PSNR dB':>8} {'HF ratio':>9} {'seam':>6} {'border':>7} {'s/img':>6}")
+    print(f"{'hd':>6} {'scale':>6} {'top_k':>6} {'local':>6} {'overlap':>7} {'energy':>6} {'PSNR dB':>8} {'HF ratio':>9} {'seam':>6} {'border':>7} {'s/img':>6}")
     for hd, cfg in configs:
         ps, hfs, seams, steps, secs = [], [], [], [], []
         for img, hole in data:
@@ -242,6 +243,7 @@ def sweep(photos_dir: Path, limit: int) -> None:
             seams.append(seam_ratio(out, hole, g.ys, g.xs))
         print(f"{hd:>6} {cfg.get('attention_scale', '-')!s:>6} {cfg.get('attention_top_k', '-')!s:>6} "
               f"{cfg.get('attention_locality', '-')!s:>6} {cfg.get('cell_overlap', '-')!s:>7} "
+              f"{str(cfg.get('preserve_detail', hd == 'cra'))[:5]:>6} "
               f"{np.mean(ps):8.2f} {np.mean(hfs):9.3f} {np.nanmean(seams):6.3f} {np.mean(steps):7.2f} {np.mean(secs):6.2f}",
               flush=True)
 

@@ -185,7 +185,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
            lr_hole: np.ndarray, attention: AttentionScore | None = None,
            attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
            scale: float = DEFAULT_ATTENTION_SCALE, top_k: int | None = DEFAULT_TOP_K,
-           overlap: float = DEFAULT_CELL_OVERLAP, locality: float = DEFAULT_LOCALITY) -> np.ndarray:
+           overlap: float = DEFAULT_CELL_OVERLAP, locality: float = DEFAULT_LOCALITY,
+           preserve_detail: bool = True) -> np.ndarray:
     """Contextual residual aggregation at full resolution (CRA §3.1–3.2, Eq. 1–4, §4.1).
 
     ``hr_result = upsample(lr_result) + R`` in the hole, where ``R`` is the aggregated residual
@@ -207,6 +208,9 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         top_k: context cells per hole cell for self-computed attention (None = dense softmax).
         overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling).
         locality: spatial prior of self-computed attention (see ``DEFAULT_LOCALITY``).
+        preserve_detail: with self-computed attention, keep the aggregated residual's energy equal to its
+            sources' (``aggregate_residuals(preserve_energy=True)``). A network's attention scores are used
+            with Eq. 4 exactly, as published.
 
     Returns:
         uint8 ``(H, W, 3)``: the photo with hole pixels replaced by the CRA result.
@@ -229,7 +233,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     min_cell = int(min(np.diff(grid.ys).min(), np.diff(grid.xs).min()))
     o = min(int(round(overlap * min_cell)), min_cell // 2)
     patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
-                                  reporter, "hd", (0.0, 0.7))
+                                  reporter, "hd", (0.0, 0.7),
+                                  preserve_energy=preserve_detail and attention is None)
     patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
     out = image.copy()
     cells = grid.cells_with(hole)

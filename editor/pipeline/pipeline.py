@@ -137,6 +137,8 @@ class InpaintPipeline:
         device: passed to the method when ``method`` is a name.
         feather: feather width inside the hole, full-res px (:mod:`editor.pipeline.composite`).
         correction: σ of the border colour-offset correction for ``cra``/``resize``, full-res px (0 = off).
+        preserve_detail: ``cra`` with attention computed here: keep the aggregated residual as energetic as
+            its sources (see ``hd.hd_cra``); False = Eq. 4 exactly.
         attention_scale: softmax scale for attention computed on the low-res result (``cra``).
         attention_top_k: context cells each hole cell draws from, for that attention (None = all).
         cell_overlap: cross-fade between neighbouring hole cells, fraction of a cell (``cra``).
@@ -151,7 +153,7 @@ class InpaintPipeline:
                  dilate: int = DEFAULT_DILATE, device: str = "cpu", *, feather: float = DEFAULT_FEATHER,
                  attention_scale: float = DEFAULT_ATTENTION_SCALE, attention_top_k: int | None = DEFAULT_TOP_K,
                  cell_overlap: float = DEFAULT_CELL_OVERLAP, attention_locality: float = DEFAULT_LOCALITY,
-                 correction: float = DEFAULT_CORRECTION) -> None:
+                 correction: float = DEFAULT_CORRECTION, preserve_detail: bool = True) -> None:
         if hd not in HD_STRATEGIES:
             raise InpaintError(f"unknown HD strategy '{hd}' (known: {', '.join(HD_STRATEGIES)})")
         if int(lowres_size) < 16:
@@ -168,6 +170,7 @@ class InpaintPipeline:
         self.cell_overlap = float(cell_overlap)
         self.attention_locality = float(attention_locality)
         self.correction = float(correction)
+        self.preserve_detail = bool(preserve_detail)
 
     def run(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None,
             on_preview: Callable[[np.ndarray], None] | None = None) -> PipelineResult:
@@ -219,7 +222,8 @@ class InpaintPipeline:
         if self.hd == "cra":
             filled = hd_cra(image, hole, lr.image, lr_result, lr.hole, attention, padded_shape, rep,
                             scale=self.attention_scale, top_k=self.attention_top_k,
-                            overlap=self.cell_overlap, locality=self.attention_locality)
+                            overlap=self.cell_overlap, locality=self.attention_locality,
+                            preserve_detail=self.preserve_detail)
         elif self.hd == "resize":
             filled = hd_resize(image, hole, lr_result, rep)
         elif self.hd == "crop":

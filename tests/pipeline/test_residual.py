@@ -146,3 +146,35 @@ def test_upsample_region_matches_cv2_resize():
     assert win.dtype == np.float32 and win.shape == (80, 401, 3)
     assert np.abs(win - full[100:180]).max() < 1.5   # same sampling up to OpenCV's 1/32 px table
     assert np.abs(win - full[100:180]).mean() < 0.3
+
+
+def _window_of(res):
+    H, W = res.shape[:2]
+
+    def window(y0, y1, x0, x1):
+        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+        sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0, :3] = res[sy0:sy1, sx0:sx1]
+        out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0, 3] = 1.0
+        return out
+
+    return window
+
+
+def test_preserve_energy_restores_the_detail_a_weighted_mean_averages_away():
+    from editor.pipeline.residual import aggregate_residuals
+
+    rng = np.random.default_rng(6)
+    res = rng.normal(0, 20, (30, 40, 3)).astype(np.float32)        # uncorrelated texture in every cell
+    att = _att([5], [0, 1, 2, 3], np.full((1, 4), 0.25))
+    plain = aggregate_residuals(_window_of(res), _grid(), att)[0, ..., :3]
+    kept = aggregate_residuals(_window_of(res), _grid(), att, preserve_energy=True)[0, ..., :3]
+    src = np.mean([np.mean(res[0:10, 10 * c:10 * c + 10] ** 2) for c in range(4)])
+    assert np.mean(plain ** 2) < 0.5 * src                          # Eq. 4: ~1/4 of the energy
+    assert 0.85 * src < np.mean(kept ** 2) < 1.02 * src            # restored (gain capped at 1/sqrt(Σs²) = 2)
+    np.testing.assert_allclose(kept / np.sqrt(np.mean(kept ** 2)), plain / np.sqrt(np.mean(plain ** 2)),
+                               atol=1e-4)                            # same pattern, only rescaled
+    # identical (fully correlated) sources: the weighted mean already has their energy, no boost
+    same = np.tile(res[0:10, 0:10], (3, 4, 1))
+    out = aggregate_residuals(_window_of(same), _grid(), att, preserve_energy=True)[0, ..., :3]
+    np.testing.assert_allclose(out, same[0:10, 0:10], atol=1e-3)
