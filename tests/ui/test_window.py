@@ -237,3 +237,18 @@ def test_export_copy_keeps_document_file_and_modified_state(opened, monkeypatch,
     assert seen[0].endswith("photo_inpainted.png")
     assert Image.open(target).format == "JPEG" and Image.open(target).size == (96, 64)
     assert opened.isWindowModified() and opened.save_path is None
+
+
+def test_import_mask_of_another_size_is_stretched_when_asked(opened, tmp_path, monkeypatch):
+    small = np.zeros((32, 48), np.uint8)
+    small[:, 24:] = 255  # right half is hole
+    Image.fromarray(small).save(tmp_path / "half.png")
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.Yes)
+    assert opened.import_mask(tmp_path / "half.png")
+    hole = opened.model.hole_mask()
+    assert hole[:, 48:].all() and not hole[:, :48].any()
+    opened.settings.add_recent("/nonexistent/a.jpg")
+    opened._rebuild_recent_menu()
+    clear = [a for a in opened.recent_menu.actions() if a.text() == "Clear list"][0]
+    clear.trigger()
+    assert opened.settings.get(S.RECENT_FILES) == [] and not opened.recent_menu.isEnabled()
