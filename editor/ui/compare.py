@@ -68,13 +68,18 @@ class SyncView(QGraphicsView):
     def _others(self):
         return [v for v in self.group if v is not self]
 
+    def center(self) -> QPointF:
+        """Scene point (crop pixels) at the centre of the viewport."""
+        return self.mapToScene(self.viewport().rect().center())
+
     def _sync_scroll(self) -> None:
+        """Show the same scene point at the centre of every view of the group (sizes may differ)."""
         if self._syncing:
             return
+        center = self.center()
         for v in self._others():
             v._syncing = True
-            v.horizontalScrollBar().setValue(self.horizontalScrollBar().value())
-            v.verticalScrollBar().setValue(self.verticalScrollBar().value())
+            v.centerOn(center)
             v._syncing = False
 
     def zoom_to(self, scale: float, anchor: QPointF) -> None:
@@ -333,8 +338,7 @@ class CompareDialog(QDialog):
             panel.view.fit()
         else:
             panel.view.setTransform(first.transform())
-            panel.view.horizontalScrollBar().setValue(first.horizontalScrollBar().value())
-            panel.view.verticalScrollBar().setValue(first.verticalScrollBar().value())
+            panel.view.centerOn(first.center())
 
     def _columns(self, total: int) -> int:
         """Columns that make the panels (showing the crop's aspect) as large as possible in the grid area."""
