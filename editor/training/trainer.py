@@ -378,7 +378,9 @@ class Trainer:
             "steps": self.step, "batch": cfg.batch * self.world, "crop": cfg.size, "lr": cfg.lr,
             "betas": list(cfg.betas), "d_steps": cfg.d_steps, "adv_start": cfg.adv_start,
             "wall_time_s": round(self.wall_seconds), "machine": machine, "world_size": self.world,
-            "losses": "L_rec (alpha1=1 hole, alpha2=1.2 context) on coarse and refined + 1e-4 WGAN-GP (gp 10)",
+            "losses": ("L_rec (alpha1=1 hole, alpha2=1.2 context) on coarse and refined"
+                       + (" + 1e-4 WGAN-GP (gp 10)" if cfg.d_steps > 0 and self.step > cfg.adv_start
+                          else " only (no adversarial step was taken)")),
             "rec_normalize": cfg.rec_normalize,
             "last_losses": {k: round(v, 5) for k, v in self.last_losses.items()},
             "licence": "MIT (weights trained by the project)",
