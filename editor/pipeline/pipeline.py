@@ -233,10 +233,11 @@ class InpaintPipeline:
         rep.report("hd", 1.0)
 
         rep.report("composite", 0.0)
-        base = None
-        if self.hd in ("cra", "resize"):
-            def base(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-                return upsample_region(lr_result, (H, W), y0, y1, x0, x1)
+        def smooth_base(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+            return upsample_region(lr_result, (H, W), y0, y1, x0, x1)
+
+        # cra and resize fill with upsample(lr_result) (+ detail): their border colour can be corrected
+        base = smooth_base if self.hd in ("cra", "resize") else None
         out = feather_composite(image, hole, filled, self.feather, rep, base, self.correction)
         rep.report("composite", 1.0)
         return PipelineResult(out, lr_result, self.method.name, self.hd, fraction, seconds_preview,

@@ -36,22 +36,25 @@ __all__ = ["DEFAULT_GRID_CELLS", "DEFAULT_ATTENTION_SCALE", "DEFAULT_CELL_OVERLA
 DEFAULT_GRID_CELLS = 32
 # Attention settings for methods without an attention computing module, chosen by measurement
 # (``python benchmarks/hd_pipeline.py --sweep``: 23 photos of ../shared/data/photos at native size, seeded
-# object holes of 5-15 %, telea; table in that script's output and in the pipeline's report). Findings:
+# object holes of 5-15 %, telea). Findings:
 # * Eq. 2 as published (λ = 1, all cells) spreads weight over hundreds of cells and averages the residual
 #   away: the hole stays as soft as ``resize`` (DESIGN.md's warning, confirmed).
-# * Each halving of the cells a hole cell draws from (top-k) raises the detail and costs a little PSNR
-#   (uncorrelated texture adds error); k = 1–2 copies single patches and shows their structures repeated
-#   (lines, edges copied into several cells) on the HiFill photos; k = 4 keeps grain without such copies.
-# * Cell overlap 0 (the paper's exact tiling) shows the grid (seam ratio ~1.6); 1/8 of a cell removes it.
+# * A sharper softmax over the top-k cells keeps more detail, but a weighted mean of k uncorrelated texture
+#   patches still has only ~1/k of their energy; restoring it (``preserve_energy``) brings the hole to ~0.9 of
+#   the photo's own detail for any k. k = 1–2 copies single patches and shows their structures repeated
+#   (lines, edges copied into several cells) on the HiFill photos; k = 4 does not, and is cheap at 8K.
+# * Cell overlap 0 (the paper's exact tiling) shows the grid (seam ratio ~1.7); 1/8 of a cell removes it.
 # Means over the 23 photos (detail = high-frequency energy more than 12 px inside the hole, result / photo;
-# seam = luma step across cell borders / elsewhere in the hole; PSNR in the hole):
-#   resize                          PSNR 20.00  detail 0.12  seam 1.09
-#   cra λ=1, all cells (Eq. 2)      PSNR 20.00  detail 0.13  seam 1.07
-#   cra λ=40, top-8                 PSNR 19.93  detail 0.38  seam 1.07
-#   cra λ=40, top-4 (default)       PSNR 19.92  detail 0.45  seam 1.07
-#   cra λ=40, top-2                 PSNR 19.88  detail 0.63  seam 1.05
-#   cra λ=40, top-1                 PSNR 19.81  detail 0.97  seam 1.06
-#   cra λ=40, top-4, overlap 0      PSNR 19.90  detail 0.51  seam 1.67
+# seam = luma step across cell borders / elsewhere in the hole; PSNR in the hole, dB):
+#   resize                                      PSNR 20.00  detail 0.12  seam 1.09
+#   cra λ=1, all cells, Eq. 4 (as published)    PSNR 20.00  detail 0.13  seam 1.07
+#   cra λ=40, top-4, Eq. 4                      PSNR 19.92  detail 0.45  seam 1.07
+#   cra λ=40, top-4, energy kept (default)      PSNR 19.81  detail 0.88  seam 1.09
+#   cra λ=40, top-1, energy kept                PSNR 19.81  detail 0.97  seam 1.06
+#   cra λ=40, top-4, energy kept, overlap 0     PSNR 19.79  detail 1.03  seam 1.78
+#   cra λ=40, top-4, energy kept, locality 10   PSNR 19.80  detail 0.74  seam 1.07
+# Uncorrelated detail costs PSNR (an exact copy of the lost texture is impossible): ~0.2 dB for a hole as
+# detailed as its surroundings, which is what the product promises (issue 2, "Outcome").
 #: Softmax scale λ in ``s = softmax(λ · c)`` (Eq. 2 has λ = 1).
 DEFAULT_ATTENTION_SCALE = 40.0
 #: Spatial prior: logits lose ``locality * distance / grid diagonal`` (texture statistics are local: depth of
@@ -356,12 +359,16 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 for j in js:
                     cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
     if preserve_energy and len(acc):
+        inv = np.empty((wh, ww), np.float32)
         for j in range(len(acc)):
             rgb, v = acc[j, ..., :3], acc[j, ..., 3]
             ok = v > 1e-4
-            if not ok.any():
+            n_ok = int(np.count_nonzero(ok))
+            if n_ok == 0:
                 continue
-            e_agg = float(np.mean((rgb[ok] / v[ok][:, None]) ** 2))
+            np.divide(1.0, v, out=inv, where=ok)
+            inv[~ok] = 0.0
+            e_agg = cv2.norm(rgb * inv[..., None], cv2.NORM_L2SQR) / (3 * n_ok)   # mean of (A / V)² over valid
             e_src = float(score[j] @ src_energy)
             cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
             if e_agg > 1e-12:

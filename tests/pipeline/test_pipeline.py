@@ -11,7 +11,7 @@ from editor.core.progress import CancelToken, Reporter
 from editor.methods.base import AttentionScore, InpaintMethod, LowResResult
 from editor.pipeline import (DEFAULT_DILATE, DEFAULT_LOWRES_SIZE, HD_STRATEGIES, STAGES, InpaintPipeline,
                              prepare)
-from editor.pipeline.hd import hd_cra, hd_crop
+from editor.pipeline.hd import hd_crop
 
 
 class TeleaFill(InpaintMethod):
