@@ -635,4 +635,18 @@ class Canvas(QGraphicsView):
         c = QPointF(x, self.model.height / 2)
         painter.setBrush(QColor(40, 42, 48, 230))
         painter.drawEllipse(c, 12 / scale, 12 / scale)
+        # "Before" / "After" tags beside the line, at the top of the visible part, constant size on screen
+        line_x = self.mapFromScene(QPointF(x, 0)).x()
+        top = max(self.mapFromScene(QPointF(x, 0)).y(), 0) + 10
+        painter.resetTransform()
+        metrics = painter.fontMetrics()
+        for text, right_side in (("Before", False), ("After", True)):
+            w, h = metrics.horizontalAdvance(text) + 16, metrics.height() + 6
+            left = line_x + 8 if right_side else line_x - 8 - w
+            box = QRectF(left, top, w, h)
+            painter.setPen(Qt.PenStyle.NoPen)
+            painter.setBrush(QColor(20, 22, 26, 190))
+            painter.drawRoundedRect(box, 4, 4)
+            painter.setPen(QColor(235, 237, 240))
+            painter.drawText(box, Qt.AlignmentFlag.AlignCenter, text)
         painter.restore()

@@ -312,6 +312,10 @@ class CompareDialog(QDialog):
             panel.deleteLater()
         self._panels.clear()
         self._group.clear()
+        for r in range(self.grid.rowCount()):
+            self.grid.setRowStretch(r, 0)
+        for c in range(self.grid.columnCount()):
+            self.grid.setColumnStretch(c, 0)
         self.results.clear()
         self.selected = None
         if self._hint is not None:
@@ -332,6 +336,10 @@ class CompareDialog(QDialog):
         self._panels[key] = panel
         cols = self._columns(len(self._expected) + 1)
         self.grid.addWidget(panel, index // cols, index % cols)
+        for r in range(index // cols + 1):  # equal cells: every panel shows the crop at the same size
+            self.grid.setRowStretch(r, 1)
+        for c in range(min(cols, index + 1)):
+            self.grid.setColumnStretch(c, 1)
         # new views take the group's current zoom and position
         first = self._group[0]
         if panel.view is first:
