@@ -359,16 +359,17 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 for j in js:
                     cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
     if preserve_energy and len(acc):
-        inv = np.empty((wh, ww), np.float32)
+        st = 2 if min(wh, ww) >= 64 else 1         # large patches: every 4th pixel estimates the energy
         for j in range(len(acc)):
-            rgb, v = acc[j, ..., :3], acc[j, ..., 3]
+            rgb = acc[j, ..., :3]
+            sub_rgb, v = acc[j, ::st, ::st, :3], acc[j, ::st, ::st, 3]
             ok = v > 1e-4
             n_ok = int(np.count_nonzero(ok))
             if n_ok == 0:
                 continue
+            inv = np.zeros(v.shape, np.float32)
             np.divide(1.0, v, out=inv, where=ok)
-            inv[~ok] = 0.0
-            e_agg = cv2.norm(rgb * inv[..., None], cv2.NORM_L2SQR) / (3 * n_ok)   # mean of (A / V)² over valid
+            e_agg = float(np.sum((sub_rgb * inv[..., None]) ** 2)) / (3 * n_ok)  # mean (A / V)² over valid
             e_src = float(score[j] @ src_energy)
             cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
             if e_agg > 1e-12:
