@@ -417,6 +417,30 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
     """
     y0, y1, x0, x1 = box if box is not None else grid.cell_box(index)
     o = int(overlap)
+    r0, c0 = divmod(int(index), grid.cols)
+    # interior of the cell (more than o px from its borders): only the cell's own patch has weight there,
+    # and it is exactly 1, so R = A / V without blending; the general sum runs on the frame only
+    iy0, iy1 = max(y0, int(grid.ys[r0]) + o), min(y1, int(grid.ys[r0 + 1]) - o)
+    ix0, ix1 = max(x0, int(grid.xs[c0]) + o), min(x1, int(grid.xs[c0 + 1]) - o)
+    if o == 0 or iy0 >= iy1 or ix0 >= ix1:
+        return _blend_general(index, patches, patch_of, grid, o, (y0, y1, x0, x1))
+    out = np.empty((y1 - y0, x1 - x0, 3), np.float32)
+    py, px = int(grid.ys[r0]) - o, int(grid.xs[c0]) - o
+    own = patches[patch_of[int(index)], iy0 - py:iy1 - py, ix0 - px:ix1 - px]
+    den = own[..., 3:]
+    np.divide(own[..., :3], den, out=out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], where=den > 1e-4)
+    out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0][np.broadcast_to(den <= 1e-4, own[..., :3].shape)] = 0.0
+    for fy0, fy1, fx0, fx1 in ((y0, iy0, x0, x1), (iy1, y1, x0, x1), (iy0, iy1, x0, ix0), (iy0, iy1, ix1, x1)):
+        if fy0 < fy1 and fx0 < fx1:
+            out[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = _blend_general(index, patches, patch_of, grid, o,
+                                                                        (fy0, fy1, fx0, fx1))
+    return out
+
+
+def _blend_general(index: int, patches: np.ndarray, patch_of: dict[int, int], grid: FullResGrid, o: int,
+                   box: tuple[int, int, int, int]) -> np.ndarray:
+    """:func:`blend_hole_cell`'s normalised sum over all neighbouring hole cells, on ``box``."""
+    y0, y1, x0, x1 = box
     _, wh, ww, _ = patches.shape
     acc = np.zeros((y1 - y0, x1 - x0, 4), np.float32)                  # Σ w_k A_k (RGB) | Σ w_k V_k
     r0, c0 = divmod(int(index), grid.cols)

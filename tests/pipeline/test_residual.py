@@ -178,3 +178,20 @@ def test_preserve_energy_restores_the_detail_a_weighted_mean_averages_away():
     same = np.tile(res[0:10, 0:10], (3, 4, 1))
     out = aggregate_residuals(_window_of(same), _grid(), att, preserve_energy=True)[0, ..., :3]
     np.testing.assert_allclose(out, same[0:10, 0:10], atol=1e-3)
+
+
+def test_blend_interior_fast_path_equals_the_general_sum():
+    from editor.pipeline.residual import _blend_general, blend_hole_cell
+
+    g = FullResGrid.from_lowres((6, 8), (96, 128), (90, 125), (900, 1250))
+    o = 6
+    rng = np.random.default_rng(7)
+    ph, pw = g.cell_max
+    patches = rng.normal(size=(48, ph + 2 * o, pw + 2 * o, 4)).astype(np.float32)
+    patches[..., 3] = rng.uniform(0.5, 1.0, size=patches.shape[:3])
+    patch_of = {k: k for k in range(48) if k % 5 != 0}             # some neighbours are not hole cells
+    for k in patch_of:
+        y0, y1, x0, x1 = g.cell_box(k)
+        box = (y0, min(y1, 900), x0, min(x1, 1250))
+        np.testing.assert_array_equal(blend_hole_cell(k, patches, patch_of, g, o, box),
+                                      _blend_general(k, patches, patch_of, g, o, box))
