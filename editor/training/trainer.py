@@ -301,7 +301,7 @@ class Trainer:
                 if log is not None:
                     rec = {"step": self.step, "time": round(self.wall_seconds, 2), "crop": cfg.size,
                            "batch": cfg.batch * self.world, "adversarial": adversarial,
-                           "rec_normalize": cfg.rec_normalize,
+                           "rec_normalize": cfg.rec_normalize, "lr": self.opt_g.param_groups[0]["lr"],
                            "sec_per_step": round(time.monotonic() - t0, 3), **self.last_losses}
                     log.write(json.dumps(rec) + "\n")
                     log.flush()
