@@ -67,10 +67,12 @@ def test_fit_exports_weights_and_resume_is_exact(tiny_data, tmp_path):
     c.load_checkpoint(tmp_path / "b" / "checkpoint.pt")
     assert c.step == 1
     c.fit(progress=False)
+    # Float32 reductions may be summed in another order by another process (thread scheduling): differences
+    # of ~1e-6 are rounding; a resume that lost optimiser or RNG state differs by orders of magnitude more.
     for k, v in a.generator.state_dict().items():
-        torch.testing.assert_close(c.generator.state_dict()[k], v, rtol=0, atol=1e-6)
+        torch.testing.assert_close(c.generator.state_dict()[k], v, rtol=0, atol=1e-5)
     for k, v in a.discriminator.state_dict().items():
-        torch.testing.assert_close(c.discriminator.state_dict()[k], v, rtol=0, atol=1e-6)
+        torch.testing.assert_close(c.discriminator.state_dict()[k], v, rtol=0, atol=1e-5)
 
 
 def test_train_command(tiny_data, tmp_path, capsys):
