@@ -558,7 +558,7 @@ def build_parser() -> argparse.ArgumentParser:
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
     o = sub.add_parser("open", help="open the editor on a photo")
-    o.add_argument("photo", metavar="PHOTO")
+    o.add_argument("photo", metavar="PHOTO", nargs="?", help="photo to open (none: an empty window)")
     o.add_argument("--mask", metavar="M", help="hole mask to load with it (white = hole)")
 
     i = sub.add_parser("inpaint", help="fill the hole of a photo at full resolution",
@@ -638,7 +638,13 @@ def _run(argv: list[str]) -> int:
     if not rest:
         return _cmd_open(argparse.Namespace(photo=None, mask=None))
     if rest[0] == "train":
-        from editor.training.cli import train_main
+        try:
+            from editor.training.cli import train_main
+        except ModuleNotFoundError as exc:  # the desktop bundle leaves training out
+            if exc.name is None or not exc.name.startswith("editor.training"):
+                raise
+            raise UsageError("training is not part of the desktop app: install from source "
+                             "(pip install -e .) to use 'inpaint-studio train'") from None
         return int(train_main(rest[1:]) or 0)
     args = build_parser().parse_args(rest)
     if args.models_dir is not None:  # also accepted after other global flags

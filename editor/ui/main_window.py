@@ -427,8 +427,12 @@ class MainWindow(QMainWindow):
         geometry = st.get(S.WINDOW_GEOMETRY)
         if geometry:
             self.restoreGeometry(geometry)
-        else:
-            self.resize(1440, 900)
+        else:  # first start: 1440 x 900, or 90 % of a smaller screen
+            screen = self.screen().availableGeometry() if self.screen() else None
+            w, h = 1440, 900
+            if screen is not None:
+                w, h = min(w, int(screen.width() * 0.9)), min(h, int(screen.height() * 0.9))
+            self.resize(w, h)
         state = st.get(S.WINDOW_STATE)
         if state:
             self.restoreState(state)

@@ -394,3 +394,20 @@ def test_no_display_is_one_line(monkeypatch, capsys):
     assert main([]) == 2 and main(["open", "x.jpg"]) == 2
     err = capsys.readouterr().err
     assert err.count("error: no display") == 2 and not called
+
+
+def test_train_without_training_package_says_so(capsys, monkeypatch):
+    """The desktop bundle leaves editor.training out: `train` must explain, not print an internal error."""
+    monkeypatch.setitem(sys.modules, "editor.training.cli", None)  # import now raises ModuleNotFoundError
+    assert main(["train", "cra", "--images", "x", "--out", "y"]) == 2
+    err = capsys.readouterr().err.strip().splitlines()
+    assert len(err) == 1 and err[0].startswith("error: training is not part of the desktop app")
+
+
+def test_open_without_photo_opens_empty_editor(monkeypatch):
+    seen = {}
+    fake = types.ModuleType("editor.ui.app")
+    fake.run_editor = lambda photo=None, mask=None: seen.update(photo=photo, mask=mask) or 0
+    monkeypatch.setitem(sys.modules, "editor.ui.app", fake)
+    monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
+    assert main(["open"]) == 0 and seen == {"photo": None, "mask": None}

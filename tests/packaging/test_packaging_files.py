@@ -160,7 +160,8 @@ def test_desktop_file_has_the_required_keys_and_its_icon_exists():
         assert entry.get(key), key
     assert entry["Type"] == "Application"
     # menu launch opens the empty editor (`inpaint-studio open` needs a PHOTO, so no %f field code yet)
-    assert entry["Exec"] == "inpaint-studio"
+    assert entry["Exec"] == "inpaint-studio open %f"  # a file manager's "Open with" passes the photo
+    assert "image/jpeg" in entry["MimeType"].split(";")
     assert entry["Categories"].endswith(";") and "Graphics" in entry["Categories"].split(";")
     icon = entry["Icon"]
     assert "/" not in icon and not icon.endswith(".png")  # a theme icon name, installed by the script below
@@ -196,7 +197,7 @@ def test_install_desktop_entry_points_exec_at_the_bundle(tmp_path):
     env = dict(os.environ, XDG_DATA_HOME=str(data), PATH="/usr/bin:/bin")
     subprocess.run(["sh", str(bundle / "install-desktop-entry.sh")], env=env, check=True, capture_output=True)
     text = (data / "applications" / "inpaint-studio.desktop").read_text()
-    assert f'Exec="{bundle}/inpaint-studio"\n' in text
+    assert f'Exec="{bundle}/inpaint-studio" open %f\n' in text
     assert (data / "icons" / "hicolor" / "48x48" / "apps" / "inpaint-studio.png").is_file()
     subprocess.run(["sh", str(bundle / "install-desktop-entry.sh"), "--remove"], env=env, check=True,
                    capture_output=True)
