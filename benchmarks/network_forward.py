@@ -10,16 +10,20 @@ Uses the shipped ``cra`` weights when they load, otherwise a randomly initialise
 depend on the weights; the table says which). Photos are synthetic (smooth colour fields plus noise) with a
 centred hole of ~6 % of the area.
 
-Measured 2026-11-22 on the shared 2-core x86_64 CPU (load ~4 from other jobs), 2 threads, torch 2.13 CPU::
+Measured 2026-11-22 on the 2-core x86_64 CPU with nothing else running, 2 threads, torch 2.13 CPU
+(shipped weights cpu-5234)::
 
     | input   | forward median s | (20.3 GMAC per 512x512 forward: 4.2 coarse + 16.1 refine)
-    | 512x512 | 1.97             | target 0.6 s: NOT met on this machine
-    | 512x384 | 1.21             |
+    | 512x512 | 0.414            | target 0.6 s: met
+    | 512x384 | 0.279            |
 
     | photo     | cra+cra s | telea+cra s | ratio | preview s (cra) |
-    | 2048x1536 | 1.87      | 0.11        | 17.6  | 1.57            |
-    | 4096x3072 | 3.73      | 0.26        | 14.1  | 2.35            |
-    | 8192x6144 | 7.31      | 0.82        |  8.9  | 1.86            |
+    | 2048x1536 | 0.65      | 0.12        | 5.53  | 0.44            |
+    | 4096x3072 | 1.33      | 0.22        | 6.16  | 0.29            |
+    | 8192x6144 | 4.30      | 0.67        | 6.45  | 0.33            |
+
+The same script while five other jobs shared the two cores (load ~4) gave 1.97 s per 512 forward and 7.3 s
+for 8K: compare timings only from quiet runs.
 """
 
 from __future__ import annotations
