@@ -19,6 +19,7 @@ No torch, no Qt: numpy + OpenCV only.
 from __future__ import annotations
 
 import math
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Callable
 
@@ -72,6 +73,7 @@ DEFAULT_CELL_OVERLAP = 0.125
 #: the window may extend past the photo; RGB must be 0 wherever validity is 0.
 ResidualWindow = Callable[[int, int, int, int], np.ndarray]
 
+_WORKERS = 2  # threads for independent work (the target CPU has 2 cores)
 _WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute < 3e-5 grey levels: skipped
 
 
@@ -324,9 +326,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     row_list = np.unique(ctx_rows[used])
     src_energy = np.zeros(len(ctx), np.float64)        # mean squared RGB residual over valid px, per context cell
     lo, hi = progress
-    for k, r in enumerate(row_list):
-        if reporter is not None:
-            reporter.report(stage, lo + (hi - lo) * k / max(len(row_list), 1))
+
+    def fetch(r: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Residual patches of row ``r``'s used context cells (and their source energy)."""
         cols_here = np.flatnonzero((ctx_rows == r) & used)
         cs = ctx[cols_here] % grid.cols                                 # ascending columns
         y0 = int(grid.ys[r]) - o
@@ -344,10 +346,13 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 n_valid = cv2.sumElems(view)[3]
                 sq = cv2.norm(view, cv2.NORM_L2SQR) - n_valid         # validity is 0/1: its squares = count
                 src_energy[cols_here[n]] = sq / (3 * n_valid) if n_valid > 0 else 0.0   # per channel value
+        return cols_here, views
+
+    def accumulate(cols_here: np.ndarray, views: list[np.ndarray]) -> None:
         sub = score[:, cols_here]                                       # (n_hole, n_row)
         nz = sub > _WEIGHT_EPS
         if nz.mean() > 0.25:  # dense scores (e.g. a network's plain softmax): one matrix product per row
-            patches = np.stack(views).reshape(len(cs), -1)
+            patches = np.stack(views).reshape(len(views), -1)
             live = nz.any(axis=1)
             live = np.flatnonzero(live)
             acc[live] += (sub[live] @ patches).reshape(len(live), wh, ww, 4)   # Eq. 4, this row's share
@@ -358,15 +363,31 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                     continue
                 for j in js:
                     cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
+
+    # row r is accumulated on a worker thread while this thread fetches row r + 1. The accumulation runs
+    # on one worker in row order, so the sums are the serial ones bit for bit; at most 2 rows are held.
+    with ThreadPoolExecutor(1) as pool:
+        pending = None
+        for k, r in enumerate(row_list):
+            if reporter is not None:
+                reporter.report(stage, lo + (hi - lo) * k / max(len(row_list), 1))
+            got = fetch(int(r))
+            if pending is not None:
+                pending.result()
+            pending = pool.submit(accumulate, *got)
+            del got
+        if pending is not None:
+            pending.result()
     if preserve_energy and len(acc):
         st = 2 if min(wh, ww) >= 64 else 1         # large patches: every 4th pixel estimates the energy
-        for j in range(len(acc)):
+
+        def rescale(j: int) -> None:
             rgb = acc[j, ..., :3]
             sub_rgb, v = acc[j, ::st, ::st, :3], acc[j, ::st, ::st, 3]
             ok = v > 1e-4
             n_ok = int(np.count_nonzero(ok))
             if n_ok == 0:
-                continue
+                return
             inv = np.zeros(v.shape, np.float32)
             np.divide(1.0, v, out=inv, where=ok)
             e_agg = float(np.sum((sub_rgb * inv[..., None]) ** 2)) / (3 * n_ok)  # mean (A / V)² over valid
@@ -374,6 +395,10 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
             if e_agg > 1e-12:
                 rgb *= np.float32(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
+
+        # each hole cell touches only its own patch: 2 threads, same result as one
+        with ThreadPoolExecutor(_WORKERS) as pool:
+            list(pool.map(rescale, range(len(acc))))
     if reporter is not None:
         reporter.report(stage, hi)
     return acc
