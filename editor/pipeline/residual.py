@@ -18,6 +18,7 @@ No torch, no Qt: numpy + OpenCV only.
 
 from __future__ import annotations
 
+import functools
 import math
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
@@ -404,18 +405,23 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     return acc
 
 
+@functools.lru_cache(maxsize=256)
 def _ramp(n: int, lo: int, hi: int, o: int) -> np.ndarray:
     """Weights (float32 (n,)) at window positions 0..n-1 for a cell spanning [lo, hi) in window coords.
 
     With ``o == 0``: 1 inside the cell, 0 outside. Otherwise a trapezoid rising linearly over
     ``[lo - o, lo + o)`` and falling over ``[hi - o, hi + o)``, so neighbouring cells' weights sum to 1.
+    Cached (a grid has only a few distinct cell sizes): the returned array is read-only.
     """
     t = np.arange(n, dtype=np.float32) + 0.5
     if o == 0:
-        return ((t > lo) & (t < hi)).astype(np.float32)
-    up = np.clip((t - (lo - o)) / (2 * o), 0.0, 1.0)
-    down = np.clip(((hi + o) - t) / (2 * o), 0.0, 1.0)
-    return up * down
+        r = ((t > lo) & (t < hi)).astype(np.float32)
+    else:
+        up = np.clip((t - (lo - o)) / (2 * o), 0.0, 1.0)
+        down = np.clip(((hi + o) - t) / (2 * o), 0.0, 1.0)
+        r = up * down
+    r.flags.writeable = False
+    return r
 
 
 def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], grid: FullResGrid,
