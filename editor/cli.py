@@ -216,12 +216,10 @@ def _pipeline(method, args, device: str):
 
 
 def _load_inputs(args):
-    """Load the photo (Document) and its hole mask (bool (H, W)) named on the command line."""
-    from editor.core.imageio import load_image, load_mask
-    doc = load_image(args.photo, max_pixels=args.max_pixels)
-    hole = load_mask(args.mask, (doc.width, doc.height), invert=args.invert_mask, resize=args.resize_mask,
-                     max_pixels=args.max_pixels)
-    return doc, hole
+    """Load the photo (Document) and its hole mask (bool (H, W)) named on the command line, concurrently."""
+    from editor.core.imageio import load_photo_and_mask
+    return load_photo_and_mask(args.photo, args.mask, invert=args.invert_mask, resize=args.resize_mask,
+                               max_pixels=args.max_pixels)
 
 
 def _check_hole(hole: np.ndarray, mask_path: Path) -> None:
@@ -269,7 +267,10 @@ def _cmd_inpaint(args) -> int:
     from editor.core.progress import Reporter
     bar = _Progress(f"{name} ({args.hd})")
     try:
-        result = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar), on_preview=on_preview)
+        # in place: the photo's array is not needed afterwards, so the result is written into it (saves a
+        # full-size copy); a failure leaves the photo's file untouched either way
+        result = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar), on_preview=on_preview,
+                                                     in_place=True)
     finally:
         bar.close()
     t_run = time.perf_counter()

@@ -119,19 +119,20 @@ def _hole_bbox(hole: np.ndarray) -> tuple[int, int, int, int]:
 
 
 def hd_resize(image: np.ndarray, hole: np.ndarray, lr_result: np.ndarray,
-              reporter: Reporter | None = None) -> np.ndarray:
+              reporter: Reporter | None = None, *, in_place: bool = False) -> np.ndarray:
     """Naive HD: bilinear upsample of the low-res result pasted into the hole (CRA Fig. 6 baseline).
 
     Args:
         image: uint8 ``(H, W, 3)`` photo (not modified).
         hole: bool ``(H, W)``, True = hole; not empty.
         lr_result: uint8 ``(h, w, 3)`` low-res composite (unpadded).
+        in_place: write into ``image`` itself (its hole pixels) instead of a copy.
 
     Returns:
         uint8 ``(H, W, 3)``: the photo with hole pixels from ``upsample(lr_result)``.
     """
     H, W = hole.shape
-    out = image.copy()
+    out = image if in_place else image.copy()
     y0, y1, x0, x1 = _hole_bbox(hole)
     for ys in range(y0, y1, _STRIP):
         ye = min(ys + _STRIP, y1)
@@ -147,25 +148,35 @@ def _residual_window(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, 
     ``lr_image`` is the photo area-averaged to low res (CRA §4.1), so ``upsample(lr_image)`` is the
     "large blurry image". The residual is zeroed in the full-res hole and wherever the (dilated) low-res
     hole maps, because the blurry image there mixes in the object being removed; outside the photo it is 0.
-    Returns float32 ``(y1-y0, x1-x0, 4)``: RGB residual and validity (see ``residual.ResidualWindow``).
+    Returns float32 ``(y1-y0, x1-x0, 4)``: RGB residual and validity (see ``residual.ResidualWindow``),
+    written into ``out`` when given. Not thread-safe (one scratch buffer): call it from one thread.
     """
     H, W = hole.shape
     h, w = lr_hole.shape
     lr_f = lr_image.astype(np.float32)  # converted once, not per window (upsample_region would per call)
+    scratch = np.empty(0, np.float32)   # the upsampled window, reused: fresh pages cost more than the maths
 
-    def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
+    def window(y0: int, y1: int, x0: int, x1: int, out: np.ndarray | None = None) -> np.ndarray:
+        nonlocal scratch
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
         inside = (sy0, sy1, sx0, sx1) == (y0, y1, x0, x1)
-        out = np.empty((y1 - y0, x1 - x0, 4), np.float32) if inside else np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+        if out is None:
+            out = np.empty((y1 - y0, x1 - x0, 4), np.float32)
+        if not inside:
+            out[...] = 0.0
         if sy0 >= sy1 or sx0 >= sx1:
             return out
         res = out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
-        diff = cv2.subtract(image[sy0:sy1, sx0:sx1], upsample_region(lr_f, (H, W), sy0, sy1, sx0, sx1),
-                            dtype=cv2.CV_32F)
+        n = (sy1 - sy0) * (sx1 - sx0) * 3
+        if scratch.size < n:
+            scratch = np.empty(n, np.float32)
+        up = scratch[:n].reshape(sy1 - sy0, sx1 - sx0, 3)
+        upsample_region(lr_f, (H, W), sy0, sy1, sx0, sx1, out=up)
+        cv2.subtract(image[sy0:sy1, sx0:sx1], up, dst=up, dtype=cv2.CV_32F)
         if inside:
-            cv2.cvtColor(diff, cv2.COLOR_RGB2RGBA, dst=out)  # validity channel = 1 (float alpha)
+            cv2.cvtColor(up, cv2.COLOR_RGB2RGBA, dst=out)  # validity channel = 1 (float alpha)
         else:
-            res[...] = cv2.cvtColor(diff, cv2.COLOR_RGB2RGBA)
+            res[...] = cv2.cvtColor(up, cv2.COLOR_RGB2RGBA)
         my = np.minimum(((np.arange(sy0, sy1) + 0.5) * (h / H)).astype(np.int64), h - 1)
         mx = np.minimum(((np.arange(sx0, sx1) + 0.5) * (w / W)).astype(np.int64), w - 1)
         if lr_hole[my[0]:my[-1] + 1, mx[0]:mx[-1] + 1].any():  # near the hole: mask it out
@@ -193,7 +204,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
            attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
            scale: float = DEFAULT_ATTENTION_SCALE, top_k: int | None = DEFAULT_TOP_K,
            overlap: float = DEFAULT_CELL_OVERLAP, locality: float = DEFAULT_LOCALITY,
-           preserve_detail: bool = True) -> np.ndarray:
+           preserve_detail: bool = True, in_place: bool = False) -> np.ndarray:
     """Contextual residual aggregation at full resolution (CRA §3.1–3.2, Eq. 1–4, §4.1).
 
     ``hr_result = upsample(lr_result) + R`` in the hole, where ``R`` is the aggregated residual
@@ -224,6 +235,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         preserve_detail: with self-computed attention, keep the aggregated residual's energy equal to its
             sources' (``aggregate_residuals(preserve_energy=True)``). A network's attention scores are used
             with Eq. 4 exactly, as published.
+        in_place: write into ``image`` itself (its hole pixels) instead of a copy; safe because every
+            residual is read before the first hole pixel is written.
 
     Returns:
         uint8 ``(H, W, 3)``: the photo with hole pixels replaced by the CRA result.
@@ -231,7 +244,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     H, W = hole.shape
     h, w = lr_hole.shape
     if (h, w) == (H, W):  # photo no larger than the low-res size: nothing to add
-        return hd_resize(image, hole, lr_result, reporter)
+        return hd_resize(image, hole, lr_result, reporter, in_place=in_place)
     if attention is not None:
         check_attention(attention)
         extent = attention_extent if attention_extent is not None else (h, w)
@@ -239,7 +252,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     else:
         got = compute_attention(lr_result, lr_hole, lowres_cell_size((h, w)), scale, top_k, locality)
         if got is None:
-            return hd_resize(image, hole, lr_result, reporter)
+            return hd_resize(image, hole, lr_result, reporter, in_place=in_place)
         att, extent = got
     grid = FullResGrid.from_lowres(att.grid, extent, (h, w), (H, W))
     att = _drop_padding_context(att, grid)
@@ -249,7 +262,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
                                   reporter, "hd", (0.0, 0.7),
                                   preserve_energy=preserve_detail and attention is None)
     patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
-    out = image.copy()
+    out = image if in_place else image.copy()   # all residuals are read: hole pixels may be written now
     cells = grid.cells_with(hole)
     lr_res_f = lr_result.astype(np.float32)  # converted once, not per cell
 
@@ -273,7 +286,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
 
 def hd_crop(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_px: float,
             reporter: Reporter | None = None, *, margin: int = CROP_MARGIN,
-            limit: int = CROP_LIMIT) -> np.ndarray:
+            limit: int = CROP_LIMIT, in_place: bool = False) -> np.ndarray:
     """Inpaint each hole's bounding box plus ``margin`` at native resolution (IOPaint's ``crop``).
 
     A crop whose long side exceeds ``limit`` is area-downscaled to it, inpainted there (hole downsampled
@@ -287,12 +300,14 @@ def hd_crop(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_p
             up, so every strategy treats the same margin around the object as unknown).
         margin: context margin around each box, full-res px.
         limit: largest long side handed to the method, px.
+        in_place: write into ``image`` itself instead of a copy (the merged boxes are disjoint, so no box
+            reads pixels another box wrote).
 
     Returns:
         uint8 ``(H, W, 3)``: the photo with hole pixels filled.
     """
     H, W = hole.shape
-    out = image.copy()
+    out = image if in_place else image.copy()
     boxes = hole_boxes(hole, margin)
     for n, (x0, y0, x1, y1) in enumerate(boxes):
         if reporter is not None:
@@ -318,8 +333,10 @@ def hd_crop(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_p
 
 
 def hd_full(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_px: float,
-            reporter: Reporter | None = None) -> np.ndarray:
+            reporter: Reporter | None = None, *, in_place: bool = False) -> np.ndarray:
     """The method on the whole photo at native resolution (hole dilated by ``dilate_px`` full-res px).
+
+    ``in_place``: paste the result into ``image`` itself instead of a copy.
 
     Raises:
         MethodUnavailableError: when the method does not support full resolution
@@ -334,7 +351,7 @@ def hd_full(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_p
     if work_hole.all():
         work_hole = hole
     res, _, _ = inpaint_padded(method, image, work_hole, reporter)
-    out = image.copy()
+    out = image if in_place else image.copy()
     _paste(out, hole, (0, hole.shape[0], 0, hole.shape[1]), res)
     if reporter is not None:
         reporter.report("hd", 1.0)

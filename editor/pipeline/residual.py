@@ -69,10 +69,11 @@ DEFAULT_TOP_K = 4
 #: are cross-faded with a partition-of-unity window so that cell borders leave no seam.
 DEFAULT_CELL_OVERLAP = 0.125
 
-#: ``residual_window(y0, y1, x0, x1) -> float32 (y1-y0, x1-x0, 4)``: the residual over a window given in
-#: full-res px, RGB in channels 0–2 and its validity (1 = known pixel inside the photo, else 0) in channel 3;
-#: the window may extend past the photo; RGB must be 0 wherever validity is 0.
-ResidualWindow = Callable[[int, int, int, int], np.ndarray]
+#: ``residual_window(y0, y1, x0, x1, out) -> float32 (y1-y0, x1-x0, 4)``: the residual over a window given
+#: in full-res px, RGB in channels 0–2 and its validity (1 = known pixel inside the photo, else 0) in
+#: channel 3; the window may extend past the photo; RGB must be 0 wherever validity is 0. ``out`` is a
+#: C-contiguous float32 array of that shape to write into (the callback may return a new array instead).
+ResidualWindow = Callable[[int, int, int, int, np.ndarray], np.ndarray]
 
 _WORKERS = 2  # threads for independent work (the target CPU has 2 cores)
 _WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute < 3e-5 grey levels: skipped
@@ -162,7 +163,7 @@ class FullResGrid:
 
 
 def upsample_region(lr: np.ndarray, full_shape: tuple[int, int], y0: int, y1: int, x0: int,
-                    x1: int) -> np.ndarray:
+                    x1: int, out: np.ndarray | None = None) -> np.ndarray:
     """Bilinear upsampling of ``lr`` to ``full_shape``, evaluated only on the window ``[y0,y1) x [x0,x1)``.
 
     Same sampling as ``cv2.resize(lr, (W, H), interpolation=cv2.INTER_LINEAR)`` (pixel centres aligned,
@@ -172,6 +173,7 @@ def upsample_region(lr: np.ndarray, full_shape: tuple[int, int], y0: int, y1: in
         lr: float32 or uint8 ``(h, w, C)``.
         full_shape: ``(H, W)`` target size, px.
         y0, y1, x0, x1: window in target px; may extend past the target (edge values continue).
+        out: optional float32 ``(y1-y0, x1-x0, C)`` C-contiguous array to write into (``C`` = 3 or 4).
 
     Returns:
         float32 ``(y1-y0, x1-x0, C)``, same value range as ``lr``.
@@ -181,9 +183,12 @@ def upsample_region(lr: np.ndarray, full_shape: tuple[int, int], y0: int, y1: in
     src = lr.astype(np.float32, copy=False)
     sy, sx = h / H, w / W
     m = np.array([[sx, 0.0, (x0 + 0.5) * sx - 0.5], [0.0, sy, (y0 + 0.5) * sy - 0.5]], dtype=np.float64)
-    out = cv2.warpAffine(src, m, (x1 - x0, y1 - y0), flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
+    got = cv2.warpAffine(src, m, (x1 - x0, y1 - y0), dst=out, flags=cv2.INTER_LINEAR | cv2.WARP_INVERSE_MAP,
                          borderMode=cv2.BORDER_REPLICATE)
-    return out.reshape(y1 - y0, x1 - x0, *lr.shape[2:])
+    if out is not None and got is not out:  # OpenCV allocated instead: wrong shape, dtype or layout
+        raise ValueError(f"out must be a C-contiguous float32 {(y1 - y0, x1 - x0, *lr.shape[2:])}, "
+                         f"got {out.dtype} {out.shape}")
+    return got.reshape(y1 - y0, x1 - x0, *lr.shape[2:])
 
 
 def _cell_features(lr_padded: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
@@ -328,7 +333,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     src_energy = np.zeros(len(ctx), np.float64)        # mean squared RGB residual over valid px, per context cell
     lo, hi = progress
 
-    def fetch(r: int) -> tuple[np.ndarray, list[np.ndarray]]:
+    buffers = [np.empty(0, np.float32), np.empty(0, np.float32)]   # row k's strips live in buffers[k % 2]
+
+    def fetch(r: int, slot: int) -> tuple[np.ndarray, list[np.ndarray]]:
         """Residual patches of row ``r``'s used context cells (and their source energy)."""
         cols_here = np.flatnonzero((ctx_rows == r) & used)
         cs = ctx[cols_here] % grid.cols                                 # ascending columns
@@ -336,9 +343,16 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         # residual windows: one per run of adjacent used cells (a grid row is never fetched whole if sparse)
         views = []
         starts = np.flatnonzero(np.diff(cs, prepend=-2) != 1)
-        for a, b in zip(starts, list(starts[1:]) + [len(cs)]):
-            x0 = int(grid.xs[cs[a]]) - o
-            strip = residual_window(y0, y0 + wh, x0, int(grid.xs[cs[b - 1]]) + pw + o)
+        runs = [(int(grid.xs[cs[a]]) - o, int(grid.xs[cs[b - 1]]) + pw + o, a, b)
+                for a, b in zip(starts, list(starts[1:]) + [len(cs)])]
+        need = sum(wh * (x1 - x0) * 4 for x0, x1, _, _ in runs)
+        if buffers[slot].size < need:  # reused row after row: fresh pages cost more than the arithmetic
+            buffers[slot] = np.empty(need, np.float32)
+        at = 0
+        for x0, x1, a, b in runs:
+            n = wh * (x1 - x0) * 4
+            strip = residual_window(y0, y0 + wh, x0, x1, buffers[slot][at:at + n].reshape(wh, x1 - x0, 4))
+            at += n
             for c in cs[a:b]:
                 xo = int(grid.xs[c]) - o - x0
                 views.append(strip[:, xo:xo + ww])                      # (wh, ww, 4) float32
@@ -372,7 +386,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         for k, r in enumerate(row_list):
             if reporter is not None:
                 reporter.report(stage, lo + (hi - lo) * k / max(len(row_list), 1))
-            got = fetch(int(r))
+            got = fetch(int(r), k % 2)   # the slot of row k - 2, whose accumulation has finished
             if pending is not None:
                 pending.result()
             pending = pool.submit(accumulate, *got)
@@ -383,7 +397,6 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         st = 2 if min(wh, ww) >= 64 else 1         # large patches: every 4th pixel estimates the energy
 
         def rescale(j: int) -> None:
-            rgb = acc[j, ..., :3]
             sub_rgb, v = acc[j, ::st, ::st, :3], acc[j, ::st, ::st, 3]
             ok = v > 1e-4
             n_ok = int(np.count_nonzero(ok))
@@ -395,7 +408,8 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             e_src = float(score[j] @ src_energy)
             cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
             if e_agg > 1e-12:
-                rgb *= np.float32(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
+                g = float(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
+                cv2.multiply(acc[j], (g, g, g, 1.0), dst=acc[j])  # one contiguous pass, validity kept
 
         # each hole cell touches only its own patch: 2 threads, same result as one
         with ThreadPoolExecutor(_WORKERS) as pool:
@@ -518,8 +532,9 @@ def aggregate_residual_image(hr_residual: np.ndarray, att: AttentionScore, grid:
     """
     H, W = hr_residual.shape[:2]
 
-    def window(y0: int, y1: int, x0: int, x1: int) -> np.ndarray:
-        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+    def window(y0: int, y1: int, x0: int, x1: int, out: np.ndarray | None = None) -> np.ndarray:
+        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32) if out is None else out
+        out[...] = 0.0
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
         if sy0 < sy1 and sx0 < sx1:
             v = np.ones((sy1 - sy0, sx1 - sx0), np.float32) if valid is None else valid[sy0:sy1, sx0:sx1]

@@ -170,3 +170,25 @@ def test_save_mask_errors(tmp_path):
     with pytest.raises(OutputError):
         save_mask(tmp_path / "missing" / "m.png", hole)
     assert list(tmp_path.iterdir()) == []
+
+
+def test_load_photo_and_mask_matches_the_two_loads(tmp_path, monkeypatch):
+    from editor.core.imageio import load_photo_and_mask
+
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 255, (40, 60, 3), dtype=np.uint8)).save(tmp_path / "p.png")
+    Image.fromarray(rng.integers(0, 255, (20, 30), dtype=np.uint8), "L").save(tmp_path / "m.png")
+    monkeypatch.setattr(Image, "MAX_IMAGE_PIXELS", 10_000)           # the user's limit, restored after
+    doc, hole = load_photo_and_mask(tmp_path / "p.png", tmp_path / "m.png", invert=True, resize=True)
+    np.testing.assert_array_equal(doc.image, load_image(tmp_path / "p.png").image)
+    np.testing.assert_array_equal(hole, load_mask(tmp_path / "m.png", (60, 40), invert=True, resize=True))
+    assert Image.MAX_IMAGE_PIXELS == 10_000
+    with pytest.raises(MaskError, match="resize-mask"):
+        load_photo_and_mask(tmp_path / "p.png", tmp_path / "m.png")
+    with pytest.raises(ImageReadError, match="no such file"):                  # the photo's error comes first
+        load_photo_and_mask(tmp_path / "missing.png", tmp_path / "missing-mask.png")
+    with pytest.raises(ImageReadError, match="missing-mask.png: no such file"):
+        load_photo_and_mask(tmp_path / "p.png", tmp_path / "missing-mask.png")
+    with pytest.raises(ImageReadError, match="above the limit"):               # each load checks its size
+        load_photo_and_mask(tmp_path / "p.png", tmp_path / "m.png", max_pixels=1000, resize=True)
+    assert Image.MAX_IMAGE_PIXELS == 10_000

@@ -6,7 +6,7 @@ import cv2
 import numpy as np
 import pytest
 
-from editor.core.errors import Cancelled, MaskError, MethodUnavailableError
+from editor.core.errors import Cancelled, InpaintError, MaskError, MethodUnavailableError
 from editor.core.progress import CancelToken, Reporter
 from editor.methods.base import AttentionScore, InpaintMethod, LowResResult
 from editor.pipeline import (DEFAULT_DILATE, DEFAULT_LOWRES_SIZE, HD_STRATEGIES, STAGES, InpaintPipeline,
@@ -125,6 +125,19 @@ def test_known_region_is_bit_identical_for_every_strategy(hd):
     assert 0 < res.seconds_preview <= res.seconds_total
     assert res.lr_result.shape == (round(700 * 512 / 1100), 512, 3)
     assert all(s[0] % 8 == 0 and s[1] % 8 == 0 for s in method.shapes)
+
+
+@pytest.mark.parametrize("hd", HD_STRATEGIES)
+def test_in_place_writes_the_same_result_into_the_photo(hd):
+    img, hole = photo(700, 1100, seed=4), blob_hole(700, 1100)
+    hole[20:60, 30:90] = True                                      # a second hole: crop merges/keeps boxes
+    expected = InpaintPipeline(TeleaFill(multiple=8), hd=hd).run(img, hole).image
+    work = img.copy()
+    res = InpaintPipeline(TeleaFill(multiple=8), hd=hd).run(work, hole, in_place=True)
+    assert res.image is work
+    np.testing.assert_array_equal(work, expected)                  # bit-identical to the copying run
+    with pytest.raises(InpaintError, match="in_place"):
+        InpaintPipeline(TeleaFill(), hd=hd).run(*readonly(img.copy()), hole, in_place=True)
 
 
 def test_crop_strategy_downscales_large_boxes():

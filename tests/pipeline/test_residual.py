@@ -151,8 +151,8 @@ def test_upsample_region_matches_cv2_resize():
 def _window_of(res):
     H, W = res.shape[:2]
 
-    def window(y0, y1, x0, x1):
-        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)
+    def window(y0, y1, x0, x1, out=None):
+        out = np.zeros((y1 - y0, x1 - x0, 4), np.float32)   # a new array, not ``out``: also allowed
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
         out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0, :3] = res[sy0:sy1, sx0:sx1]
         out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0, 3] = 1.0
