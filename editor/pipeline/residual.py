@@ -317,9 +317,10 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
 
     Returns:
         float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 4)``: the aggregated residual (RGB) and validity
-        patch of each
-        hole cell in ``att.hole_cells`` order; patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap,
-        xs[c] - overlap)``; ``(ph, pw)`` is :attr:`FullResGrid.cell_max`.
+        patch of each hole cell in ``att.hole_cells`` order, multiplied by the cell's cross-fade window
+        ``w_k`` (see :func:`blend_hole_cell`; 1 inside the cell away from its borders, and everywhere when
+        ``overlap == 0``); patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap, xs[c] - overlap)``;
+        ``(ph, pw)`` is :attr:`FullResGrid.cell_max`.
     """
     ph, pw = grid.cell_max
     o = int(overlap)
@@ -393,27 +394,32 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             del got
         if pending is not None:
             pending.result()
-    if preserve_energy and len(acc):
-        st = 2 if min(wh, ww) >= 64 else 1         # large patches: every 4th pixel estimates the energy
+    st = 2 if min(wh, ww) >= 64 else 1         # large patches: every 4th pixel estimates the energy
 
-        def rescale(j: int) -> None:
+    def finish(j: int) -> None:
+        """Energy gain (``preserve_energy``), then the cross-fade window of :func:`blend_hole_cell`."""
+        if preserve_energy:
             sub_rgb, v = acc[j, ::st, ::st, :3], acc[j, ::st, ::st, 3]
             ok = v > 1e-4
             n_ok = int(np.count_nonzero(ok))
-            if n_ok == 0:
-                return
-            inv = np.zeros(v.shape, np.float32)
-            np.divide(1.0, v, out=inv, where=ok)
-            e_agg = float(np.sum((sub_rgb * inv[..., None]) ** 2)) / (3 * n_ok)  # mean (A / V)² over valid
-            e_src = float(score[j] @ src_energy)
-            cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
-            if e_agg > 1e-12:
-                g = float(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
-                cv2.multiply(acc[j], (g, g, g, 1.0), dst=acc[j])  # one contiguous pass, validity kept
+            if n_ok:
+                inv = np.zeros(v.shape, np.float32)
+                np.divide(1.0, v, out=inv, where=ok)
+                e_agg = float(np.sum((sub_rgb * inv[..., None]) ** 2)) / (3 * n_ok)  # mean (A / V)² over valid
+                e_src = float(score[j] @ src_energy)
+                cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
+                if e_agg > 1e-12:
+                    g = float(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
+                    cv2.multiply(acc[j], (g, g, g, 1.0), dst=acc[j])  # one contiguous pass, validity kept
+        if o:
+            r, c = divmod(int(att.hole_cells[j]), grid.cols)
+            w4 = _window4(wh, ww, int(grid.ys[r + 1] - grid.ys[r]), int(grid.xs[c + 1] - grid.xs[c]), o)
+            cv2.multiply(acc[j], w4, dst=acc[j])
 
+    if len(acc) and (preserve_energy or o):
         # each hole cell touches only its own patch: 2 threads, same result as one
         with ThreadPoolExecutor(_WORKERS) as pool:
-            list(pool.map(rescale, range(len(acc))))
+            list(pool.map(finish, range(len(acc))))
     if reporter is not None:
         reporter.report(stage, hi)
     return acc
@@ -438,20 +444,33 @@ def _ramp(n: int, lo: int, hi: int, o: int) -> np.ndarray:
     return r
 
 
+@functools.lru_cache(maxsize=32)
+def _window4(wh: int, ww: int, ch: int, cw: int, o: int) -> np.ndarray:
+    """Cross-fade window (float32 ``(wh, ww, 4)``, read-only) of a ``ch x cw`` cell's extended patch.
+
+    ``w(y, x) = ramp_y(y) · ramp_x(x)`` (:func:`_ramp`) repeated over the 4 channels, so that one
+    ``cv2.multiply`` weights a patch. Cached: a grid has at most 4 distinct cell sizes.
+    """
+    w = _ramp(wh, o, o + ch, o)[:, None] * _ramp(ww, o, o + cw, o)[None, :]
+    w4 = np.repeat(w[..., None], 4, axis=2)
+    w4.flags.writeable = False
+    return w4
+
+
 def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], grid: FullResGrid,
                     overlap: int, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Aggregated residual over one cell, cross-fading the patches of neighbouring hole cells.
 
     ``R(x) = Σ_k w_k(x) A_k(x) / Σ_k w_k(x) V_k(x)`` over the hole cells k (this one and its 8 neighbours)
     whose extended patch covers x, with ``A_k`` the aggregated residual and ``V_k`` the aggregated validity
-    of :func:`aggregate_residuals`; ``w_k`` is a separable trapezoid (see :func:`_ramp`) and the weights of
-    neighbouring cells sum to 1. With ``overlap == 0`` and valid sources this is exactly the cell's own
+    of :func:`aggregate_residuals`, which hands them over already multiplied by ``w_k``; ``w_k`` is a
+    separable trapezoid (see :func:`_ramp`) and the weights of neighbouring cells sum to 1. With ``overlap == 0`` and valid sources this is exactly the cell's own
     patch (CRA Eq. 4 with non-overlapping patches). Context neighbours do not take part, so at a border with
     the known region the cell keeps its own residual. Where no valid source pixel exists, R = 0.
 
     Args:
         index: flat index of a hole cell (a key of ``patch_of``).
-        patches: float32 ``(n_hole, ph + 2o, pw + 2o, 4)`` from :func:`aggregate_residuals`.
+        patches: float32 ``(n_hole, ph + 2o, pw + 2o, 4)`` from :func:`aggregate_residuals` (window-weighted).
         patch_of: flat cell index → row of ``patches``.
         grid: the grid the patches were aggregated on.
         overlap: the ``overlap`` used there, px.
@@ -499,12 +518,8 @@ def _blend_general(index: int, patches: np.ndarray, patch_of: dict[int, int], gr
             ix0, ix1 = max(x0, px), min(x1, px + ww)
             if iy0 >= iy1 or ix0 >= ix1:
                 continue
-            wy = _ramp(wh, o, o + int(grid.ys[r + 1] - grid.ys[r]), o)[iy0 - py:iy1 - py]
-            wx = _ramp(ww, o, o + int(grid.xs[c + 1] - grid.xs[c]), o)[ix0 - px:ix1 - px]
-            if not (wy.any() and wx.any()):
-                continue
-            part = patches[patch_of[k], iy0 - py:iy1 - py, ix0 - px:ix1 - px]
-            acc[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += part * (wy[:, None, None] * wx[None, :, None])
+            # patches come weighted by their window (aggregate_residuals): the blend is a plain sum here
+            acc[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] += patches[patch_of[k], iy0 - py:iy1 - py, ix0 - px:ix1 - px]
     den = acc[..., 3:]
     ok = den > 1e-4
     out = np.zeros((y1 - y0, x1 - x0, 3), np.float32)
