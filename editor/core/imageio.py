@@ -98,14 +98,6 @@ _TIFF_STRUCTURAL_TAGS = {
     37724,
 }
 
-# Pillow returns a closed image's memory blocks (16 MB each) to the OS unless told to keep some. Keeping up
-# to 12 (an 8K RGB photo's decoded storage, 133 MB) lets the encode at save time reuse the decode's pages
-# instead of faulting in fresh ones: 8K load + save 0.65 -> 0.60 s on the 2-core target (measured with
-# benchmarks/hd_pipeline.py). An explicit PILLOW_BLOCKS_MAX in the environment wins.
-_BLOCKS_KEPT = 12
-if "PILLOW_BLOCKS_MAX" not in os.environ:
-    Image.core.set_blocks_max(max(Image.core.get_blocks_max(), _BLOCKS_KEPT))
-
 _BOMB_LOCK = threading.Lock()
 _bomb_users = 0                 # loads in progress that do their own decompression-bomb check
 _bomb_saved: int | None = None  # Pillow's limit while they run
