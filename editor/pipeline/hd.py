@@ -26,7 +26,7 @@ from editor.core.masks import dilate, downsample_conservative, hole_boxes
 from editor.core.progress import Reporter
 from editor.methods.base import AttentionScore, InpaintMethod
 from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, DEFAULT_LOCALITY,
-                                      DEFAULT_TOP_K, FullResGrid,
+                                      DEFAULT_TOP_K, MAX_CELL_OVERLAP_PX, FullResGrid,
                                       aggregate_residuals, blend_hole_cell, check_attention,
                                       compute_attention, lowres_cell_size, upsample_region)
 
@@ -230,7 +230,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         reporter: ``"hd"`` progress; cancel points per grid row and per 8 hole cells.
         scale: softmax scale λ for self-computed attention.
         top_k: context cells per hole cell for self-computed attention (None = dense softmax).
-        overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling).
+        overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling), at most
+            ``MAX_CELL_OVERLAP_PX``.
         locality: spatial prior of self-computed attention (see ``DEFAULT_LOCALITY``).
         preserve_detail: with self-computed attention, keep the aggregated residual's energy equal to its
             sources' (``aggregate_residuals(preserve_energy=True)``). A network's attention scores are used
@@ -257,7 +258,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     grid = FullResGrid.from_lowres(att.grid, extent, (h, w), (H, W))
     att = _drop_padding_context(att, grid)
     min_cell = int(min(np.diff(grid.ys).min(), np.diff(grid.xs).min()))
-    o = min(int(round(overlap * min_cell)), min_cell // 2)
+    o = min(int(round(overlap * min_cell)), min_cell // 2, MAX_CELL_OVERLAP_PX)
     patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
                                   reporter, "hd", (0.0, 0.7),
                                   preserve_energy=preserve_detail and attention is None)
