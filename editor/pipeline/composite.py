@@ -46,7 +46,7 @@ DEFAULT_CORRECTION = 6.0
 #: ``base(y0, y1, x0, x1) -> float32 (y1-y0, x1-x0, 3)``: the smooth fill on a window of the photo.
 BaseWindow = Callable[[int, int, int, int], np.ndarray]
 
-_TILE = 512
+_TILE = 256  # px; measured at 8K: 512 -> 0.132 s, 256 -> 0.112 s, 128 -> 0.149 s (per-tile overhead)
 _WORKERS = 2  # threads for independent tiles (the target CPU has 2 cores)
 
 
