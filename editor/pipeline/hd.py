@@ -107,9 +107,10 @@ def _paste(out: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int], va
     """``out[box] = values`` where ``hole[box]``; float values are rounded and clipped to uint8."""
     y0, y1, x0, x1 = box
     if values.dtype != np.uint8:
-        np.clip(values, 0, 255, out=values)
-        values = np.rint(values, out=values).astype(np.uint8)
-    np.copyto(out[y0:y1, x0:x1], values, where=hole[y0:y1, x0:x1, None])
+        values = cv2.add(values, 0.0, dtype=cv2.CV_8U)   # saturating round half to even, = clip(rint(v))
+    target = out[y0:y1, x0:x1]
+    if cv2.copyTo(values, hole[y0:y1, x0:x1].view(np.uint8), target) is not target:  # OpenCV wrote a copy
+        np.copyto(target, values, where=hole[y0:y1, x0:x1, None])
 
 
 def _hole_bbox(hole: np.ndarray) -> tuple[int, int, int, int]:

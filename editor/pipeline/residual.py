@@ -353,11 +353,13 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             (``g = 1`` when all sources are equal). False = Eq. 4 exactly.
 
     Returns:
-        float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 4)``: the aggregated residual (RGB) and validity
-        patch of each hole cell in ``att.hole_cells`` order, multiplied by the cell's cross-fade window
-        ``w_k`` (see :func:`blend_hole_cell`; 1 inside the cell away from its borders, and everywhere when
-        ``overlap == 0``); patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap, xs[c] - overlap)``;
-        ``(ph, pw)`` is :attr:`FullResGrid.cell_max`.
+        float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 4)``, one patch per hole cell in
+        ``att.hole_cells`` order, ready for :func:`blend_hole_cell`: RGB = ``w_k · g_k · A / V`` (the
+        aggregated residual normalised by the aggregated validity V, times the energy gain ``g_k`` (1 unless
+        ``preserve_energy``) and the cell's cross-fade window ``w_k``, which is 1 inside the cell away from its
+        borders and everywhere when ``overlap == 0``), channel 3 = ``w_k`` where ``V > 1e-4``, else 0 (and RGB
+        0). Patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap, xs[c] - overlap)``; ``(ph, pw)`` is
+        :attr:`FullResGrid.cell_max`.
     """
     ph, pw = grid.cell_max
     o = int(overlap)
@@ -396,8 +398,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 views.append(strip[:, xo:xo + ww])                      # (wh, ww, 4) float32
         if preserve_energy:
             for n, view in enumerate(views):
-                n_valid = cv2.sumElems(view)[3]
-                sq = cv2.norm(view, cv2.NORM_L2SQR) - n_valid         # validity is 0/1: its squares = count
+                half = view[::2]                                        # every other row estimates it well
+                n_valid = cv2.sumElems(half)[3]
+                sq = cv2.norm(half, cv2.NORM_L2SQR) - n_valid         # validity is 0/1: its squares = count
                 src_energy[cols_here[n]] = sq / (3 * n_valid) if n_valid > 0 else 0.0   # per channel value
         return cols_here, views
 
@@ -431,29 +434,33 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             del got
         if pending is not None:
             pending.result()
-    st = 2 if min(wh, ww) >= 64 else 1         # large patches: every 4th pixel estimates the energy
-
     def finish(j: int) -> None:
-        """Energy gain (``preserve_energy``), then the cross-fade window of :func:`blend_hole_cell`."""
+        """Normalise (R = A / V), energy gain (``preserve_energy``), cross-fade window: one pass of 4 channels."""
+        p = acc[j]
+        v = cv2.extractChannel(p, 3)
+        ok = v > 1e-4
+        inv = np.zeros_like(v)
+        np.divide(1.0, v, out=inv, where=ok)                            # 0 where no source pixel was valid
+        g = 1.0
         if preserve_energy:
-            sub_rgb, v = acc[j, ::st, ::st, :3], acc[j, ::st, ::st, 3]
-            ok = v > 1e-4
-            n_ok = int(np.count_nonzero(ok))
+            sub_ok = ok[::2]                        # the rows the sources' energy was measured on
+            n_ok = int(np.count_nonzero(sub_ok))
             if n_ok:
-                inv = np.zeros(v.shape, np.float32)
-                np.divide(1.0, v, out=inv, where=ok)
-                e_agg = float(np.sum((sub_rgb * inv[..., None]) ** 2)) / (3 * n_ok)  # mean (A / V)² over valid
+                e_agg = float(np.sum((p[::2, :, :3] * inv[::2, :, None]) ** 2)) / (3 * n_ok)  # mean R²
                 e_src = float(score[j] @ src_energy)
                 cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
                 if e_agg > 1e-12:
                     g = float(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
-                    cv2.multiply(acc[j], (g, g, g, 1.0), dst=acc[j])  # one contiguous pass, validity kept
         if o:
             r, c = divmod(int(att.hole_cells[j]), grid.cols)
-            w4 = _window4(wh, ww, int(grid.ys[r + 1] - grid.ys[r]), int(grid.xs[c + 1] - grid.xs[c]), o)
-            cv2.multiply(acc[j], w4, dst=acc[j])
+            w = _window(wh, ww, int(grid.ys[r + 1] - grid.ys[r]), int(grid.xs[c + 1] - grid.xs[c]), o)
+            valid_w = inv * w                                           # V · w / V = w where valid
+        else:
+            valid_w = inv
+        rgb = valid_w * np.float32(g) if g != 1.0 else valid_w
+        cv2.multiply(p, cv2.merge([rgb, rgb, rgb, valid_w]), dst=p)    # RGB = g w A / V, validity = w
 
-    if len(acc) and (preserve_energy or o):
+    if len(acc):
         # each hole cell touches only its own patch: 2 threads, same result as one
         with ThreadPoolExecutor(_WORKERS) as pool:
             list(pool.map(finish, range(len(acc))))
@@ -482,28 +489,27 @@ def _ramp(n: int, lo: int, hi: int, o: int) -> np.ndarray:
 
 
 @functools.lru_cache(maxsize=32)
-def _window4(wh: int, ww: int, ch: int, cw: int, o: int) -> np.ndarray:
-    """Cross-fade window (float32 ``(wh, ww, 4)``, read-only) of a ``ch x cw`` cell's extended patch.
-
-    ``w(y, x) = ramp_y(y) · ramp_x(x)`` (:func:`_ramp`) repeated over the 4 channels, so that one
-    ``cv2.multiply`` weights a patch. Cached: a grid has at most 4 distinct cell sizes.
-    """
+def _window(wh: int, ww: int, ch: int, cw: int, o: int) -> np.ndarray:
+    """Cross-fade window ``w(y, x) = ramp_y(y) · ramp_x(x)`` (float32 ``(wh, ww)``, read-only) of a ``ch x cw``
+    cell's extended patch (:func:`_ramp`). Cached: a grid has at most 4 distinct cell sizes."""
     w = _ramp(wh, o, o + ch, o)[:, None] * _ramp(ww, o, o + cw, o)[None, :]
-    w4 = np.repeat(w[..., None], 4, axis=2)
-    w4.flags.writeable = False
-    return w4
+    w.flags.writeable = False
+    return w
 
 
 def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], grid: FullResGrid,
                     overlap: int, box: tuple[int, int, int, int] | None = None) -> np.ndarray:
     """Aggregated residual over one cell, cross-fading the patches of neighbouring hole cells.
 
-    ``R(x) = Σ_k w_k(x) A_k(x) / Σ_k w_k(x) V_k(x)`` over the hole cells k (this one and its 8 neighbours)
-    whose extended patch covers x, with ``A_k`` the aggregated residual and ``V_k`` the aggregated validity
-    of :func:`aggregate_residuals`, which hands them over already multiplied by ``w_k``; ``w_k`` is a
-    separable trapezoid (see :func:`_ramp`) and the weights of neighbouring cells sum to 1. With ``overlap == 0`` and valid sources this is exactly the cell's own
-    patch (CRA Eq. 4 with non-overlapping patches). Context neighbours do not take part, so at a border with
-    the known region the cell keeps its own residual. Where no valid source pixel exists, R = 0.
+    ``R(x) = Σ_k w_k(x) R_k(x) / Σ_k w_k(x) [V_k(x) > 0]`` over the hole cells k (this one and its 8
+    neighbours) whose extended patch covers x, with ``R_k = g_k A_k / V_k`` cell k's aggregated residual
+    normalised by its aggregated validity (normalised convolution) and ``w_k`` a separable trapezoid (see
+    :func:`_ramp`); the weights of neighbouring cells sum to 1. :func:`aggregate_residuals` hands the
+    patches over already weighted (RGB = ``w_k R_k``, channel 3 = ``w_k``), so this is a plain sum and one
+    division, and none inside the cell, where only its own patch has weight and that weight is 1. With
+    ``overlap == 0`` and valid sources this is exactly the cell's own patch (CRA Eq. 4 with non-overlapping
+    patches). Context neighbours do not take part, so at a border with the known region the cell keeps its
+    own residual. Where no valid source pixel exists, R = 0.
 
     Args:
         index: flat index of a hole cell (a key of ``patch_of``).
@@ -520,7 +526,7 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
     o = int(overlap)
     r0, c0 = divmod(int(index), grid.cols)
     # interior of the cell (more than o px from its borders): only the cell's own patch has weight there,
-    # and it is exactly 1, so R = A / V without blending; the general sum runs on the frame only
+    # and it is exactly 1, so R is the patch's RGB itself; the general sum runs on the frame only
     iy0, iy1 = max(y0, int(grid.ys[r0]) + o), min(y1, int(grid.ys[r0 + 1]) - o)
     ix0, ix1 = max(x0, int(grid.xs[c0]) + o), min(x1, int(grid.xs[c0 + 1]) - o)
     if o == 0 or iy0 >= iy1 or ix0 >= ix1:
@@ -528,9 +534,7 @@ def blend_hole_cell(index: int, patches: np.ndarray, patch_of: dict[int, int], g
     out = np.empty((y1 - y0, x1 - x0, 3), np.float32)
     py, px = int(grid.ys[r0]) - o, int(grid.xs[c0]) - o
     own = patches[patch_of[int(index)], iy0 - py:iy1 - py, ix0 - px:ix1 - px]
-    den = own[..., 3:]
-    np.divide(own[..., :3], den, out=out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0], where=den > 1e-4)
-    out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0][np.broadcast_to(den <= 1e-4, own[..., :3].shape)] = 0.0
+    out[iy0 - y0:iy1 - y0, ix0 - x0:ix1 - x0] = own[..., :3]
     for fy0, fy1, fx0, fx1 in ((y0, iy0, x0, x1), (iy1, y1, x0, x1), (iy0, iy1, x0, ix0), (iy0, iy1, ix1, x1)):
         if fy0 < fy1 and fx0 < fx1:
             out[fy0 - y0:fy1 - y0, fx0 - x0:fx1 - x0] = _blend_general(index, patches, patch_of, grid, o,

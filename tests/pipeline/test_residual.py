@@ -187,8 +187,14 @@ def test_blend_interior_fast_path_equals_the_general_sum():
     o = 6
     rng = np.random.default_rng(7)
     ph, pw = g.cell_max
+    from editor.pipeline.residual import _window
     patches = rng.normal(size=(48, ph + 2 * o, pw + 2 * o, 4)).astype(np.float32)
-    patches[..., 3] = rng.uniform(0.5, 1.0, size=patches.shape[:3])
+    valid = rng.uniform(size=patches.shape[:3]) > 0.1              # a few pixels without a valid source
+    for k in range(48):                                            # the form aggregate_residuals hands over
+        r, c = divmod(k, g.cols)
+        w = _window(ph + 2 * o, pw + 2 * o, int(g.ys[r + 1] - g.ys[r]), int(g.xs[c + 1] - g.xs[c]), o) * valid[k]
+        patches[k, ..., :3] *= w[..., None]
+        patches[k, ..., 3] = w
     patch_of = {k: k for k in range(48) if k % 5 != 0}             # some neighbours are not hole cells
     for k in patch_of:
         y0, y1, x0, x1 = g.cell_box(k)
