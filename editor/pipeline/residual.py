@@ -434,8 +434,26 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             del got
         if pending is not None:
             pending.result()
+    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy)
+    if reporter is not None:
+        reporter.report(stage, hi)
+    return acc
+
+
+def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, score: np.ndarray,
+                    src_energy: np.ndarray, o: int, preserve_energy: bool, energy_rows: int = 2) -> None:
+    """Turn aggregated ``(A, V)`` patches into the form :func:`blend_hole_cell` sums, in place.
+
+    Per hole cell j (2 threads, each touching only its own patch): ``R = A / V`` where ``V > 1e-4`` (else 0),
+    the energy gain ``g_j`` of :func:`aggregate_residuals` (``preserve_energy``; ``e_agg`` measured on every
+    ``energy_rows``-th row, the rows ``src_energy`` was measured on), and the cross-fade window ``w_j``:
+    RGB = ``g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch.
+    """
+    if not len(acc):
+        return
+    _, wh, ww, _ = acc.shape
+
     def finish(j: int) -> None:
-        """Normalise (R = A / V), energy gain (``preserve_energy``), cross-fade window: one pass of 4 channels."""
         p = acc[j]
         v = cv2.extractChannel(p, 3)
         ok = v > 1e-4
@@ -443,10 +461,11 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         np.divide(1.0, v, out=inv, where=ok)                            # 0 where no source pixel was valid
         g = 1.0
         if preserve_energy:
-            sub_ok = ok[::2]                        # the rows the sources' energy was measured on
+            sub_ok = ok[::energy_rows]
             n_ok = int(np.count_nonzero(sub_ok))
             if n_ok:
-                e_agg = float(np.sum((p[::2, :, :3] * inv[::2, :, None]) ** 2)) / (3 * n_ok)  # mean R²
+                sub = p[::energy_rows, :, :3] * inv[::energy_rows, :, None]
+                e_agg = float(np.sum(sub * sub)) / (3 * n_ok)           # mean R² over valid px
                 e_src = float(score[j] @ src_energy)
                 cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
                 if e_agg > 1e-12:
@@ -460,13 +479,8 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         rgb = valid_w * np.float32(g) if g != 1.0 else valid_w
         cv2.multiply(p, cv2.merge([rgb, rgb, rgb, valid_w]), dst=p)    # RGB = g w A / V, validity = w
 
-    if len(acc):
-        # each hole cell touches only its own patch: 2 threads, same result as one
-        with ThreadPoolExecutor(_WORKERS) as pool:
-            list(pool.map(finish, range(len(acc))))
-    if reporter is not None:
-        reporter.report(stage, hi)
-    return acc
+    with ThreadPoolExecutor(_WORKERS) as pool:
+        list(pool.map(finish, range(len(acc))))
 
 
 @functools.lru_cache(maxsize=256)
