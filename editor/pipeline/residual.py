@@ -80,6 +80,7 @@ MAX_CELL_OVERLAP_PX = 16
 ResidualWindow = Callable[[int, int, int, int, np.ndarray], np.ndarray]
 
 _WORKERS = 2  # threads for independent work (the target CPU has 2 cores)
+_PIECE_CELLS = 8  # context cells per residual strip at most (8K: 272 x ~2200 px, 9.6 MB)
 _WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute < 3e-5 grey levels: skipped
 
 
@@ -332,9 +333,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
 
     ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
     ``overlap`` px on each side, so that :func:`blend_hole_cell` can cross-fade neighbouring hole cells.
-    Residuals are fetched lazily, one grid row of context cells at a time (only cells with a score above
-    1e-7 for some hole cell), and accumulated with one matrix product per row (dense scores) or one
-    multiply-add per non-zero score (sparse scores). The validity channel is aggregated with the same
+    Residuals are fetched lazily, one strip of up to 8 adjacent context cells of a grid row at a time
+    (only cells with a score above 1e-7 for some hole cell), and accumulated with one matrix product per
+    strip (dense scores) or one multiply-add per non-zero score (sparse scores). The validity channel is aggregated with the same
     weights, so that :func:`blend_hole_cell` can renormalise where a context patch reached past the photo
     or into the hole (normalised convolution); where every source pixel is valid this is exactly Eq. 4.
 
@@ -344,7 +345,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         grid: the attention grid on the photo.
         att: attention scores; ``att.score`` float32 ``(n_hole, n_context)``.
         overlap: extra px around each cell (``0`` = the paper's exact, non-overlapping patches).
-        reporter: progress per grid row (``stage``, fraction mapped into ``progress``); cancel point.
+        reporter: progress per piece of a grid row (``stage``, fraction mapped into ``progress``); cancel point.
         preserve_energy: rescale each hole cell's aggregated residual so that its mean energy equals the
             score-weighted mean energy of its sources, ``g_j = sqrt(Σ_i s_ij E_i / E(R_j))``, clipped to
             ``[1, 1 / sqrt(Σ_i s_ij²)]``. A weighted mean of k uncorrelated texture patches has only
@@ -373,29 +374,28 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     src_energy = np.zeros(len(ctx), np.float64)        # mean squared RGB residual over valid px, per context cell
     lo, hi = progress
 
-    buffers = [np.empty(0, np.float32), np.empty(0, np.float32)]   # row k's strips live in buffers[k % 2]
-
-    def fetch(r: int, slot: int) -> tuple[np.ndarray, list[np.ndarray]]:
-        """Residual patches of row ``r``'s used context cells (and their source energy)."""
+    # pieces of work: runs of adjacent used context cells in one grid row, at most _PIECE_CELLS long (a grid
+    # row is never fetched whole if sparse; short pieces keep the strip buffers small and in cache)
+    pieces: list[tuple[int, np.ndarray]] = []
+    for r in row_list:
         cols_here = np.flatnonzero((ctx_rows == r) & used)
         cs = ctx[cols_here] % grid.cols                                 # ascending columns
-        y0 = int(grid.ys[r]) - o
-        # residual windows: one per run of adjacent used cells (a grid row is never fetched whole if sparse)
-        views = []
         starts = np.flatnonzero(np.diff(cs, prepend=-2) != 1)
-        runs = [(int(grid.xs[cs[a]]) - o, int(grid.xs[cs[b - 1]]) + pw + o, a, b)
-                for a, b in zip(starts, list(starts[1:]) + [len(cs)])]
-        need = sum(wh * (x1 - x0) * 4 for x0, x1, _, _ in runs)
-        if buffers[slot].size < need:  # reused row after row: fresh pages cost more than the arithmetic
+        for a, b in zip(starts, list(starts[1:]) + [len(cs)]):
+            pieces += [(int(r), cols_here[p:min(p + _PIECE_CELLS, b)]) for p in range(a, b, _PIECE_CELLS)]
+    buffers = [np.empty(0, np.float32), np.empty(0, np.float32)]   # piece k's strip lives in buffers[k % 2]
+
+    def fetch(piece: tuple[int, np.ndarray], slot: int) -> tuple[np.ndarray, list[np.ndarray]]:
+        """Residual patches of one piece's context cells (and their source energy)."""
+        r, cols_here = piece
+        cs = ctx[cols_here] % grid.cols
+        y0 = int(grid.ys[r]) - o
+        x0, x1 = int(grid.xs[cs[0]]) - o, int(grid.xs[cs[-1]]) + pw + o
+        need = wh * (x1 - x0) * 4
+        if buffers[slot].size < need:  # reused piece after piece: fresh pages cost more than the arithmetic
             buffers[slot] = np.empty(need, np.float32)
-        at = 0
-        for x0, x1, a, b in runs:
-            n = wh * (x1 - x0) * 4
-            strip = residual_window(y0, y0 + wh, x0, x1, buffers[slot][at:at + n].reshape(wh, x1 - x0, 4))
-            at += n
-            for c in cs[a:b]:
-                xo = int(grid.xs[c]) - o - x0
-                views.append(strip[:, xo:xo + ww])                      # (wh, ww, 4) float32
+        strip = residual_window(y0, y0 + wh, x0, x1, buffers[slot][:need].reshape(wh, x1 - x0, 4))
+        views = [strip[:, int(grid.xs[c]) - o - x0:int(grid.xs[c]) - o - x0 + ww] for c in cs]   # (wh, ww, 4)
         if preserve_energy:
             for n, view in enumerate(views):
                 half = view[::2]                                        # every other row estimates it well
@@ -420,14 +420,14 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 for j in js:
                     cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
 
-    # row r is accumulated on a worker thread while this thread fetches row r + 1. The accumulation runs
-    # on one worker in row order, so the sums are the serial ones bit for bit; at most 2 rows are held.
+    # piece k is accumulated on a worker thread while this thread fetches piece k + 1. The accumulation runs
+    # on one worker in order, so the sums are the serial ones bit for bit; at most 2 pieces are held.
     with ThreadPoolExecutor(1) as pool:
         pending = None
-        for k, r in enumerate(row_list):
+        for k, piece in enumerate(pieces):
             if reporter is not None:
-                reporter.report(stage, lo + (hi - lo) * k / max(len(row_list), 1))
-            got = fetch(int(r), k % 2)   # the slot of row k - 2, whose accumulation has finished
+                reporter.report(stage, lo + (hi - lo) * k / max(len(pieces), 1))
+            got = fetch(piece, k % 2)   # the slot of piece k - 2, whose accumulation has finished
             if pending is not None:
                 pending.result()
             pending = pool.submit(accumulate, *got)
