@@ -10,7 +10,7 @@ Vocabulary (CRA §3.1–3.2):
 * *hole cells* / *context cells* — cells intersecting the hole / lying fully in the known region.
 
 Memory: the full-resolution residual is never materialised. :func:`aggregate_residuals` pulls residual
-windows one grid row at a time from a callback, so an 8K photo needs a few tens of MB here besides the
+windows of at most 8 cells at a time from a callback, so an 8K photo needs ~20 MB here besides the
 aggregated hole patches themselves.
 
 No torch, no Qt: numpy + OpenCV only.
