@@ -131,12 +131,17 @@ os.umask(_UMASK)
 
 # --------------------------------------------------------------------------------------------- reading
 def _open_decoded(
-    path: Path, max_pixels: int | None, what: str, *, gray: bool = False
-) -> tuple[Image.Image, int]:
+    path: Path, max_pixels: int | None, what: str, *, gray: bool = False, fast_rgb: bool = False
+) -> tuple[Image.Image, int, np.ndarray | None]:
     """Open and fully decode ``path`` (first frame), with our decompression-bomb check.
 
-    Returns the image and its EXIF orientation (1..8) as stored in the file, read before decoding:
-    Pillow's TIFF reader already applies (and deletes) the orientation tag while loading.
+    Returns the image, its EXIF orientation (1..8) as stored in the file, read before decoding (Pillow's
+    TIFF reader already applies and deletes the orientation tag while loading), and ``None`` — or, with
+    ``fast_rgb``, for an upright colour JPEG that ends with its EOI marker, the pixels as uint8 (H, W, 3)
+    RGB decoded by OpenCV instead, the image then left undecoded (header, EXIF and ICC are read).
+    OpenCV's libjpeg-turbo gives the same bytes as Pillow's (checked on the shared photos and in the
+    tests) straight into a numpy array: 8K 0.43 -> 0.33 s, without Pillow's 133 MB RGBX copy. Anything
+    else, or a file OpenCV cannot decode, goes through Pillow, whose errors are the ones reported.
 
     ``gray=True`` lets libjpeg decode a colour JPEG straight to its luminance (Y) channel, ~8× faster
     than decoding RGB and converting (used for masks).
@@ -169,6 +174,10 @@ def _open_decoded(
                     f"that guards against decompression bombs; use --max-pixels {pixels} to open it anyway"
                 )
             orientation = _stored_orientation(img)
+            if fast_rgb and img.format == "JPEG" and img.mode == "RGB" and orientation == 1:
+                rgb = _decode_jpeg_rgb(path, img.size)
+                if rgb is not None:
+                    return img, orientation, rgb
             if gray and img.format == "JPEG" and img.mode == "RGB":
                 img.draft("L", img.size)
             img.load()  # raises OSError on a truncated file (LOAD_TRUNCATED_IMAGES stays False)
@@ -178,7 +187,20 @@ def _open_decoded(
         except (OSError, SyntaxError, ValueError, EOFError, MemoryError, Image.DecompressionBombError) as exc:
             img.close()
             raise ImageReadError(f"{name}: cannot decode the {what} ({_reason(exc)})") from None
-    return img, orientation
+    return img, orientation, None
+
+
+def _decode_jpeg_rgb(path: Path, size: tuple[int, int]) -> np.ndarray | None:
+    """OpenCV's decode of a complete JPEG (ends with EOI) as uint8 (H, W, 3) RGB, or None (use Pillow)."""
+    import cv2
+
+    data = np.fromfile(path, np.uint8)
+    if data.size < 4 or data[-2] != 0xFF or data[-1] != 0xD9:   # truncated, or data after the image
+        return None
+    rgb = cv2.imdecode(data, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
+    if rgb is None or rgb.shape != (size[1], size[0], 3) or rgb.dtype != np.uint8:
+        return None
+    return rgb
 
 
 def _stored_orientation(img: Image.Image) -> int:
@@ -294,12 +316,17 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
             than the limit (the message names ``--max-pixels``).
     """
     path = Path(path)
-    img, orientation = _open_decoded(path, max_pixels, "photo")
+    img, orientation, rgb = _open_decoded(path, max_pixels, "photo", fast_rgb=True)
     try:
         fmt = img.format
         source_mode = img.mode
         icc = img.info.get("icc_profile") or None
         dpi = _dpi_of(img)
+        if rgb is not None:  # an upright colour JPEG, already decoded
+            if icc is not None and _icc_colour_space(icc) not in (b"RGB ",):
+                icc = None
+            return Document(image=rgb, alpha=None, exif=_exif_bytes(img, False), icc=icc, dpi=dpi, path=path,
+                            format=fmt, source_mode=source_mode)
         _apply_orientation(img)
         if orientation in (5, 6, 7, 8) and dpi is not None:
             dpi = (dpi[1], dpi[0])
@@ -437,7 +464,7 @@ def load_photo_and_mask(
 
 def _read_hole(path: Path, invert: bool, max_pixels: int | None) -> np.ndarray:
     """The mask file as a bool (h, w) hole, in its own (EXIF-oriented) size."""
-    img, _ = _open_decoded(path, max_pixels, "mask", gray=True)
+    img, _, _ = _open_decoded(path, max_pixels, "mask", gray=True)
     try:
         _apply_orientation(img)
         gray = _mask_values(img)

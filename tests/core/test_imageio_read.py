@@ -389,3 +389,47 @@ def test_bomb_limit_holds_under_concurrent_loads(tmp_path, monkeypatch):
         outcomes = list(pool.map(attempt, range(40)))
     assert outcomes == [bool(i % 2) for i in range(40)]
     assert Image.MAX_IMAGE_PIXELS == 500
+
+
+@pytest.mark.parametrize("subsampling", [0, 2])
+def test_upright_colour_jpeg_is_decoded_by_opencv_with_pillows_bytes(tmp_path, monkeypatch, subsampling):
+    import editor.core.imageio as imageio
+
+    rng = np.random.default_rng(11)
+    img = cv2.resize(rng.integers(0, 256, (12, 17, 3), dtype=np.uint8), (170, 120)) + rng.integers(0, 9, (120, 170, 3),
+                                                                                                  dtype=np.uint8)
+    srgb = ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes()
+    path = tmp_path / "p.jpg"
+    Image.fromarray(img).save(path, quality=90, subsampling=subsampling, exif=_exif(make="Cam"), icc_profile=srgb,
+                              dpi=(240, 240))
+    calls = []
+    real = imageio._decode_jpeg_rgb
+    monkeypatch.setattr(imageio, "_decode_jpeg_rgb", lambda p, s: calls.append(p) or real(p, s))
+    doc = load_image(path)
+    assert calls == [path]                                                   # the OpenCV path was taken
+    with Image.open(path) as im:
+        np.testing.assert_array_equal(doc.image, np.asarray(im.convert("RGB")))   # Pillow's exact bytes
+    assert doc.image.flags.writeable and doc.image.flags.c_contiguous
+    assert doc.icc == srgb and doc.dpi == (240.0, 240.0) and doc.format == "JPEG" and doc.source_mode == "RGB"
+    exif = Image.Exif()
+    exif.load(doc.exif)
+    assert exif[0x010F] == "Cam"
+
+
+def test_jpeg_with_data_after_the_image_or_rotated_goes_through_pillow(tmp_path, monkeypatch):
+    import editor.core.imageio as imageio
+
+    calls = []
+    real = imageio._decode_jpeg_rgb
+    monkeypatch.setattr(imageio, "_decode_jpeg_rgb", lambda p, s: calls.append(p) or real(p, s))
+    a = _blocks()
+    trailing = tmp_path / "t.jpg"
+    Image.fromarray(a).save(trailing, quality=95)
+    trailing.write_bytes(trailing.read_bytes() + b"camera makers append data here")
+    assert real(trailing, (a.shape[1], a.shape[0])) is None                  # not ending with EOI: Pillow's
+    with Image.open(trailing) as im:
+        np.testing.assert_array_equal(load_image(trailing).image, np.asarray(im.convert("RGB")))  # Pillow's
+    rotated = tmp_path / "r.jpg"
+    Image.fromarray(a).save(rotated, quality=95, exif=_exif(6))
+    assert load_image(rotated).image.shape == (a.shape[1], a.shape[0], 3)    # turned upright by Pillow
+    assert calls == [trailing]                                               # asked once, never for the rotated
