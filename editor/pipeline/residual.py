@@ -27,6 +27,7 @@ from typing import Callable
 import cv2
 import numpy as np
 
+from editor.core.memory import populated_zeros
 from editor.core.progress import Reporter
 from editor.methods.base import AttentionScore
 
@@ -366,7 +367,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     o = int(overlap)
     wh, ww = ph + 2 * o, pw + 2 * o
     score = np.asarray(att.score, dtype=np.float32)
-    acc = np.zeros((len(att.hole_cells), wh, ww, 4), np.float32)
+    acc = populated_zeros((len(att.hole_cells), wh, ww, 4), np.float32)   # 123 MB at 8K: mapped at once
     ctx = np.asarray(att.context_cells, dtype=np.int64)
     used = (score > _WEIGHT_EPS).any(axis=0) if score.size else np.zeros(len(ctx), bool)
     ctx_rows = ctx // grid.cols
