@@ -16,6 +16,7 @@ Only the hole's cells / bounding boxes are touched; no full-frame float copy is 
 
 from __future__ import annotations
 
+import threading
 from concurrent.futures import ThreadPoolExecutor
 
 import cv2
@@ -150,15 +151,15 @@ def _residual_window(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, 
     "large blurry image". The residual is zeroed in the full-res hole and wherever the (dilated) low-res
     hole maps, because the blurry image there mixes in the object being removed; outside the photo it is 0.
     Returns float32 ``(y1-y0, x1-x0, 4)``: RGB residual and validity (see ``residual.ResidualWindow``),
-    written into ``out`` when given. Not thread-safe (one scratch buffer): call it from one thread.
+    written into ``out`` when given. Thread-safe: each thread reuses its own scratch buffer.
     """
     H, W = hole.shape
     h, w = lr_hole.shape
     lr_f = lr_image.astype(np.float32)  # converted once, not per window (upsample_region would per call)
-    scratch = np.empty(0, np.float32)   # the upsampled window, reused: fresh pages cost more than the maths
+    local = threading.local()           # the upsampled window, reused: fresh pages cost more than the maths
 
     def window(y0: int, y1: int, x0: int, x1: int, out: np.ndarray | None = None) -> np.ndarray:
-        nonlocal scratch
+        scratch = getattr(local, "scratch", None)
         sy0, sy1, sx0, sx1 = max(y0, 0), min(y1, H), max(x0, 0), min(x1, W)
         inside = (sy0, sy1, sx0, sx1) == (y0, y1, x0, x1)
         if out is None:
@@ -169,8 +170,8 @@ def _residual_window(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, 
             return out
         res = out[sy0 - y0:sy1 - y0, sx0 - x0:sx1 - x0]
         n = (sy1 - sy0) * (sx1 - sx0) * 3
-        if scratch.size < n:
-            scratch = np.empty(n, np.float32)
+        if scratch is None or scratch.size < n:
+            scratch = local.scratch = np.empty(n, np.float32)
         up = scratch[:n].reshape(sy1 - sy0, sx1 - sx0, 3)
         upsample_region(lr_f, (H, W), sy0, sy1, sx0, sx1, out=up)
         cv2.subtract(image[sy0:sy1, sx0:sx1], up, dst=up, dtype=cv2.CV_32F)
