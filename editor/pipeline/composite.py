@@ -55,9 +55,16 @@ def _smoothstep(t: np.ndarray) -> np.ndarray:
     return t * t * (3.0 - 2.0 * t)
 
 
+def _box_size(sigma: float) -> int:
+    """Odd box width whose two passes have about the standard deviation ``sigma``."""
+    return max(3, int(round(np.sqrt(6.0 * sigma * sigma + 1.0))) | 1)
+
+
 def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
-    """Two passes of a box filter (a tent kernel) with the standard deviation ``sigma``: O(1) per pixel."""
-    b = max(3, int(round(np.sqrt(6.0 * sigma * sigma + 1.0))) | 1)
+    """Two passes of a box filter (a tent kernel) with the standard deviation ``sigma``: O(1) per pixel.
+
+    Its support reaches ``_box_size(sigma) - 1`` px from each output pixel."""
+    b = _box_size(sigma)
     return cv2.blur(cv2.blur(a, (b, b), borderType=cv2.BORDER_REFLECT), (b, b), borderType=cv2.BORDER_REFLECT)
 
 
@@ -132,7 +139,9 @@ def feather_composite(image: np.ndarray, hole: np.ndarray, filled: np.ndarray,
     y0, y1, x0, x1 = int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
     sf = max(float(feather), 0.0)
     reach = max(3 * sc, sf)                                   # how far into the hole anything changes
-    margin = int(np.ceil(reach + 3 * max(sc, sf))) + 1
+    # context around a tile: the nearest known pixel of a band pixel lies within ``reach``, and the blurs
+    # reach ``_box_size - 1`` px; band pixels are never nearer the window's edge than that
+    margin = int(np.ceil(max(reach, _box_size(max(sc, sf)) - 1))) + 2
     def do_tile(ty: int, tx: int) -> None:
         ty1, tx1 = min(ty + _TILE, y1), min(tx + _TILE, x1)
         if not hole[ty:ty1, tx:tx1].any():
