@@ -81,6 +81,7 @@ MAX_CELL_OVERLAP_PX = 16
 ResidualWindow = Callable[[int, int, int, int, np.ndarray], np.ndarray]
 
 _WORKERS = 2  # threads for independent work (the target CPU has 2 cores)
+_ENERGY_ROWS = 4  # energies (preserve_energy) are measured on every 4th row of a patch, sources and result alike
 _PIECE_CELLS = 8  # context cells per residual strip at most (8K: 272 x ~2200 px, 9.6 MB)
 _WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute < 3e-5 grey levels: skipped
 
@@ -399,9 +400,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         views = [strip[:, int(grid.xs[c]) - o - x0:int(grid.xs[c]) - o - x0 + ww] for c in cs]   # (wh, ww, 4)
         if preserve_energy:
             for n, view in enumerate(views):
-                half = view[::2]                                        # every other row estimates it well
-                n_valid = cv2.sumElems(half)[3]
-                sq = cv2.norm(half, cv2.NORM_L2SQR) - n_valid         # validity is 0/1: its squares = count
+                rows = view[::_ENERGY_ROWS]                             # every 4th row estimates it well
+                n_valid = cv2.sumElems(rows)[3]
+                sq = cv2.norm(rows, cv2.NORM_L2SQR) - n_valid         # validity is 0/1: its squares = count
                 src_energy[cols_here[n]] = sq / (3 * n_valid) if n_valid > 0 else 0.0   # per channel value
         return cols_here, views
 
@@ -442,12 +443,12 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
 
 
 def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, score: np.ndarray,
-                    src_energy: np.ndarray, o: int, preserve_energy: bool, energy_rows: int = 2) -> None:
+                    src_energy: np.ndarray, o: int, preserve_energy: bool) -> None:
     """Turn aggregated ``(A, V)`` patches into the form :func:`blend_hole_cell` sums, in place.
 
     Per hole cell j (2 threads, each touching only its own patch): ``R = A / V`` where ``V > 1e-4`` (else 0),
     the energy gain ``g_j`` of :func:`aggregate_residuals` (``preserve_energy``; ``e_agg`` measured on every
-    ``energy_rows``-th row, the rows ``src_energy`` was measured on), and the cross-fade window ``w_j``:
+    ``_ENERGY_ROWS``-th row, the rows ``src_energy`` was measured on), and the cross-fade window ``w_j``:
     RGB = ``g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch.
     """
     if not len(acc):
@@ -462,10 +463,10 @@ def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, sco
         np.divide(1.0, v, out=inv, where=ok)                            # 0 where no source pixel was valid
         g = 1.0
         if preserve_energy:
-            sub_ok = ok[::energy_rows]
+            sub_ok = ok[::_ENERGY_ROWS]
             n_ok = int(np.count_nonzero(sub_ok))
             if n_ok:
-                sub = p[::energy_rows, :, :3] * inv[::energy_rows, :, None]
+                sub = p[::_ENERGY_ROWS, :, :3] * inv[::_ENERGY_ROWS, :, None]
                 e_agg = float(np.sum(sub * sub)) / (3 * n_ok)           # mean R² over valid px
                 e_src = float(score[j] @ src_energy)
                 cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
