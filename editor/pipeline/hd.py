@@ -216,8 +216,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     ``scale``). Hole cells overlap their neighbours by ``overlap`` of a cell and are cross-faded.
 
     Cost: self-computed (top-k) attention touches at most k context cells per hole cell (8K, 10 % hole:
-    ~0.85 s on the 2-core CPU, 465 MB peak with decode and encode; hole cells, the residual fetch vs. its
-    accumulation and the composite tiles run on 2 threads, bit-identical to 1). A network's dense softmax
+    ~0.5 s on the 2-core CPU, 350 MB peak with decode and encode; the residual fetch, the patch finishing,
+    the hole cells and the composite tiles run on 2 threads, bit-identical to 1). A network's dense softmax
     needs every context cell for every hole cell, O(n_hole · n_context · cell px): ~6 s and ~820 MB peak at 8K with a
     plain-softmax stand-in over a 16-px grid (measured; Eq. 4 is applied exactly, as published).
 
