@@ -229,7 +229,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         lr_hole: bool ``(h, w)`` low-res hole the method filled (conservative + dilated).
         attention: the method's attention scores or None.
         attention_extent: ``(hp, wp)`` the method's padded input size (needed with ``attention``).
-        reporter: ``"hd"`` progress; cancel points per grid row and per 8 hole cells.
+        reporter: ``"hd"`` progress; cancel points per strip of context cells and per 8 hole cells.
         scale: softmax scale λ for self-computed attention.
         top_k: context cells per hole cell for self-computed attention (None = dense softmax).
         overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling), at most

@@ -376,15 +376,19 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     src_energy = np.zeros(len(ctx), np.float64)        # mean squared RGB residual over valid px, per context cell
     lo, hi = progress
 
-    # pieces of work: runs of adjacent used context cells in one grid row, at most _PIECE_CELLS long (a grid
-    # row is never fetched whole if sparse; short pieces keep the strip buffers small and in cache)
+    # pieces of work: runs of adjacent used context cells in one grid row (a grid row is never fetched whole
+    # if sparse). Sparse scores: at most _PIECE_CELLS per piece, which keeps the strip buffers small and in
+    # cache. Dense scores (a network's softmax) update every hole patch with one matrix product per piece,
+    # so there pieces are whole runs: fewer passes over all the patches (8K: 4x fewer)
+    dense = bool(score.size) and float((score > _WEIGHT_EPS).mean()) > 0.25
+    cap = grid.cols if dense else _PIECE_CELLS
     pieces: list[tuple[int, np.ndarray]] = []
     for r in row_list:
         cols_here = np.flatnonzero((ctx_rows == r) & used)
         cs = ctx[cols_here] % grid.cols                                 # ascending columns
         starts = np.flatnonzero(np.diff(cs, prepend=-2) != 1)
         for a, b in zip(starts, list(starts[1:]) + [len(cs)]):
-            pieces += [(int(r), cols_here[p:min(p + _PIECE_CELLS, b)]) for p in range(a, b, _PIECE_CELLS)]
+            pieces += [(int(r), cols_here[p:min(p + cap, b)]) for p in range(a, b, cap)]
     buffers = [np.empty(0, np.float32) for _ in range(3)]       # piece k's strip lives in buffers[k % 3]
 
     def fetch(piece: tuple[int, np.ndarray], slot: int) -> tuple[np.ndarray, list[np.ndarray]]:
