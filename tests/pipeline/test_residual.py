@@ -148,6 +148,31 @@ def test_upsample_region_matches_cv2_resize():
     assert np.abs(win - full[100:180]).mean() < 0.3
 
 
+def test_wide_windows_take_the_two_pass_upsampling_with_the_same_sampling():
+    from editor.pipeline import residual
+
+    rng = np.random.default_rng(8)
+    lr = rng.uniform(0, 255, (41, 90, 3)).astype(np.float32)
+    H, W = 250, 1500                                                  # non-integer scales in both directions
+    full = cv2.resize(lr, (W, H), interpolation=cv2.INTER_LINEAR)
+    calls = []
+    real = residual._upsample_separable
+    residual._upsample_separable = lambda *a: calls.append(a[2:6]) or real(*a)
+    try:
+        win = upsample_region(lr, (H, W), 37, 201, 0, W)              # wide: two passes
+        edge = upsample_region(lr, (H, W), -6, 30, -9, W + 4)         # past every edge: replicated
+        out = np.empty((164, W, 3), np.float32)
+        assert upsample_region(lr, (H, W), 37, 201, 0, W, out=out) is not None
+    finally:
+        residual._upsample_separable = real
+    assert calls == [(37, 201, 0, W), (-6, 30, -9, W + 4), (37, 201, 0, W)]
+    assert np.abs(win - full[37:201]).max() < 0.05                    # exact weights (warpAffine: 1/32 px)
+    np.testing.assert_array_equal(out, win)
+    np.testing.assert_allclose(edge[6:, 9:9 + W], full[:30], atol=0.05)
+    np.testing.assert_allclose(edge[:6, 9:9 + W], np.broadcast_to(full[:1], (6, W, 3)), atol=0.05)
+    np.testing.assert_allclose(edge[6:, :9], np.broadcast_to(full[:30, :1], (30, 9, 3)), atol=0.05)
+
+
 def _window_of(res):
     H, W = res.shape[:2]
 
