@@ -201,6 +201,27 @@ def _drop_padding_context(att: AttentionScore, grid: FullResGrid) -> AttentionSc
     return AttentionScore(att.grid, np.asarray(att.hole_cells), np.asarray(att.context_cells)[keep], score)
 
 
+def _hole_regions(hole: np.ndarray, grid: FullResGrid, hole_cells: np.ndarray, o: int) -> np.ndarray:
+    """Per hole cell, the bounding box of the photo's hole pixels in its extended patch (patch px).
+
+    Only those pixels of a patch are ever read: its own cell pastes hole pixels only, and a neighbour's
+    cross-fade reads it at the neighbour's hole pixels, which lie in the same extended window. Empty
+    (all zeros) for a cell that only the dilated low-res hole reaches. int64 ``(n_hole, 4)``.
+    """
+    H, W = hole.shape
+    ph, pw = grid.cell_max
+    out = np.zeros((len(hole_cells), 4), np.int64)
+    for n, k in enumerate(hole_cells):
+        r, c = divmod(int(k), grid.cols)
+        py, px = int(grid.ys[r]) - o, int(grid.xs[c]) - o
+        sy0, sx0 = max(py, 0), max(px, 0)
+        sub = hole[sy0:min(py + ph + 2 * o, H), sx0:min(px + pw + 2 * o, W)]
+        rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
+        if rows.size:
+            out[n] = (sy0 - py + rows[0], sy0 - py + rows[-1] + 1, sx0 - px + cols[0], sx0 - px + cols[-1] + 1)
+    return out
+
+
 def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result: np.ndarray,
            lr_hole: np.ndarray, attention: AttentionScore | None = None,
            attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
@@ -263,7 +284,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     o = min(int(round(overlap * min_cell)), min_cell // 2, MAX_CELL_OVERLAP_PX)
     patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
                                   reporter, "hd", (0.0, 0.7),
-                                  preserve_energy=preserve_detail and attention is None)
+                                  preserve_energy=preserve_detail and attention is None,
+                                  regions=_hole_regions(hole, grid, att.hole_cells, o))
     patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
     out = image if in_place else image.copy()   # all residuals are read: hole pixels may be written now
     cells = grid.cells_with(hole)

@@ -330,7 +330,8 @@ def check_attention(att: AttentionScore) -> None:
 
 def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att: AttentionScore,
                         overlap: int = 0, reporter: Reporter | None = None, stage: str = "hd",
-                        progress: tuple[float, float] = (0.0, 1.0), preserve_energy: bool = False) -> np.ndarray:
+                        progress: tuple[float, float] = (0.0, 1.0), preserve_energy: bool = False,
+                        regions: np.ndarray | None = None) -> np.ndarray:
     """Attention-weighted sum of context residual patches for every hole cell (CRA §3.2, Eq. 4).
 
     ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
@@ -348,6 +349,10 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
         att: attention scores; ``att.score`` float32 ``(n_hole, n_context)``.
         overlap: extra px around each cell (``0`` = the paper's exact, non-overlapping patches).
         reporter: progress per piece of a grid row (``stage``, fraction mapped into ``progress``); cancel point.
+        regions: int ``(n_hole, 4)``, per hole cell the part ``(y0, y1, x0, x1)`` of its patch (patch px)
+            that will be read — the pipeline passes the bounding box of the photo's hole pixels in it; sparse
+            scores are aggregated there only (8K: ~60 % of the patch area), the rest stays 0 with validity 0;
+            an empty part skips the cell. None = whole patches.
         preserve_energy: rescale each hole cell's aggregated residual so that its mean energy equals the
             score-weighted mean energy of its sources, ``g_j = sqrt(Σ_i s_ij E_i / E(R_j))``, clipped to
             ``[1, 1 / sqrt(Σ_i s_ij²)]``. A weighted mean of k uncorrelated texture patches has only
@@ -413,7 +418,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     def accumulate(cols_here: np.ndarray, views: list[np.ndarray]) -> None:
         sub = score[:, cols_here]                                       # (n_hole, n_row)
         nz = sub > _WEIGHT_EPS
-        if nz.mean() > 0.25:  # dense scores (e.g. a network's plain softmax): one matrix product per row
+        if dense:  # dense scores (e.g. a network's plain softmax): one matrix product per piece
             patches = np.stack(views).reshape(len(views), -1)
             live = nz.any(axis=1)
             live = np.flatnonzero(live)
@@ -424,7 +429,13 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 if js.size == 0:
                     continue
                 for j in js:
-                    cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
+                    if regions is None:
+                        cv2.scaleAdd(view, float(sub[j, n]), acc[j], dst=acc[j])   # Eq. 4, one term
+                        continue
+                    y0, y1, x0, x1 = (int(v) for v in regions[j])
+                    if y0 < y1 and x0 < x1:
+                        part = acc[j, y0:y1, x0:x1]
+                        cv2.scaleAdd(view[y0:y1, x0:x1], float(sub[j, n]), part, dst=part)
 
     # pieces k + 1 and k + 2 are fetched on 2 worker threads while this thread accumulates piece k: the
     # fetch (upsampling, subtraction) costs about twice the accumulation. Accumulating in piece order on
@@ -440,27 +451,32 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 ahead.append(pool.submit(fetch, pieces[k + 2], (k + 2) % 3))
             accumulate(*got)
             del got
-    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy)
+    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions)
     if reporter is not None:
         reporter.report(stage, hi)
     return acc
 
 
 def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, score: np.ndarray,
-                    src_energy: np.ndarray, o: int, preserve_energy: bool) -> None:
+                    src_energy: np.ndarray, o: int, preserve_energy: bool,
+                    regions: np.ndarray | None = None) -> None:
     """Turn aggregated ``(A, V)`` patches into the form :func:`blend_hole_cell` sums, in place.
 
     Per hole cell j (2 threads, each touching only its own patch): ``R = A / V`` where ``V > 1e-4`` (else 0),
     the energy gain ``g_j`` of :func:`aggregate_residuals` (``preserve_energy``; ``e_agg`` measured on every
     ``_ENERGY_ROWS``-th row, the rows ``src_energy`` was measured on), and the cross-fade window ``w_j``:
-    RGB = ``g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch.
+    RGB = ``g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch, over its part in
+    ``regions`` when given (see :func:`aggregate_residuals`).
     """
     if not len(acc):
         return
     _, wh, ww, _ = acc.shape
 
     def finish(j: int) -> None:
-        p = acc[j]
+        y0, y1, x0, x1 = (0, wh, 0, ww) if regions is None else (int(v) for v in regions[j])
+        if y0 >= y1 or x0 >= x1:
+            return
+        p = acc[j, y0:y1, x0:x1]
         v = cv2.extractChannel(p, 3)
         ok = v > 1e-4
         inv = np.zeros_like(v)
@@ -479,7 +495,7 @@ def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, sco
         if o:
             r, c = divmod(int(att.hole_cells[j]), grid.cols)
             w = _window(wh, ww, int(grid.ys[r + 1] - grid.ys[r]), int(grid.xs[c + 1] - grid.xs[c]), o)
-            valid_w = inv * w                                           # V · w / V = w where valid
+            valid_w = inv * w[y0:y1, x0:x1]                             # V · w / V = w where valid
         else:
             valid_w = inv
         rgb = valid_w * np.float32(g) if g != 1.0 else valid_w

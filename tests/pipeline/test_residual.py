@@ -226,3 +226,21 @@ def test_blend_interior_fast_path_equals_the_general_sum():
         box = (y0, min(y1, 900), x0, min(x1, 1250))
         np.testing.assert_array_equal(blend_hole_cell(k, patches, patch_of, g, o, box),
                                       _blend_general(k, patches, patch_of, g, o, box))
+
+
+def test_regions_limit_the_work_to_the_part_of_each_patch_that_is_read():
+    from editor.pipeline.residual import aggregate_residuals
+
+    rng = np.random.default_rng(9)
+    res = rng.normal(0, 20, (30, 40, 3)).astype(np.float32)
+    score = np.zeros((2, 10))
+    score[0, :2] = score[1, 2:4] = 0.5                               # sparse (top-2): the path regions apply to
+    att = _att([5, 6], [0, 1, 2, 3, 4, 7, 8, 9, 10, 11], score)
+    full = aggregate_residuals(_window_of(res), _grid(), att, overlap=2)
+    regions = np.array([[3, 9, 2, 12], [0, 0, 0, 0]])               # cell 6: nothing of it is read
+    part = aggregate_residuals(_window_of(res), _grid(), att, overlap=2, regions=regions)
+    np.testing.assert_array_equal(part[0, 3:9, 2:12], full[0, 3:9, 2:12])   # same sums where it is read
+    outside = np.ones(part.shape[1:3], bool)
+    outside[3:9, 2:12] = False
+    assert not part[0][outside].any() and not part[1].any()                 # untouched: 0, validity 0
+    assert full[1].any()
