@@ -32,7 +32,8 @@ from editor.core.progress import Reporter
 from editor.methods.base import AttentionScore
 
 __all__ = ["DEFAULT_GRID_CELLS", "DEFAULT_ATTENTION_SCALE", "DEFAULT_CELL_OVERLAP", "MAX_CELL_OVERLAP_PX",
-           "DEFAULT_TOP_K", "FullResGrid", "lowres_cell_size", "compute_attention", "check_attention", "aggregate_residuals",
+           "DEFAULT_TOP_K", "FullResGrid", "lowres_cell_size", "compute_attention", "check_attention",
+           "aggregate_residuals",
            "blend_hole_cell", "aggregate_residual_image", "upsample_region", "ResidualWindow"]
 
 #: Attention cells along the low-res long side: CRA's P is 32×32 for a 512×512 input (§3.2).
@@ -338,9 +339,10 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     ``overlap`` px on each side, so that :func:`blend_hole_cell` can cross-fade neighbouring hole cells.
     Residuals are fetched lazily, one strip of up to 8 adjacent context cells of a grid row at a time
     (only cells with a score above 1e-7 for some hole cell), and accumulated with one matrix product per
-    strip (dense scores) or one multiply-add per non-zero score (sparse scores). The validity channel is aggregated with the same
-    weights, so that :func:`blend_hole_cell` can renormalise where a context patch reached past the photo
-    or into the hole (normalised convolution); where every source pixel is valid this is exactly Eq. 4.
+    strip (dense scores) or one multiply-add per non-zero score (sparse scores). The validity channel is
+    aggregated with the same weights, so that :func:`blend_hole_cell` can renormalise where a context patch
+    reached past the photo or into the hole (normalised convolution); where every source pixel is valid this
+    is exactly Eq. 4.
 
     Args:
         residual_window: callback giving the residual (0 in the hole and outside the photo), see
