@@ -415,7 +415,8 @@ def _cmd_compare(args) -> int:
     save_image(out, sheet, overwrite=args.force)
     info = {"sheet": str(out), "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "crop": [x0, y0, x1, y1], "tile_scale": scale,
-            "sheet_size": [sheet.shape[1], sheet.shape[0]], "runs": report, "seconds_total": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
+            "sheet_size": [sheet.shape[1], sheet.shape[0]], "runs": report,
+            "seconds_total": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
     if args.json:
         _json_line(info)
     else:
