@@ -293,10 +293,13 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
 
     def fill_cell(k: int) -> None:
         y0, y1, x0, x1 = grid.cell_box(k)
-        box = (y0, min(y1, H), x0, min(x1, W))
+        y1, x1 = min(y1, H), min(x1, W)
+        sub = hole[y0:y1, x0:x1]                                         # only its hole pixels are written
+        rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
+        box = (y0 + int(rows[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[0]), x0 + int(cols[-1]) + 1)
         val = upsample_region(lr_res_f, (H, W), *box)                    # hr_base (CRA Fig. 2)
         if k in patch_of:
-            val += blend_hole_cell(k, patches, patch_of, grid, o, box)   # + aggregated residual
+            blend_hole_cell(k, patches, patch_of, grid, o, box, add_to=val)   # + aggregated residual
         _paste(out, hole, box, val)
 
     # cells tile the photo, so each call writes a disjoint box of ``out``: running them on 2 threads
