@@ -68,9 +68,14 @@ def _blur(a: np.ndarray, sigma: float) -> np.ndarray:
     return cv2.blur(cv2.blur(a, (b, b), borderType=cv2.BORDER_REFLECT), (b, b), borderType=cv2.BORDER_REFLECT)
 
 
-def _normalised_blur(values: np.ndarray, known: np.ndarray, sigma: float) -> tuple[np.ndarray, np.ndarray]:
-    """``(G_σ * (values · known), G_σ * known)``: numerator and denominator of a normalised convolution."""
-    return _blur(values * known[..., None], sigma), _blur(known, sigma)
+def _normalised_blur(values: np.ndarray, known: np.ndarray, sigma: float,
+                     known3: np.ndarray | None = None) -> tuple[np.ndarray, np.ndarray]:
+    """``(G_σ * (values · known), G_σ * known)``: numerator and denominator of a normalised convolution.
+
+    ``known3``: ``known`` repeated over 3 channels, when the caller has it (``values`` is 3-channel)."""
+    if known3 is None:
+        known3 = cv2.merge([known, known, known])
+    return _blur(cv2.multiply(values, known3), sigma), _blur(known, sigma)
 
 
 def _blend_band(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, box: tuple[int, int, int, int],
@@ -82,16 +87,17 @@ def _blend_band(image: np.ndarray, hole: np.ndarray, filled: np.ndarray, box: tu
     my0, my1, mx0, mx1 = max(a0 - margin, 0), min(a1 + margin, H), max(b0 - margin, 0), min(b1 + margin, W)
     core = (slice(a0 - my0, a1 - my0), slice(b0 - mx0, b1 - mx0))
     known = (~hole[my0:my1, mx0:mx1]).astype(np.float32)
+    known3 = cv2.merge([known, known, known])
     win = image[my0:my1, mx0:mx1].astype(np.float32)
     tile = filled[a0:a1, b0:b1]
     fill = tile[band].astype(np.float32)
     db = d[band]
     if sc > 0:
-        num, den = _normalised_blur(win - base(my0, my1, mx0, mx1), known, sc)
+        num, den = _normalised_blur(cv2.subtract(win, base(my0, my1, mx0, mx1)), known, sc, known3)
         offset = num[core][band] / np.maximum(den[core][band], 1e-6)[:, None]
         fill += (1.0 - _smoothstep((db - 0.5) / (3 * sc)))[:, None] * offset
     if sf > 0:
-        num, den = _normalised_blur(win, known, sf)
+        num, den = _normalised_blur(win, known, sf, known3)
         x_known = num[core][band] / np.maximum(den[core][band], 1e-6)[:, None]
         w = _smoothstep((db - 0.5) / sf)[:, None]                   # 0 at the border, 1 at sf px
         fill = w * fill + (1.0 - w) * x_known
