@@ -201,8 +201,11 @@ def _decode_jpeg_rgb(path: Path, size: tuple[int, int]) -> np.ndarray | None:
     data = np.fromfile(path, np.uint8)
     if data.size < 4 or data[-2] != 0xFF or data[-1] != 0xD9:   # truncated, or data after the image
         return None
+    as_rgb = getattr(cv2, "IMREAD_COLOR_RGB", None)   # OpenCV >= 4.10; older ones decode BGR
     try:
-        rgb = cv2.imdecode(data, cv2.IMREAD_COLOR_RGB | cv2.IMREAD_IGNORE_ORIENTATION)
+        rgb = cv2.imdecode(data, (cv2.IMREAD_COLOR if as_rgb is None else as_rgb) | cv2.IMREAD_IGNORE_ORIENTATION)
+        if rgb is not None and as_rgb is None and rgb.ndim == 3:
+            cv2.cvtColor(rgb, cv2.COLOR_BGR2RGB, dst=rgb)
     except cv2.error:
         return None
     if rgb is None or rgb.shape != (size[1], size[0], 3) or rgb.dtype != np.uint8:

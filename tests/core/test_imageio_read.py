@@ -433,3 +433,16 @@ def test_jpeg_with_data_after_the_image_or_rotated_goes_through_pillow(tmp_path,
     Image.fromarray(a).save(rotated, quality=95, exif=_exif(6))
     assert load_image(rotated).image.shape == (a.shape[1], a.shape[0], 3)    # turned upright by Pillow
     assert calls == [trailing]                                               # asked once, never for the rotated
+
+
+def test_opencv_before_4_10_decodes_bgr_and_is_turned_to_rgb(tmp_path, monkeypatch):
+    import editor.core.imageio as imageio
+
+    a = _blocks()
+    path = tmp_path / "p.jpg"
+    Image.fromarray(a).save(path, quality=95, subsampling=0)
+    expected = imageio._decode_jpeg_rgb(path, (a.shape[1], a.shape[0]))
+    monkeypatch.delattr(cv2, "IMREAD_COLOR_RGB", raising=False)                # as on OpenCV 4.8 / 4.9
+    np.testing.assert_array_equal(imageio._decode_jpeg_rgb(path, (a.shape[1], a.shape[0])), expected)
+    with Image.open(path) as im:
+        np.testing.assert_array_equal(expected, np.asarray(im.convert("RGB")))
