@@ -23,6 +23,7 @@ __all__ = [
     "downsample_conservative",
     "erode",
     "free_form_mask",
+    "hole_bbox",
     "hole_boxes",
     "hole_fraction",
     "load_templates",
@@ -49,8 +50,9 @@ def _disc(px: int) -> np.ndarray:
     return (yy * yy + xx * xx <= px * px).astype(np.uint8)
 
 
-def _hole_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
-    """(y0, y1, x0, x1) of the True pixels (exclusive ends), or None when there are none."""
+def hole_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
+    """Bounding box of the True pixels of a bool ``(H, W)`` mask: ``(y0, y1, x0, x1)``, px, exclusive ends;
+    None when there are none."""
     rows = np.flatnonzero(mask.any(axis=1))
     if rows.size == 0:
         return None
@@ -63,7 +65,7 @@ def _morph(mask: np.ndarray, px: int, grow: bool) -> np.ndarray:
     px = int(px)
     if px < 0:
         raise ValueError(f"radius must be >= 0 px, got {px}")
-    box = _hole_bbox(mask)
+    box = hole_bbox(mask)
     if px == 0 or box is None:
         return mask.copy()
     out = np.zeros_like(mask)
@@ -162,7 +164,7 @@ def downsample_conservative(mask: np.ndarray, size: tuple[int, int]) -> np.ndarr
         raise ValueError(f"size must be positive (w, h), got {size}")
     H, W = mask.shape
     out = np.zeros((h, w), dtype=bool)
-    box = _hole_bbox(mask)
+    box = hole_bbox(mask)
     if box is None:
         return out
     y0, y1, x0, x1 = box
@@ -194,7 +196,7 @@ def hole_boxes(mask: np.ndarray, margin: int = 0) -> list[tuple[int, int, int, i
     margin = int(margin)
     if margin < 0:
         raise ValueError(f"margin must be >= 0, got {margin}")
-    box = _hole_bbox(mask)
+    box = hole_bbox(mask)
     if box is None:
         return []
     H, W = mask.shape
@@ -402,7 +404,7 @@ def object_mask(
         canvas = cv2.warpAffine(canvas, rot, (diag, diag), flags=cv2.INTER_LINEAR, borderValue=0)
         if rng.random() < 0.5:
             canvas = canvas[:, ::-1]
-        box = _hole_bbox(canvas >= 128)
+        box = hole_bbox(canvas >= 128)
         if box is None:
             continue
         y0, y1, x0, x1 = box
@@ -456,7 +458,7 @@ def load_templates(folder: str | os.PathLike) -> list[np.ndarray]:
         if img is None:
             raise ImageReadError(f"{path}: not a readable PNG template")
         obj = img >= 128
-        box = _hole_bbox(obj)
+        box = hole_bbox(obj)
         if box is None:
             continue
         y0, y1, x0, x1 = box

@@ -23,7 +23,7 @@ import cv2
 import numpy as np
 
 from editor.core.errors import MethodUnavailableError
-from editor.core.masks import dilate, downsample_conservative, hole_boxes
+from editor.core.masks import dilate, downsample_conservative, hole_bbox, hole_boxes
 from editor.core.progress import Reporter
 from editor.methods.base import AttentionScore, InpaintMethod
 from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, DEFAULT_LOCALITY,
@@ -114,12 +114,6 @@ def _paste(out: np.ndarray, hole: np.ndarray, box: tuple[int, int, int, int], va
         np.copyto(target, values, where=hole[y0:y1, x0:x1, None])
 
 
-def _hole_bbox(hole: np.ndarray) -> tuple[int, int, int, int]:
-    rows = np.flatnonzero(hole.any(axis=1))
-    cols = np.flatnonzero(hole.any(axis=0))
-    return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
-
-
 def hd_resize(image: np.ndarray, hole: np.ndarray, lr_result: np.ndarray,
               reporter: Reporter | None = None, *, in_place: bool = False) -> np.ndarray:
     """Naive HD: bilinear upsample of the low-res result pasted into the hole (CRA Fig. 6 baseline).
@@ -135,7 +129,7 @@ def hd_resize(image: np.ndarray, hole: np.ndarray, lr_result: np.ndarray,
     """
     H, W = hole.shape
     out = image if in_place else image.copy()
-    y0, y1, x0, x1 = _hole_bbox(hole)
+    y0, y1, x0, x1 = hole_bbox(hole)
     for ys in range(y0, y1, _STRIP):
         ye = min(ys + _STRIP, y1)
         if reporter is not None:
@@ -215,10 +209,9 @@ def _hole_regions(hole: np.ndarray, grid: FullResGrid, hole_cells: np.ndarray, o
         r, c = divmod(int(k), grid.cols)
         py, px = int(grid.ys[r]) - o, int(grid.xs[c]) - o
         sy0, sx0 = max(py, 0), max(px, 0)
-        sub = hole[sy0:min(py + ph + 2 * o, H), sx0:min(px + pw + 2 * o, W)]
-        rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
-        if rows.size:
-            out[n] = (sy0 - py + rows[0], sy0 - py + rows[-1] + 1, sx0 - px + cols[0], sx0 - px + cols[-1] + 1)
+        box = hole_bbox(hole[sy0:min(py + ph + 2 * o, H), sx0:min(px + pw + 2 * o, W)])
+        if box is not None:
+            out[n] = (sy0 - py + box[0], sy0 - py + box[1], sx0 - px + box[2], sx0 - px + box[3])
     return out
 
 
@@ -294,9 +287,8 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     def fill_cell(k: int) -> None:
         y0, y1, x0, x1 = grid.cell_box(k)
         y1, x1 = min(y1, H), min(x1, W)
-        sub = hole[y0:y1, x0:x1]                                         # only its hole pixels are written
-        rows, cols = np.flatnonzero(sub.any(axis=1)), np.flatnonzero(sub.any(axis=0))
-        box = (y0 + int(rows[0]), y0 + int(rows[-1]) + 1, x0 + int(cols[0]), x0 + int(cols[-1]) + 1)
+        by0, by1, bx0, bx1 = hole_bbox(hole[y0:y1, x0:x1])               # only its hole pixels are written
+        box = (y0 + by0, y0 + by1, x0 + bx0, x0 + bx1)
         val = upsample_region(lr_res_f, (H, W), *box)                    # hr_base (CRA Fig. 2)
         if k in patch_of:
             blend_hole_cell(k, patches, patch_of, grid, o, box, add_to=val)   # + aggregated residual
