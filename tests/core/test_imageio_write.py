@@ -268,3 +268,73 @@ def test_format_for_path():
     assert imageio.format_for_path("x.tif") == "TIFF"
     with pytest.raises(OutputError):
         imageio.format_for_path("x.gif")
+
+
+# --------------------------------------------------------------------------- JPEGs of 1 MP or more: banded encode
+def _big(h: int = 1000, w: int = 1040) -> np.ndarray:
+    rng = np.random.default_rng(5)
+    small = rng.integers(0, 256, (h // 40 + 1, w // 40 + 1, 3), dtype=np.uint8)
+    base = np.asarray(Image.fromarray(small).resize((w, h), Image.BICUBIC), np.int16)
+    return np.clip(base + rng.integers(-15, 16, (h, w, 3)), 0, 255).astype(np.uint8)
+
+
+@pytest.mark.parametrize("subsampling", [0, 2])
+def test_large_jpeg_is_banded_with_pillows_pixels_and_metadata(tmp_path, subsampling):
+    a = _big()
+    assert a.shape[0] * a.shape[1] >= imageio._BANDED_JPEG_MIN_PIXELS
+    path, ref = tmp_path / "o.jpg", tmp_path / "ref.jpg"
+    save_image(path, a, exif=_exif_bytes(), icc=SRGB_ICC, dpi=(300, 240), quality=93, subsampling=subsampling)
+    Image.fromarray(a).save(ref, quality=93, subsampling=subsampling, exif=_exif_bytes(), icc_profile=SRGB_ICC,
+                            dpi=(300, 240))
+    data = path.read_bytes()
+    assert b"\xff\xdd" in data and b"\xff\xdd" not in ref.read_bytes()   # restart interval: the banded path ran
+    with Image.open(path) as img, Image.open(ref) as r:
+        assert img.size == (1040, 1000) and img.mode == "RGB"
+        assert img.quantization == r.quantization
+        assert JpegImagePlugin.get_sampling(img) == subsampling
+        np.testing.assert_array_equal(np.asarray(img), np.asarray(r))   # the same pixels as Pillow's own encode
+    back = load_image(path)
+    assert back.icc == SRGB_ICC and back.dpi == (300.0, 240.0)
+    tags = Image.Exif()
+    tags.load(back.exif)
+    assert tags[0x010F] == "RoundTripCam"
+    assert _leftovers(tmp_path) == ["o.jpg", "ref.jpg"]
+
+
+def test_large_jpeg_falls_back_to_pillow_when_banding_does_not_apply(tmp_path, monkeypatch):
+    from editor.core import jpeg
+
+    monkeypatch.setattr(jpeg, "encode_jpeg_bands", lambda *a, **k: None)
+    a = _big()
+    path = tmp_path / "o.jpg"
+    save_image(path, a, dpi=(72, 72))
+    assert b"\xff\xdd" not in path.read_bytes()
+    with Image.open(path) as img:
+        assert img.size == (1040, 1000) and img.info["dpi"] == (72, 72)
+
+
+def test_large_jpeg_with_oversized_exif_is_a_clear_error(tmp_path):
+    path = tmp_path / "o.jpg"
+    with pytest.raises(OutputError) as info:
+        save_image(path, _big(), exif=b"Exif\x00\x00" + b"\x00" * 70000)
+    assert str(path) in str(info.value)
+    assert _leftovers(tmp_path) == []
+
+
+def test_large_jpeg_failed_write_leaves_nothing_and_keeps_existing(tmp_path, monkeypatch):
+    from editor.core import jpeg
+
+    def disk_full(*a, **k):
+        def pieces():
+            yield b"\xff\xdb half a frame"
+            raise OSError(28, "No space left on device")
+        return pieces()
+
+    monkeypatch.setattr(jpeg, "encode_jpeg_bands", disk_full)
+    path = tmp_path / "o.jpg"
+    path.write_bytes(b"previous result")
+    with pytest.raises(OutputError) as info:
+        save_image(path, _big())
+    assert "No space left" in str(info.value)
+    assert path.read_bytes() == b"previous result"
+    assert _leftovers(tmp_path) == ["o.jpg"]
