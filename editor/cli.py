@@ -17,7 +17,7 @@ photo; an image over the pixel limit; an unwritable or already existing output; 
 ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback; Ctrl+C ends with exit code 130.
 Outputs are written atomically (temp file + rename): a failed run leaves nothing behind.
 
-``inpaint --json`` prints, as the last line of stdout, one JSON object: ``method``, ``hd``, ``device``, ``width``,
+``inpaint --json`` prints, as the last line of stdout, one JSON object: ``method``, ``hd``, ``detail``, ``device``, ``width``,
 ``height`` (px), ``hole_fraction`` (0-1), ``output``, ``seconds_load`` (decode photo and mask),
 ``seconds_preview`` (command start until the low-res preview exists), ``seconds_pipeline``
 (``InpaintPipeline.run``), ``seconds_save``, ``seconds_total`` (command start until the output is written) and
@@ -212,6 +212,8 @@ def _pipeline(method, args, device: str):
         kwargs["lowres_size"] = args.lowres_size
     if args.dilate is not None:
         kwargs["dilate"] = args.dilate
+    if args.detail is not None:
+        kwargs["detail"] = args.detail
     return InpaintPipeline(method, **kwargs)
 
 
@@ -245,7 +247,9 @@ def _cmd_inpaint(args) -> int:
 
     doc, hole = _load_inputs(args)
     t_loaded = time.perf_counter()
-    info = {"method": name, "hd": args.hd, "device": device, "width": doc.width, "height": doc.height,
+    from editor.pipeline import DEFAULT_DETAIL
+    info = {"method": name, "hd": args.hd, "detail": args.detail if args.detail is not None else DEFAULT_DETAIL,
+            "device": device, "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "output": str(out)}
     from editor.core.imageio import save_image
     if not hole.any():
@@ -477,7 +481,8 @@ def _cmd_evaluate(args) -> int:
         progress = None
     ev = evaluate(args.images, items, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size, hd=args.hd,
                   seed=args.seed, limit=args.limit, masks_out=masks_out, templates=args.templates,
-                  invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate, device=device,
+                  invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate,
+                  detail=args.detail, device=device,
                   max_pixels=args.max_pixels, progress=progress)
     if not ev.scores:
         raise MaskError("no image had a usable mask: nothing was evaluated")
@@ -512,6 +517,8 @@ def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
                         "default), resize (plain upsample), crop (hole boxes at native size), full (whole photo)")
     p.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px (512)")
     p.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
+    p.add_argument("--detail", type=_unit, metavar="D",
+                   help="--hd cra detail strength 0-1 (1): lower is softer, and closer to the photo in PSNR")
     p.add_argument("--invert-mask", action="store_true", help="the mask is black = hole (e.g. HiFill's masks)")
     p.add_argument("--resize-mask", action="store_true", help="scale a mask of another size to the photo (nearest)")
     p.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
@@ -539,6 +546,16 @@ def _non_negative(text: str) -> int:
         raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
     if v < 0:
         raise argparse.ArgumentTypeError(f"expected 0 or more, got {v}")
+    return v
+
+
+def _unit(text: str) -> float:
+    try:
+        v = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got '{text}'") from None
+    if not 0.0 <= v <= 1.0:
+        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
     return v
 
 
@@ -606,6 +623,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
     e.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
+    e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
     e.add_argument("--max-pixels", type=_positive, metavar="N", help="largest photo accepted (width x height)")
 

@@ -160,7 +160,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
              mask_kind: str = "both", size: int = 1024, hd: str = "cra", seed: int = 0, limit: int | None = None,
              masks_out: str | Path | None = None, templates: str | Path | None = None,
              invert_masks: bool = False, lowres_size: int | None = None, dilate: int | None = None,
-             device: str = "cpu", max_pixels: int | None = None,
+             detail: float | None = None, device: str = "cpu", max_pixels: int | None = None,
              progress: Callable[[str], None] | None = None) -> Evaluation:
     """Evaluate ``methods`` on the photos of ``images_dir`` with given or seeded synthetic hole masks.
 
@@ -178,7 +178,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         masks_out: Folder for the generated masks (created); required when masks are generated.
         templates: Folder of object-shape templates (``../shared/data/mask-templates`` by default).
         invert_masks: Given masks are black = hole.
-        lowres_size, dilate: Pipeline settings (``None`` = the pipeline's defaults).
+        lowres_size, dilate, detail: Pipeline settings (``None`` = the pipeline's defaults).
         device: Torch device for network methods (``"cpu"``, ``"cuda"``, ``"mps"``); classical ignore it.
         progress: Called with a short line per finished (image, mask, method).
 
@@ -210,6 +210,8 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
             kwargs["lowres_size"] = lowres_size
         if dilate is not None:
             kwargs["dilate"] = dilate
+        if detail is not None:
+            kwargs["detail"] = detail
         pipelines.append((name, item_hd, InpaintPipeline(method, device=device, **kwargs)))
 
     generate = masks_dir is None

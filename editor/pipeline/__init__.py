@@ -5,8 +5,8 @@ the HD strategies live in :mod:`editor.pipeline.hd`, CRA's residual aggregation 
 :mod:`editor.pipeline.residual`, the seam feather in :mod:`editor.pipeline.composite`.
 """
 
-from editor.pipeline.pipeline import (DEFAULT_DILATE, DEFAULT_LOWRES_SIZE, HD_STRATEGIES, STAGES, InpaintPipeline,
-                                      LowResInput, PipelineResult, prepare)
+from editor.pipeline.pipeline import (DEFAULT_DETAIL, DEFAULT_DILATE, DEFAULT_LOWRES_SIZE, HD_STRATEGIES, STAGES,
+                                      InpaintPipeline, LowResInput, PipelineResult, prepare)
 
 __all__ = ["InpaintPipeline", "PipelineResult", "LowResInput", "prepare", "HD_STRATEGIES", "DEFAULT_DILATE",
-           "DEFAULT_LOWRES_SIZE", "STAGES"]
+           "DEFAULT_DETAIL", "DEFAULT_LOWRES_SIZE", "STAGES"]

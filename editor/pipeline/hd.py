@@ -220,7 +220,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
            attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
            scale: float = DEFAULT_ATTENTION_SCALE, top_k: int | None = DEFAULT_TOP_K,
            overlap: float = DEFAULT_CELL_OVERLAP, locality: float = DEFAULT_LOCALITY,
-           preserve_detail: bool = True, in_place: bool = False) -> np.ndarray:
+           preserve_detail: bool = True, detail: float = 1.0, in_place: bool = False) -> np.ndarray:
     """Contextual residual aggregation at full resolution (CRA §3.1–3.2, Eq. 1–4, §4.1).
 
     ``hr_result = upsample(lr_result) + R`` in the hole, where ``R`` is the aggregated residual
@@ -252,6 +252,10 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         preserve_detail: with self-computed attention, keep the aggregated residual's energy equal to its
             sources' (``aggregate_residuals(preserve_energy=True)``). A network's attention scores are used
             with Eq. 4 exactly, as published.
+        detail: detail strength in [0, 1], a factor on the aggregated residual: 1 = as aggregated (default),
+            0 = none (no aggregation runs; the hole is ``upsample(lr_result)`` as with ``resize``, filled
+            cell by cell). Sharp but uncorrelated texture costs in-hole PSNR (README, "Public quality
+            numbers"), so this is the user's trade-off between sharpness and fidelity.
         in_place: write into ``image`` itself (its hole pixels) instead of a copy; safe because every
             residual is read before the first hole pixel is written.
 
@@ -275,11 +279,14 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     att = _drop_padding_context(att, grid)
     min_cell = int(min(np.diff(grid.ys).min(), np.diff(grid.xs).min()))
     o = min(int(round(overlap * min_cell)), min_cell // 2, MAX_CELL_OVERLAP_PX)
-    patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
-                                  reporter, "hd", (0.0, 0.7),
-                                  preserve_energy=preserve_detail and attention is None,
-                                  regions=_hole_regions(hole, grid, att.hole_cells, o))
-    patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
+    if detail > 0:
+        patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
+                                      reporter, "hd", (0.0, 0.7),
+                                      preserve_energy=preserve_detail and attention is None,
+                                      regions=_hole_regions(hole, grid, att.hole_cells, o), detail=float(detail))
+        patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
+    else:
+        patches, patch_of = None, {}
     out = image if in_place else image.copy()   # all residuals are read: hole pixels may be written now
     cells = grid.cells_with(hole)
     lr_res_f = lr_result.astype(np.float32)  # converted once, not per cell

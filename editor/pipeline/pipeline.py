@@ -23,12 +23,15 @@ from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVER
                                       DEFAULT_TOP_K, upsample_region)
 
 __all__ = ["InpaintPipeline", "PipelineResult", "LowResInput", "prepare", "HD_STRATEGIES", "DEFAULT_DILATE",
-           "DEFAULT_LOWRES_SIZE", "STAGES"]
+           "DEFAULT_DETAIL", "DEFAULT_LOWRES_SIZE", "STAGES"]
 
 #: HD strategies (``--hd``); the first is the default.
 HD_STRATEGIES = ("cra", "resize", "crop", "full")
 #: Long side of the low-res image handed to the method, px (CRA's networks work at 512).
 DEFAULT_LOWRES_SIZE = 512
+#: ``cra`` detail strength: the aggregated residual at full strength, as sharp as the photo around the hole.
+#: Lower values trade sharpness for in-hole PSNR (uncorrelated texture costs PSNR; README).
+DEFAULT_DETAIL = 1.0
 #: Dilation of the conservatively downsampled hole, low-res px (``--dilate``). Looked at on the HiFill
 #: samples with their tight hand-drawn masks (14.jpg, 7.jpg, 1.jpg, 19.jpg at 512 px, telea): with 0 a light
 #: outline of the removed person (the anti-aliased edge just outside the mask) is pulled into the fill on
@@ -139,6 +142,8 @@ class InpaintPipeline:
         correction: σ of the border colour-offset correction for ``cra``/``resize``, full-res px (0 = off).
         preserve_detail: ``cra`` with attention computed here: keep the aggregated residual as energetic as
             its sources (see ``hd.hd_cra``); False = Eq. 4 exactly.
+        detail: ``cra`` detail strength in [0, 1], a factor on the aggregated residual (:data:`DEFAULT_DETAIL`;
+            0 = as soft as ``resize``). Sharper costs in-hole PSNR: see ``hd.hd_cra``.
         attention_scale: softmax scale for attention computed on the low-res result (``cra``).
         attention_top_k: context cells each hole cell draws from, for that attention (None = all).
         cell_overlap: cross-fade between neighbouring hole cells, fraction of a cell (``cra``).
@@ -153,13 +158,16 @@ class InpaintPipeline:
                  dilate: int = DEFAULT_DILATE, device: str = "cpu", *, feather: float = DEFAULT_FEATHER,
                  attention_scale: float = DEFAULT_ATTENTION_SCALE, attention_top_k: int | None = DEFAULT_TOP_K,
                  cell_overlap: float = DEFAULT_CELL_OVERLAP, attention_locality: float = DEFAULT_LOCALITY,
-                 correction: float = DEFAULT_CORRECTION, preserve_detail: bool = True) -> None:
+                 correction: float = DEFAULT_CORRECTION, preserve_detail: bool = True,
+                 detail: float = DEFAULT_DETAIL) -> None:
         if hd not in HD_STRATEGIES:
             raise InpaintError(f"unknown HD strategy '{hd}' (known: {', '.join(HD_STRATEGIES)})")
         if int(lowres_size) < 16:
             raise InpaintError(f"low-res size must be at least 16 px, got {lowres_size}")
         if int(dilate) < 0:
             raise InpaintError(f"dilation must be >= 0 px, got {dilate}")
+        if not 0.0 <= float(detail) <= 1.0:
+            raise InpaintError(f"detail strength must be between 0 and 1, got {detail}")
         self.method = create_method(method, device=device) if isinstance(method, str) else method
         self.hd = hd
         self.lowres_size = int(lowres_size)
@@ -171,6 +179,7 @@ class InpaintPipeline:
         self.attention_locality = float(attention_locality)
         self.correction = float(correction)
         self.preserve_detail = bool(preserve_detail)
+        self.detail = float(detail)
 
     def run(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None,
             on_preview: Callable[[np.ndarray], None] | None = None, *, in_place: bool = False) -> PipelineResult:
@@ -231,7 +240,7 @@ class InpaintPipeline:
             filled = hd_cra(image, hole, lr.image, lr_result, lr.hole, attention, padded_shape, rep,
                             scale=self.attention_scale, top_k=self.attention_top_k,
                             overlap=self.cell_overlap, locality=self.attention_locality,
-                            preserve_detail=self.preserve_detail, in_place=in_place)
+                            preserve_detail=self.preserve_detail, detail=self.detail, in_place=in_place)
         elif self.hd == "resize":
             filled = hd_resize(image, hole, lr_result, rep, in_place=in_place)
         elif self.hd == "crop":

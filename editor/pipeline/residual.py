@@ -332,7 +332,7 @@ def check_attention(att: AttentionScore) -> None:
 def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att: AttentionScore,
                         overlap: int = 0, reporter: Reporter | None = None, stage: str = "hd",
                         progress: tuple[float, float] = (0.0, 1.0), preserve_energy: bool = False,
-                        regions: np.ndarray | None = None) -> np.ndarray:
+                        regions: np.ndarray | None = None, detail: float = 1.0) -> np.ndarray:
     """Attention-weighted sum of context residual patches for every hole cell (CRA §3.2, Eq. 4).
 
     ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
@@ -361,12 +361,14 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             ``Σ s²`` of their energy (1/k for equal weights), which is why plain Eq. 4 leaves the hole
             softer than its surroundings; correlated (similar) sources need no boost and get none
             (``g = 1`` when all sources are equal). False = Eq. 4 exactly.
+        detail: detail strength ``d`` in [0, 1], a factor on every aggregated residual (after ``g_j``); 1 =
+            the residual as aggregated, 0 = none (the hole as soft as ``resize``).
 
     Returns:
         float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 4)``, one patch per hole cell in
         ``att.hole_cells`` order, ready for :func:`blend_hole_cell`: RGB = ``w_k · g_k · A / V`` (the
         aggregated residual normalised by the aggregated validity V, times the energy gain ``g_k`` (1 unless
-        ``preserve_energy``) and the cell's cross-fade window ``w_k``, which is 1 inside the cell away from its
+        ``preserve_energy``, and times ``detail``) and the cell's cross-fade window ``w_k``, which is 1 inside the cell away from its
         borders and everywhere when ``overlap == 0``), channel 3 = ``w_k`` where ``V > 1e-4``, else 0 (and RGB
         0). Patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap, xs[c] - overlap)``; ``(ph, pw)`` is
         :attr:`FullResGrid.cell_max`.
@@ -453,7 +455,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 ahead.append(pool.submit(fetch, pieces[k + 2], (k + 2) % 3))
             accumulate(*got)
             del got
-    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions)
+    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions, detail)
     if reporter is not None:
         reporter.report(stage, hi)
     return acc
@@ -461,13 +463,13 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
 
 def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, score: np.ndarray,
                     src_energy: np.ndarray, o: int, preserve_energy: bool,
-                    regions: np.ndarray | None = None) -> None:
+                    regions: np.ndarray | None = None, detail: float = 1.0) -> None:
     """Turn aggregated ``(A, V)`` patches into the form :func:`blend_hole_cell` sums, in place.
 
     Per hole cell j (2 threads, each touching only its own patch): ``R = A / V`` where ``V > 1e-4`` (else 0),
     the energy gain ``g_j`` of :func:`aggregate_residuals` (``preserve_energy``; ``e_agg`` measured on every
     ``_ENERGY_ROWS``-th row, the rows ``src_energy`` was measured on), and the cross-fade window ``w_j``:
-    RGB = ``g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch, over its part in
+    RGB = ``detail · g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch, over its part in
     ``regions`` when given (see :func:`aggregate_residuals`).
     """
     if not len(acc):
@@ -500,6 +502,7 @@ def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, sco
             valid_w = inv * w[y0:y1, x0:x1]                             # V · w / V = w where valid
         else:
             valid_w = inv
+        g *= detail
         rgb = valid_w * np.float32(g) if g != 1.0 else valid_w
         cv2.multiply(p, cv2.merge([rgb, rgb, rgb, valid_w]), dst=p)    # RGB = g w A / V, validity = w
 

@@ -323,8 +323,16 @@ class MainWindow(QMainWindow):
         self.dilate_spin.setSuffix(" px")
         self.dilate_spin.setToolTip("Grow the hole by this many low-resolution pixels before filling, "
                                     "to cover halos and shadows around the object")
+        self.texture_spin = QSpinBox()
+        self.texture_spin.setRange(0, 100)
+        self.texture_spin.setSingleStep(10)
+        self.texture_spin.setSuffix(" %")
+        self.texture_spin.setToolTip("How much of the surrounding fine texture (grain, ripples, foliage) the CRA "
+                                     "fill carries. 100 % matches the photo around the hole; lower is softer "
+                                     "but, on average, closer to what was really there (0 % = Resize)")
         f2.addRow("Method", self.method_combo)
         f2.addRow("Detail", self.hd_combo)
+        f2.addRow("Texture", self.texture_spin)
         f2.addRow("Device", self.device_combo)
         f2.addRow("Dilation", self.dilate_spin)
         v.addLayout(f2)
@@ -406,6 +414,9 @@ class MainWindow(QMainWindow):
         self.method_combo.currentIndexChanged.connect(self._on_method_changed)
         self.hd_combo.currentIndexChanged.connect(
             lambda i: self.settings.set(S.LAST_HD, self.hd_combo.currentData() or "cra"))
+        self.hd_combo.currentIndexChanged.connect(
+            lambda i: self.texture_spin.setEnabled(self.hd_combo.currentData() == "cra"))
+        self.texture_spin.valueChanged.connect(lambda v: self.settings.set(S.LAST_TEXTURE, v))
         self.device_combo.currentIndexChanged.connect(
             lambda i: self.settings.set(S.LAST_DEVICE, self.device_combo.currentData() or "auto"))
         self.dilate_spin.valueChanged.connect(lambda v: self.settings.set(S.LAST_DILATE, v))
@@ -423,6 +434,8 @@ class MainWindow(QMainWindow):
         self.canvas.set_overlay_opacity(self.opacity_spin.value() / 100)
         i = self.hd_combo.findData(st.get(S.LAST_HD))
         self.hd_combo.setCurrentIndex(max(0, i))
+        self.texture_spin.setValue(st.get(S.LAST_TEXTURE))
+        self.texture_spin.setEnabled(self.hd_combo.currentData() == "cra")
         self.dilate_spin.setValue(st.get(S.LAST_DILATE))
         geometry = st.get(S.WINDOW_GEOMETRY)
         if geometry:
@@ -906,7 +919,8 @@ class MainWindow(QMainWindow):
         return InpaintRequest(image=self.model.image.copy(), hole=hole, methods=methods,
                               hd=self.hd_combo.currentData() or "cra",
                               device=self.device_combo.currentData() or "auto",
-                              dilate=None if dilate < 0 else dilate, compare=compare, coverage=coverage)
+                              dilate=None if dilate < 0 else dilate, detail=self.texture_spin.value() / 100,
+                              compare=compare, coverage=coverage)
 
     def inpaint(self) -> int | None:
         """Start filling the hole with the selected method (Ctrl+Enter); a running fill is superseded.

@@ -61,6 +61,8 @@ LAST_HD = _declare("run/hd", str, "cra", "High-resolution strategy used last (cr
 LAST_DEVICE = _declare("run/device", str, "auto", "Compute device used last (auto, cpu, cuda, mps).")
 LAST_DILATE = _declare("run/dilate", int, -1, "Hole dilation in low-res pixels (-1 = the pipeline's default).",
                        -1, 64)
+LAST_TEXTURE = _declare("run/texture", int, 100, "CRA detail strength in percent (100 = as sharp as the photo "
+                        "around the hole; lower is softer).", 0, 100)
 JPEG_QUALITY = _declare("files/quality", int, 95, "JPEG/WebP quality used when saving.", 1, 100)
 LAST_FOLDER = _declare("files/last_folder", str, "", "Folder of the last opened or saved file.")
 RECENT_FILES = _declare("files/recent", list, [], f"Recently opened photos, newest first (at most {MAX_RECENT}).")

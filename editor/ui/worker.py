@@ -38,6 +38,7 @@ class InpaintRequest:
         device: ``auto``, ``cpu``, ``cuda`` or ``mps``.
         dilate: hole dilation in low-res px, or None for the pipeline's default.
         lowres_size: long side of the low-res image the method sees.
+        detail: ``cra`` detail strength 0–1, or None for the pipeline's default (1).
     """
 
     image: np.ndarray
@@ -47,6 +48,7 @@ class InpaintRequest:
     device: str = "auto"
     dilate: int | None = None
     lowres_size: int | None = None
+    detail: float | None = None
     compare: bool = False
     coverage: np.ndarray | None = field(default=None, repr=False)  # GUI side: uint8 coverage at request time
 
@@ -188,6 +190,8 @@ class InferenceWorker(QObject):
                     kwargs["dilate"] = request.dilate
                 if request.lowres_size is not None:
                     kwargs["lowres_size"] = request.lowres_size
+                if request.detail is not None:
+                    kwargs["detail"] = request.detail
                 pipeline = InpaintPipeline(method, **kwargs)
                 reporter = Reporter(lambda stage, f, _id=req_id: self.progress.emit(_id, stage, f), token)
                 on_preview = None if request.compare else (lambda lr, _id=req_id: self.preview.emit(_id, lr))

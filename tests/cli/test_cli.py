@@ -64,7 +64,7 @@ def test_inpaint_json_and_only_hole_changes(files, capsys, method):
     assert rc == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert REQUIRED <= set(info)
-    assert info["method"] == method and info["hd"] == "cra"
+    assert info["method"] == method and info["hd"] == "cra" and info["detail"] == 1.0
     assert (info["width"], info["height"]) == (128, 96)
     assert info["hole_fraction"] == pytest.approx(files.hole.mean())
     assert 0 < info["seconds_preview"] <= info["seconds_total"] and info["peak_rss_mb"] > 10
@@ -72,6 +72,25 @@ def test_inpaint_json_and_only_hole_changes(files, capsys, method):
     assert np.array_equal(res[~files.hole], files.img[~files.hole])
     assert np.abs(res[files.hole].astype(int) - files.img[files.hole]).mean() < 25  # a plausible fill
     assert not list(files.dir.glob(".*.tmp"))  # no temp file left behind
+
+
+def test_inpaint_detail_flag(tmp_path, capsys):
+    """--detail reaches the pipeline: 0 gives the resize fill (to rounding; on a photo above the low-res size)."""
+    img = np.tile(_photo(), (6, 6, 1))                      # 576 x 768: the low-res stage downsamples
+    Image.fromarray(img).save(tmp_path / "p.png")
+    hole = np.zeros(img.shape[:2], np.uint8)
+    hole[200:330, 260:420] = 255
+    Image.fromarray(hole).save(tmp_path / "m.png")
+    outs = {}
+    for name, extra in {"d0": ["--hd", "cra", "--detail", "0"], "resize": ["--hd", "resize"],
+                        "d1": ["--hd", "cra", "--detail", "1"]}.items():
+        assert main(["inpaint", str(tmp_path / "p.png"), str(tmp_path / "m.png"), "-o", str(tmp_path / f"{name}.png"),
+                     "--method", "telea", "--json", *extra]) == 0
+        info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+        outs[name] = np.asarray(Image.open(tmp_path / f"{name}.png"))
+    assert info["detail"] == 1.0
+    assert np.abs(outs["d0"].astype(int) - outs["resize"]).max() <= 1
+    assert np.abs(outs["d1"].astype(int) - outs["resize"]).max() > 8
 
 
 def test_inpaint_default_method_preview_and_human_output(files, capsys):
@@ -130,6 +149,7 @@ def _bad_cases(f):
         "output is the photo (other spelling)": ["inpaint", p, m, "-o", str(d / "." / "photo.png"), "--force"],
         "output is the mask": ["inpaint", p, m, "-o", m, "--force"],
         "bad flag value": ["inpaint", p, m, "-o", o, "--hd", "sideways"],
+        "detail out of range": ["inpaint", p, m, "-o", o, "--detail", "1.5"],
         "missing -o": ["inpaint", p, m],
         "compare unknown method": ["compare", p, m, "-o", o, "--methods", "telea,nope"],
         "evaluate missing folder": ["evaluate", "--images", str(d / "nope"), "--methods", "telea"],
@@ -139,7 +159,7 @@ def _bad_cases(f):
 BAD_NAMES = ["missing photo", "missing mask", "empty file", "non-image", "truncated", "mask size mismatch",
              "hole covers photo", "over-large image", "unwritable output", "output under a file", "unknown extension",
              "unknown method", "output is the photo", "output is the photo (other spelling)", "output is the mask",
-             "bad flag value", "missing -o", "compare unknown method", "evaluate missing folder"]
+             "bad flag value", "detail out of range", "missing -o", "compare unknown method", "evaluate missing folder"]
 
 
 @pytest.mark.parametrize("case", BAD_NAMES)

@@ -209,7 +209,7 @@ def test_defaults_match_the_contract():
     assert HD_STRATEGIES == ("cra", "resize", "crop", "full")
     assert DEFAULT_LOWRES_SIZE == 512 and 0 < DEFAULT_DILATE <= 4
     p = InpaintPipeline(MeanFill())
-    assert p.hd == "cra" and p.lowres_size == 512 and p.dilate == DEFAULT_DILATE
+    assert p.hd == "cra" and p.lowres_size == 512 and p.dilate == DEFAULT_DILATE and p.detail == 1.0
 
 
 # ------------------------------------------------------------------------------------------------- CRA
@@ -244,6 +244,22 @@ def test_cra_is_sharper_than_resize_without_losing_psnr():
     assert hf_energy(out["cra"], hole) > 0.7 * truth                 # CRA brings it back
     assert hf_energy(out["cra"], hole) > 2 * hf_energy(out["resize"], hole)
     assert psnr(out["cra"], img, hole) >= psnr(out["resize"], img, hole)
+
+
+def test_detail_strength_scales_the_aggregated_texture_and_zero_is_resize():
+    img = textured(768, 1024)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[300:520, 380:700] = True
+    run = lambda hd, **kw: InpaintPipeline(TeleaFill(), hd=hd, lowres_size=256, **kw).run(img, hole).image  # noqa: E731
+    resize = run("resize")
+    assert np.abs(run("cra", detail=0.0).astype(int) - resize).max() <= 1   # no residual: the resize fill
+    energy = [hf_energy(run("cra", detail=d), hole) for d in (0.25, 0.5, 1.0)]
+    assert hf_energy(resize, hole) < energy[0] < energy[1] < energy[2]
+    assert energy[1] == pytest.approx(0.25 * energy[2], rel=0.25)      # energy ~ d^2: half the amplitude
+    with pytest.raises(InpaintError, match="detail"):
+        InpaintPipeline(TeleaFill(), detail=1.5)
+    with pytest.raises(InpaintError, match="detail"):
+        InpaintPipeline(TeleaFill(), detail=float("nan"))
 
 
 def test_cra_uses_the_methods_attention_score_on_its_grid():

@@ -206,3 +206,27 @@ def test_saved_network_choice_survives_the_provisional_method_list(qtbot, test_m
     qtbot.waitUntil(lambda: window.methods_final, timeout=30000)
     assert window.current_method() == "test-network"
     assert settings.get(S.LAST_METHOD) == "test-network"
+
+
+def test_texture_setting_reaches_the_pipeline_and_only_applies_to_cra(qtbot, opened, monkeypatch):
+    import editor.pipeline as pipeline_pkg
+
+    seen = []
+    real = pipeline_pkg.InpaintPipeline
+
+    class Recording(real):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            seen.append((self.hd, self.detail))
+
+    monkeypatch.setattr(pipeline_pkg, "InpaintPipeline", Recording)
+    paint_hole(opened)
+    opened.select_method("telea")
+    opened.hd_combo.setCurrentIndex(opened.hd_combo.findData("cra"))
+    assert opened.texture_spin.isEnabled() and opened.texture_spin.value() == 100   # default: full texture
+    opened.texture_spin.setValue(40)
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+    assert seen == [("cra", pytest.approx(0.4))]
+    opened.hd_combo.setCurrentIndex(opened.hd_combo.findData("resize"))
+    assert not opened.texture_spin.isEnabled()                  # only CRA aggregates texture

@@ -34,19 +34,20 @@ def test_settings_persist_across_windows(make_window, settings, tmp_path, photo_
     w.hardness_spin.setValue(40)
     w.opacity_spin.setValue(30)
     w.select_method("telea")
+    w.texture_spin.setValue(30)
     w.open_file(photo_path)
     w.close()
     settings.sync()
     reread = S.Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     assert reread.get(S.BRUSH_SIZE) == 77 and reread.get(S.BRUSH_HARDNESS) == 40
-    assert reread.get(S.LAST_METHOD) == "telea"
+    assert reread.get(S.LAST_METHOD) == "telea" and reread.get(S.LAST_TEXTURE) == 30
     assert reread.get(S.RECENT_FILES) == [str(photo_path)]
     assert reread.get(S.LAST_FOLDER) == str(photo_path.parent)
     assert reread.get(S.WINDOW_GEOMETRY)
     w2 = make_window(reread)
     assert w2.canvas.brush_size == 77 and w2.canvas.hardness == pytest.approx(0.4)
     assert w2.canvas.photo.overlay_opacity == pytest.approx(0.3)
-    assert w2.current_method() == "telea"
+    assert w2.current_method() == "telea" and w2.texture_spin.value() == 30
     assert [a.text() for a in w2.recent_menu.actions()][0] == photo_path.name
 
 
