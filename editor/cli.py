@@ -207,14 +207,8 @@ class _Progress:
 
 def _pipeline(method, args, device: str):
     from editor.pipeline import InpaintPipeline
-    kwargs = {"hd": args.hd, "device": device}
-    if args.lowres_size is not None:
-        kwargs["lowres_size"] = args.lowres_size
-    if args.dilate is not None:
-        kwargs["dilate"] = args.dilate
-    if args.detail is not None:
-        kwargs["detail"] = args.detail
-    return InpaintPipeline(method, **kwargs)
+    return InpaintPipeline.with_options(method, args.hd, device, lowres_size=args.lowres_size, dilate=args.dilate,
+                                        detail=args.detail)
 
 
 def _load_inputs(args):
@@ -530,41 +524,31 @@ def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
                    help="largest photo accepted, width x height (default: Pillow's ~89.5 MP bomb limit)")
 
 
-def _positive(text: str) -> int:
+def _number(text: str, cast, low: float, high: float | None, expected: str):
+    """``cast(text)`` within ``[low, high]``, else an argparse error saying ``expected``."""
     try:
-        v = int(text)
+        v = cast(text)
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if v <= 0:
-        raise argparse.ArgumentTypeError(f"expected a positive number, got {v}")
+        raise argparse.ArgumentTypeError(f"expected {expected}, got '{text}'") from None
+    if not (v >= low and (high is None or v <= high)):   # written so that NaN is refused too
+        raise argparse.ArgumentTypeError(f"expected {expected}, got {text}")
     return v
+
+
+def _positive(text: str) -> int:
+    return _number(text, int, 1, None, "a positive whole number")
 
 
 def _non_negative(text: str) -> int:
-    try:
-        v = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number, got '{text}'") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"expected 0 or more, got {v}")
-    return v
+    return _number(text, int, 0, None, "a whole number, 0 or more")
 
 
 def _unit(text: str) -> float:
-    try:
-        v = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got '{text}'") from None
-    if not 0.0 <= v <= 1.0:
-        raise argparse.ArgumentTypeError(f"expected a number from 0 to 1, got {text}")
-    return v
+    return _number(text, float, 0.0, 1.0, "a number from 0 to 1")
 
 
 def _quality(text: str) -> int:
-    v = _positive(text)
-    if v > 100:
-        raise argparse.ArgumentTypeError(f"quality must be 1-100, got {v}")
-    return v
+    return _number(text, int, 1, 100, "a quality from 1 to 100")
 
 
 def build_parser() -> argparse.ArgumentParser:

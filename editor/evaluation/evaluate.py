@@ -205,14 +205,8 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         item_hd = item_hd or hd
         method = create_method(name, device=device)
         method.require_available()
-        kwargs = {"hd": item_hd}
-        if lowres_size is not None:
-            kwargs["lowres_size"] = lowres_size
-        if dilate is not None:
-            kwargs["dilate"] = dilate
-        if detail is not None:
-            kwargs["detail"] = detail
-        pipelines.append((name, item_hd, InpaintPipeline(method, device=device, **kwargs)))
+        pipelines.append((name, item_hd, InpaintPipeline.with_options(method, item_hd, device, lowres_size=lowres_size,
+                                                                      dilate=dilate, detail=detail)))
 
     generate = masks_dir is None
     kinds = list(MASK_KINDS) if mask_kind == "both" else [mask_kind]

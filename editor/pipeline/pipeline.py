@@ -181,6 +181,17 @@ class InpaintPipeline:
         self.preserve_detail = bool(preserve_detail)
         self.detail = float(detail)
 
+    @classmethod
+    def with_options(cls, method: InpaintMethod | str, hd: str = "cra", device: str = "cpu",
+                     **options) -> InpaintPipeline:
+        """``InpaintPipeline(method, hd, device=device, **options)``, where an option that is None keeps its
+        default: the unset settings of the CLI, the editor and ``evaluate`` (e.g. ``dilate=None``).
+
+        Raises:
+            InpaintError, MethodUnavailableError: as the constructor.
+        """
+        return cls(method, hd, device=device, **{k: v for k, v in options.items() if v is not None})
+
     def run(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None,
             on_preview: Callable[[np.ndarray], None] | None = None, *, in_place: bool = False) -> PipelineResult:
         """Inpaint ``hole`` in ``image``.

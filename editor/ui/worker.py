@@ -185,14 +185,8 @@ class InferenceWorker(QObject):
                 token.check()
                 method, device = self._method(name, request.device)
                 method.require_available()
-                kwargs = {"hd": request.hd, "device": device}
-                if request.dilate is not None:
-                    kwargs["dilate"] = request.dilate
-                if request.lowres_size is not None:
-                    kwargs["lowres_size"] = request.lowres_size
-                if request.detail is not None:
-                    kwargs["detail"] = request.detail
-                pipeline = InpaintPipeline(method, **kwargs)
+                pipeline = InpaintPipeline.with_options(method, request.hd, device, dilate=request.dilate,
+                                                        lowres_size=request.lowres_size, detail=request.detail)
                 reporter = Reporter(lambda stage, f, _id=req_id: self.progress.emit(_id, stage, f), token)
                 on_preview = None if request.compare else (lambda lr, _id=req_id: self.preview.emit(_id, lr))
                 t0 = time.perf_counter()
