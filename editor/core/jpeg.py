@@ -32,6 +32,7 @@ _CV_SAMPLING = {0: "IMWRITE_JPEG_SAMPLING_FACTOR_444", 1: "IMWRITE_JPEG_SAMPLING
                 2: "IMWRITE_JPEG_SAMPLING_FACTOR_420"}
 _SOI, _SOF0, _SOS, _EOI, _RST0 = 0xD8, 0xC0, 0xDA, 0xD9, 0xD0
 _MAX_RESTART_INTERVAL = 65535  # DRI's 16-bit field, in MCUs
+_MAX_SIDE = 65500  # libjpeg's JPEG_MAX_DIMENSION (SOF's fields would hold 65535)
 _WORKERS = 2  # encoder threads (the target CPU has 2 cores)
 
 
@@ -84,9 +85,9 @@ def encode_jpeg_bands(image: np.ndarray, *, quality: int, subsampling: int, band
     Returns:
         The JPEG from its first table segment (``DQT``) through ``EOI``, as a list of bytes-like pieces to
         write in order after the caller's SOI and APPn segments. ``None`` when banding does not apply (fewer
-        than 2 MCU rows, more MCUs per row than a restart interval can hold, an OpenCV without the needed
-        ``imwrite`` flags) or the encoder's output is not what the join expects (then nothing is lost:
-        the caller encodes the usual way).
+        than 2 MCU rows, a side over libjpeg's 65500 px, more MCUs per row than a restart interval can hold,
+        an OpenCV without the needed ``imwrite`` flags), or when a band fails to encode or its output is not
+        what the join expects; then nothing is lost: the caller encodes the usual way.
     """
     import cv2
 
@@ -98,14 +99,17 @@ def encode_jpeg_bands(image: np.ndarray, *, quality: int, subsampling: int, band
     bands = min(int(bands), mcu_rows)
     flags = [getattr(cv2, name, None) for name in ("IMWRITE_JPEG_SAMPLING_FACTOR", _CV_SAMPLING[subsampling],
                                                    "IMWRITE_JPEG_RST_INTERVAL")]
-    if bands < 2 or per_row > _MAX_RESTART_INTERVAL or None in flags:
+    if bands < 2 or per_row > _MAX_RESTART_INTERVAL or max(h, w) > _MAX_SIDE or None in flags:
         return None
     params = [cv2.IMWRITE_JPEG_QUALITY, int(quality), flags[0], flags[1], flags[2], per_row]
     cuts = [round(i * mcu_rows / bands) for i in range(bands + 1)]   # band borders, in MCU rows
 
     def encode(i: int) -> np.ndarray | None:
         rows = image[cuts[i] * mcu_h:min(cuts[i + 1] * mcu_h, h)]
-        ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rows, cv2.COLOR_RGB2BGR), params)
+        try:
+            ok, buf = cv2.imencode(".jpg", cv2.cvtColor(rows, cv2.COLOR_RGB2BGR), params)
+        except cv2.error:
+            return None
         return buf.reshape(-1) if ok else None
 
     with ThreadPoolExecutor(min(bands, _WORKERS)) as pool:

@@ -97,3 +97,13 @@ def test_frame_start_skips_app_and_comment_segments():
     assert jpeg.frame_start(data[:at] + com + data[at:]) == at + len(com)
     with pytest.raises(ValueError):
         jpeg.frame_start(b"GIF89a")
+
+
+def test_sides_over_libjpegs_limit_and_encoder_errors_return_none(monkeypatch):
+    assert jpeg.encode_jpeg_bands(np.zeros((65501, 16, 3), np.uint8), quality=95, subsampling=0) is None
+
+    def failing(*args, **kwargs):
+        raise cv2.error("encoder failed")
+
+    monkeypatch.setattr(cv2, "imencode", failing)
+    assert jpeg.encode_jpeg_bands(_photo(64, 64), quality=95, subsampling=0) is None
