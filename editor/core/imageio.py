@@ -11,7 +11,9 @@ Reading a photo (:func:`load_image`) gives a :class:`~editor.core.document.Docum
 RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
 
 * **EXIF orientation** is applied (``PIL.ImageOps.exif_transpose``); the EXIF block is kept with its
-  Orientation tag reset to 1, and the DPI is swapped for the 90° orientations (5–8).
+  Orientation tag reset to 1 (re-serialised by Pillow: every tag of IFD0 and its sub-IFDs is kept, the
+  embedded JPEG thumbnail is not, which would still show the removed object), and the DPI is swapped for
+  the 90° orientations (5–8).
 * **Formats**: JPEG, PNG, TIFF, WebP and BMP are supported (anything else Pillow opens is read too).
   For a multi-page TIFF or animated WebP/PNG only the first frame is used.
 * **RGB** (8 bit): unchanged. A 16-bit-per-channel RGB file (TIFF, PNG) is reduced to 8 bits by Pillow

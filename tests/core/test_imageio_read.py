@@ -446,3 +446,21 @@ def test_opencv_before_4_10_decodes_bgr_and_is_turned_to_rgb(tmp_path, monkeypat
     np.testing.assert_array_equal(imageio._decode_jpeg_rgb(path, (a.shape[1], a.shape[0])), expected)
     with Image.open(path) as im:
         np.testing.assert_array_equal(expected, np.asarray(im.convert("RGB")))
+
+
+def test_camera_exif_keeps_every_tag_but_not_the_stale_thumbnail(shared_data):
+    src = shared_data / "hifill-samples" / "images" / "17.jpg"      # a camera JPEG with a 34 KB EXIF thumbnail
+    with Image.open(src) as img:
+        raw, tags = img.info["exif"], img.getexif()
+    assert b"\xff\xd8\xff" in raw
+    doc = load_image(src)
+    assert b"\xff\xd8\xff" not in doc.exif                        # the thumbnail shows the object being removed
+    kept = Image.Exif()
+    kept.load(doc.exif)
+    assert set(kept) == set(tags)
+    pointer = 0xA005                                              # offset of the interoperability IFD: moves
+    for ifd in (0x8769, 0x8825, pointer):                         # Exif (incl. MakerNote), GPS, interoperability
+        a, b = dict(kept.get_ifd(ifd)), dict(tags.get_ifd(ifd))
+        a.pop(pointer, None)
+        b.pop(pointer, None)
+        assert a == b and a
