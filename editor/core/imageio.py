@@ -3,7 +3,7 @@
 Pillow reads and writes every file, header and metadata. Two exceptions for speed, both through OpenCV's
 libjpeg-turbo, the library Pillow's own JPEG codec uses: the pixels of an upright colour JPEG are decoded
 straight into the array, the same bytes Pillow's decoder gives (8K: 0.43 -> 0.33 s; see ``_open_decoded``),
-and a JPEG of 1 MP or more is encoded in two bands on two threads and joined (:mod:`editor.core.jpeg`;
+and a JPEG of 1 MP or more is encoded in horizontal bands on two threads and joined (:mod:`editor.core.jpeg`;
 8K: 0.28 -> 0.13 s), the same pixels Pillow's encoder gives plus a restart marker per MCU row, after the
 JFIF/EXIF/ICC segments Pillow writes.
 
@@ -546,7 +546,7 @@ def format_for_path(path: str | os.PathLike) -> str:
     return fmt
 
 
-#: JPEGs of at least this many pixels are encoded in two bands on two threads (1 MP: ~10 ms on one thread).
+#: JPEGs of at least this many pixels are encoded in bands on two threads (1 MP: ~10 ms on one thread).
 _BANDED_JPEG_MIN_PIXELS = 1_000_000
 
 

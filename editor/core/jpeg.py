@@ -133,7 +133,7 @@ def _join(encoded: list, band_rows: list[int], height: int) -> list:
     for buf, rows in zip(encoded, band_rows):
         segs, start = _segments(buf), frame_start(buf)
         head = bytearray(buf[start:segs[-1][2]])
-        sof = [start for marker, start, _ in segs if marker == _SOF0]
+        sof = [pos for marker, pos, _ in segs if marker == _SOF0]
         if len(sof) != 1 or buf[-2] != 0xFF or buf[-1] != _EOI:
             raise ValueError("not a baseline JPEG")
         at = sof[0] - start + 5            # SOF0: marker, length, precision, then height

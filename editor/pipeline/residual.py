@@ -366,10 +366,10 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
 
     Returns:
         float32 ``(n_hole, ph + 2*overlap, pw + 2*overlap, 4)``, one patch per hole cell in
-        ``att.hole_cells`` order, ready for :func:`blend_hole_cell`: RGB = ``w_k · g_k · A / V`` (the
-        aggregated residual normalised by the aggregated validity V, times the energy gain ``g_k`` (1 unless
-        ``preserve_energy``, and times ``detail``) and the cell's cross-fade window ``w_k``, which is 1 inside the cell away from its
-        borders and everywhere when ``overlap == 0``), channel 3 = ``w_k`` where ``V > 1e-4``, else 0 (and RGB
+        ``att.hole_cells`` order, ready for :func:`blend_hole_cell`: RGB = ``d · w_k · g_k · A / V`` (the
+        aggregated residual normalised by the aggregated validity V, times ``detail`` d, the energy gain
+        ``g_k`` (1 unless ``preserve_energy``) and the cell's cross-fade window ``w_k``, which is 1 inside the
+        cell away from its borders and everywhere when ``overlap == 0``), channel 3 = ``w_k`` where ``V > 1e-4``, else 0 (and RGB
         0). Patch pixel ``(0, 0)`` lies at ``(ys[r] - overlap, xs[c] - overlap)``; ``(ph, pw)`` is
         :attr:`FullResGrid.cell_max`.
     """
