@@ -166,12 +166,19 @@ def feather_composite(image: np.ndarray, hole: np.ndarray, filled: np.ndarray,
                     margin, reach, sc, sf, base)
 
     # each tile reads and writes only its own box of ``filled`` (the blurs read ``image``/``hole``), so
-    # tiles run on 2 threads (numpy / OpenCV release the GIL) with the serial loop's result
-    with ThreadPoolExecutor(_WORKERS) as pool:
-        for ty in range(y0, y1, _TILE):
+    # tiles run on 2 threads (numpy / OpenCV release the GIL) with the serial loop's result. All tiles are
+    # queued at once (a wait per tile row left a core idle: few tiles of a row hold band pixels); progress
+    # and the cancel check follow the tiles as they finish, and a cancel drops the tiles not yet started
+    tiles = [(ty, tx) for ty in range(y0, y1, _TILE) for tx in range(x0, x1, _TILE)]
+    pool = ThreadPoolExecutor(_WORKERS)
+    try:
+        futures = [pool.submit(do_tile, ty, tx) for ty, tx in tiles]
+        for n, fut in enumerate(futures):
             if reporter is not None:
-                reporter.report("composite", (ty - y0) / (y1 - y0))
-            list(pool.map(lambda tx: do_tile(ty, tx), range(x0, x1, _TILE)))
+                reporter.report("composite", n / len(futures))
+            fut.result()
+    finally:
+        pool.shutdown(wait=True, cancel_futures=True)
     if reporter is not None:
         reporter.report("composite", 1.0)
     return filled

@@ -190,6 +190,25 @@ def test_cancel_mid_run_raises_and_leaves_inputs_untouched():
     np.testing.assert_array_equal(hole, hole0)
 
 
+def test_cancel_inside_the_composite_stops_it_and_leaves_inputs_untouched():
+    img, hole = photo(1200, 1600, seed=5), blob_hole(1200, 1600)
+    img0, hole0 = img.copy(), hole.copy()
+    token = CancelToken()
+    fractions = []
+
+    def progress(stage, fraction):
+        if stage == "composite":
+            fractions.append(fraction)
+            if fraction > 0:
+                token.cancel()                  # after the first composite tile: the rest is dropped
+
+    with pytest.raises(Cancelled):
+        InpaintPipeline(TeleaFill(), hd="cra").run(img, hole, Reporter(progress, token))
+    assert fractions and max(fractions) < 1.0
+    np.testing.assert_array_equal(img, img0)
+    np.testing.assert_array_equal(hole, hole0)
+
+
 def test_progress_stages_are_reported_in_order_and_preview_comes_once():
     img, hole = photo(900, 1200, seed=4), blob_hole(900, 1200)
     events, previews = [], []
