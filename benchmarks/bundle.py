@@ -13,7 +13,7 @@ first finds the window (if xdotool is installed). The first bundle launch after 
 machine); the table shows it and the median over all runs. The baseline in the same run is the source
 install (``python -m editor``), so the ratio says what freezing costs or saves.
 
-With ``--photo resources/sample.jpg --mask resources/sample-mask.png --then-xdotool "mousemove 1276 260 click 1"
+With ``--photo resources/sample.jpg --mask resources/sample-mask.png --then-xdotool "mousemove 1388 41 click 1"
 --then-screenshot PATH`` it also clicks the editor's Inpaint button and saves the result (a GUI smoke test).
 
 Targets (issue 5): bundle <= 900 MB on disk, <= 5 s to the first painted window under Xvfb.
@@ -150,7 +150,7 @@ def time_start(cmd: list[str], *, min_painted: int, timeout: float, screenshot: 
             Image.fromarray(first).save(screenshot)
             result["red_before"] = _red_pixels(first)
             if then_keys and xdotool and then_screenshot is not None:
-                # e.g. "mousemove 1276 260 click 1" (the Inpaint button at 1920x1080; keys sent by xdotool
+                # e.g. "mousemove 1388 41 click 1" (the toolbar's Inpaint at 1920x1080; keys sent by xdotool
                 # without a window manager do not reach Qt's shortcuts here, clicks do)
                 subprocess.run([xdotool, *shlex.split(then_keys)], env=env, check=False)
                 time.sleep(then_wait)
@@ -185,7 +185,7 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--screenshot", type=Path, default=None, help="PNG of the bundle's window (last run)")
     ap.add_argument("--mask", type=Path, default=None, help="hole mask opened with --photo (white = hole)")
     ap.add_argument("--then-xdotool", dest="then_keys", default=None, metavar="ARGS",
-                    help="after the screenshot, run xdotool ARGS (e.g. 'mousemove 1276 260 click 1') ...")
+                    help="after the screenshot, run xdotool ARGS (e.g. 'mousemove 1388 41 click 1') ...")
     ap.add_argument("--then-wait", type=float, default=10.0, help="... wait this many seconds ...")
     ap.add_argument("--then-screenshot", type=Path, default=None, help="... and save this second screenshot")
     ap.add_argument("--no-source", action="store_true", help="skip the source-install baseline")

@@ -27,10 +27,10 @@ du -sh "$BUNDLE"/_internal/* 2>/dev/null | sort -h | tail -8
 if command -v Xvfb >/dev/null 2>&1; then
     echo "== cold start to the first painted window (Xvfb)"
     "$PYTHON" benchmarks/bundle.py --bundle "$BUNDLE" --runs "${RUNS:-3}" --screenshot dist/bundle-screenshot.png
-    echo "== GUI smoke test: open the sample with its mask, click Inpaint (button position of the 1920x1080 layout)"
+    echo "== GUI smoke test: open the sample with its mask, click the toolbar's Inpaint (its position in the 1920x1080 layout)"
     "$PYTHON" benchmarks/bundle.py --bundle "$BUNDLE" --runs 1 --no-source --photo resources/sample.jpg \
         --mask resources/sample-mask.png --screenshot dist/bundle-sample.png \
-        --then-xdotool "mousemove 1276 260 click 1" --then-wait 15 --then-screenshot dist/bundle-inpainted.png \
+        --then-xdotool "mousemove 1388 41 click 1" --then-wait 15 --then-screenshot dist/bundle-inpainted.png \
         | tail -n 2
 else
     echo "== cold start skipped: Xvfb not installed (apt-get install -y xvfb xdotool)"
