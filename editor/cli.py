@@ -401,7 +401,7 @@ def _cmd_compare(args) -> int:
             res = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar))
         finally:
             bar.close()
-        detail = f" {args.detail:g}" if hd == "cra" and args.detail is not None else ""
+        detail = f" detail {args.detail:g}" if hd == "cra" and args.detail is not None else ""
         tiles.append((f"{name} · {hd}{detail} · {res.seconds_total:.1f} s", tile_of(res.image)))
         report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                        "seconds_total": float(res.seconds_total)})
