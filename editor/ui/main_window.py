@@ -331,7 +331,7 @@ class MainWindow(QMainWindow):
                                      "fill carries. 100 % matches the photo around the hole; lower is softer "
                                      "but, on average, closer to what was really there (0 % = Resize)")
         f2.addRow("Method", self.method_combo)
-        f2.addRow("Detail", self.hd_combo)
+        f2.addRow("Full res", self.hd_combo)
         f2.addRow("Texture", self.texture_spin)
         f2.addRow("Device", self.device_combo)
         f2.addRow("Dilation", self.dilate_spin)
