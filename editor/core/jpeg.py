@@ -65,7 +65,11 @@ def frame_start(data: bytes) -> int:
     Raises:
         ValueError: not a JPEG stream.
     """
-    for marker, start, _ in _segments(data)[1:]:
+    return _frame_start(_segments(data))
+
+
+def _frame_start(segments: list[tuple[int, int, int]]) -> int:
+    for marker, start, _ in segments[1:]:
         if not (0xE0 <= marker <= 0xEF or marker == 0xFE):
             return start
     raise ValueError("JPEG stream has no frame")
@@ -131,7 +135,8 @@ def _join(encoded: list, band_rows: list[int], height: int) -> list:
         raise ValueError("a band failed to encode")
     pieces, header0, done = [], None, 0   # done: MCU rows (= restart intervals) written so far
     for buf, rows in zip(encoded, band_rows):
-        segs, start = _segments(buf), frame_start(buf)
+        segs = _segments(buf)
+        start = _frame_start(segs)
         head = bytearray(buf[start:segs[-1][2]])
         sof = [pos for marker, pos, _ in segs if marker == _SOF0]
         if len(sof) != 1 or buf[-2] != 0xFF or buf[-1] != _EOI:
