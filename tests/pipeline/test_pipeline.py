@@ -172,41 +172,36 @@ def test_full_hole_and_mismatched_mask_raise_mask_error():
         InpaintPipeline(MeanFill()).run(img, np.zeros((64, 65), bool))
 
 
-def test_cancel_mid_run_raises_and_leaves_inputs_untouched():
-    img, hole = photo(600, 1000, seed=3), blob_hole(600, 1000)
+def _cancelled_run(h: int, w: int, seed: int, cancel_at) -> list[tuple[str, float]]:
+    """Run cra on a photo, cancelling when ``cancel_at(stage, fraction)`` says so; asserts that the run raises
+    ``Cancelled`` and leaves its inputs untouched, and returns the progress events seen."""
+    img, hole = photo(h, w, seed=seed), blob_hole(h, w)
     img0, hole0 = img.copy(), hole.copy()
     token = CancelToken()
     seen = []
 
     def progress(stage, fraction):
-        seen.append(stage)
-        if stage == "hd":
+        seen.append((stage, fraction))
+        if cancel_at(stage, fraction):
             token.cancel()
 
     with pytest.raises(Cancelled):
         InpaintPipeline(TeleaFill(), hd="cra").run(img, hole, Reporter(progress, token))
-    assert "composite" not in seen
     np.testing.assert_array_equal(img, img0)
     np.testing.assert_array_equal(hole, hole0)
+    return seen
+
+
+def test_cancel_mid_run_raises_and_leaves_inputs_untouched():
+    seen = _cancelled_run(600, 1000, 3, lambda stage, fraction: stage == "hd")
+    assert "composite" not in [stage for stage, _ in seen]
 
 
 def test_cancel_inside_the_composite_stops_it_and_leaves_inputs_untouched():
-    img, hole = photo(1200, 1600, seed=5), blob_hole(1200, 1600)
-    img0, hole0 = img.copy(), hole.copy()
-    token = CancelToken()
-    fractions = []
-
-    def progress(stage, fraction):
-        if stage == "composite":
-            fractions.append(fraction)
-            if fraction > 0:
-                token.cancel()                  # after the first composite tile: the rest is dropped
-
-    with pytest.raises(Cancelled):
-        InpaintPipeline(TeleaFill(), hd="cra").run(img, hole, Reporter(progress, token))
+    # after the first composite tile: the tiles not yet started are dropped
+    seen = _cancelled_run(1200, 1600, 5, lambda stage, fraction: stage == "composite" and fraction > 0)
+    fractions = [fraction for stage, fraction in seen if stage == "composite"]
     assert fractions and max(fractions) < 1.0
-    np.testing.assert_array_equal(img, img0)
-    np.testing.assert_array_equal(hole, hole0)
 
 
 def test_progress_stages_are_reported_in_order_and_preview_comes_once():
