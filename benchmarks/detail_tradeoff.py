@@ -99,4 +99,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 if __name__ == "__main__":
-    raise SystemExit(main())
+    from editor.core.errors import InpaintError
+    try:
+        raise SystemExit(main())
+    except InpaintError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        raise SystemExit(2)
