@@ -36,6 +36,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adv-start", type=int, default=0,
                    help="generator steps trained with the reconstruction loss only before WGAN-GP starts")
     p.add_argument("--resume", help="checkpoint to resume from (e.g. RUN_DIR/checkpoint.pt)")
+    p.add_argument("--init", help="start the generator from exported weights (e.g. models/cra.cpu-5234.safetensors; "
+                                   "fresh optimiser, steps counted on from the file's)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--sample-every", type=int, default=500, help="write a sample grid every N steps")
@@ -75,8 +77,12 @@ def train_main(argv: list[str] | None = None) -> int:
                           max_minutes=args.max_minutes, tag=args.tag, softmax_scale=args.softmax_scale,
                           decode_long_side=args.decode_long_side, rec_normalize=args.rec_normalize)
         trainer = Trainer(cfg)
+        if args.resume and args.init:
+            raise ValueError("--resume and --init exclude each other (a checkpoint already holds the weights)")
         if args.resume:
             trainer.load_checkpoint(args.resume)
+        elif args.init:
+            trainer.init_from_weights(args.init)
         summary = trainer.fit(progress=not args.no_progress)
     except (InpaintError, FileNotFoundError, ValueError) as exc:
         print(f"error: {exc}", file=sys.stderr)

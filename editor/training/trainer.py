@@ -61,6 +61,7 @@ class TrainConfig:
     softmax_scale: float = 10.0
     decode_long_side: int | None = None
     rec_normalize: str = "all"  # reduction of Eq. 11-12's maps: "all" pixels or each "region" (losses.py)
+    init: str | None = None  # exported generator weights this run fine-tunes (set by init_from_weights)
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -192,6 +193,42 @@ class Trainer:
         else:
             self.rng = np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, self.step]))
         self.last_losses = json.loads(ck.get("last_losses", "{}"))
+        self.cfg.init = self.cfg.init or json.loads(ck.get("config", "{}")).get("init")  # the lineage's start
+
+    def init_from_weights(self, path: str | Path) -> None:
+        """Start the generator from exported weights (``cra.<tag>.safetensors``): continue or fine-tune them.
+
+        Only the generator is loaded; its optimiser, the critic and the random streams start fresh (an export
+        does not hold them: resume from ``checkpoint.pt`` when you have it). The step counter continues from
+        the file's ``steps`` metadata, so the exported tag and card count the whole lineage's steps, and the
+        card names the starting weights and their sha256.
+
+        Raises:
+            FileNotFoundError: ``path`` does not exist.
+            ValueError: not a safetensors file, or not this generator's tensors (names or shapes differ).
+        """
+        from safetensors import SafetensorError, safe_open
+
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"no such weights file: {path}")
+        try:
+            with safe_open(str(path), framework="pt", device="cpu") as f:
+                meta = f.metadata() or {}
+                state = {k: f.get_tensor(k) for k in f.keys()}
+        except (SafetensorError, OSError) as exc:
+            raise ValueError(f"{path.name} is not a readable safetensors file ({exc})") from None
+        own = self.generator.state_dict()
+        bad = sorted(set(own) ^ set(state)) or [k for k in own if own[k].shape != state[k].shape]
+        if bad:
+            raise ValueError(f"{path.name} does not hold this CRA generator's weights "
+                             f"({len(bad)} tensors differ, e.g. {bad[0]})")
+        self.generator.load_state_dict(state)
+        try:
+            self.step = int(meta.get("steps", 0))
+        except ValueError:
+            self.step = 0
+        self.cfg.init = f"{path.name} (sha256 {sha256_file(path)}, at step {self.step})"
 
     def save_checkpoint(self, path: Path | None = None) -> Path | None:
         if not self.is_main:
@@ -382,6 +419,7 @@ class Trainer:
                        + (" + 1e-4 WGAN-GP (gp 10)" if cfg.d_steps > 0 and self.step > cfg.adv_start
                           else " only (no adversarial step was taken)")),
             "rec_normalize": cfg.rec_normalize,
+            **({"init": cfg.init} if cfg.init else {}),
             "last_losses": {k: round(v, 5) for k, v in self.last_losses.items()},
             "licence": "MIT (weights trained by the project)",
         }

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import numpy as np
 import pytest
 import torch
 
-from editor.networks.weights import find_weights, load_weights, read_card, sha256_file
+from editor.networks.weights import find_weights, load_weights, read_card, save_weights, sha256_file
 from editor.training.cli import train_main
 from editor.training.datasets import MaskSampler, PhotoCrops, list_images, to_tensor_batch
 from editor.training.trainer import TrainConfig, Trainer
@@ -73,6 +74,41 @@ def test_fit_exports_weights_and_resume_is_exact(tiny_data, tmp_path):
         torch.testing.assert_close(c.generator.state_dict()[k], v, rtol=0, atol=1e-5)
     for k, v in a.discriminator.state_dict().items():
         torch.testing.assert_close(c.discriminator.state_dict()[k], v, rtol=0, atol=1e-5)
+
+
+def test_init_from_exported_weights_continues_the_lineage(tiny_data, tmp_path, capsys):
+    a = Trainer(_cfg(tiny_data, tmp_path / "a", steps=1, batch=1, d_steps=0))
+    exported = Path(a.fit(progress=False)["weights"])
+    b = Trainer(_cfg(tiny_data, tmp_path / "b", steps=2, batch=1, d_steps=0))
+    assert not all(torch.equal(b.generator.state_dict()[k], v) for k, v in a.generator.state_dict().items())
+    b.init_from_weights(exported)
+    assert b.step == 1  # counted on from the file's metadata
+    assert all(torch.equal(b.generator.state_dict()[k], v) for k, v in a.generator.state_dict().items())
+    summary = b.fit(progress=False)
+    assert summary["steps"] == 2 and Path(summary["weights"]).name == "cra.cpu-2.safetensors"
+    card = read_card(tmp_path / "b" / "cra.cpu-2.md")
+    assert card["init"] == f"{exported.name} (sha256 {sha256_file(exported)}, at step 1)"
+    log = [json.loads(line) for line in (tmp_path / "b" / "log.jsonl").read_text().splitlines()]
+    assert [r["step"] for r in log] == [2]
+    # A resumed fine-tuning run keeps naming its starting weights.
+    c = Trainer(_cfg(tiny_data, tmp_path / "b", steps=3, batch=1, d_steps=0))
+    c.load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    assert c.fit(progress=False)["steps"] == 3 and read_card(tmp_path / "b" / "cra.cpu-3.md")["init"] == card["init"]
+    # Files that are not this generator's weights: one error line from the command.
+    junk = tmp_path / "junk.safetensors"
+    junk.write_bytes(b"not a safetensors file")
+    other = tmp_path / "other.safetensors"
+    save_weights({"w": torch.zeros(2)}, other)
+    photos, templates = tiny_data
+    base = ["cra", "--images", str(photos), "--out", str(tmp_path / "r"), "--size", "64", "--steps", "1",
+            "--templates", str(templates), "--no-progress"]
+    for extra, expect in ((["--init", str(junk)], "not a readable safetensors"),
+                          (["--init", str(other)], "does not hold this CRA generator"),
+                          (["--init", str(tmp_path / "none.safetensors")], "no such weights file"),
+                          (["--init", str(exported), "--resume", "x.pt"], "exclude each other")):
+        assert train_main(base + extra) == 2
+        err = capsys.readouterr().err
+        assert err.startswith("error:") and expect in err and err.count("\n") == 1
 
 
 def test_train_command(tiny_data, tmp_path, capsys):
