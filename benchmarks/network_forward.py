@@ -11,7 +11,7 @@ depend on the weights; the table says which). Photos are synthetic (smooth colou
 centred hole of ~6 % of the area.
 
 Measured 2026-11-22 on the 2-core x86_64 CPU with nothing else running, 2 threads, torch 2.13 CPU
-(shipped weights cpu-5234)::
+(the then-shipped weights cpu-5234)::
 
     | input   | forward median s | (20.3 GMAC per 512x512 forward: 4.2 coarse + 16.1 refine)
     | 512x512 | 0.414            | target 0.6 s: met
@@ -21,6 +21,9 @@ Measured 2026-11-22 on the 2-core x86_64 CPU with nothing else running, 2 thread
     | 2048x1536 | 0.65      | 0.12        | 5.53  | 0.44            |
     | 4096x3072 | 1.33      | 0.22        | 6.16  | 0.29            |
     | 8192x6144 | 4.30      | 0.67        | 6.45  | 0.33            |
+
+2026-11-30, another machine of the same kind, weights cpu-11249, three runs: 512x512 forward 0.48-0.54 s,
+512x384 0.34-0.39 s, 2048x1536 ``cra+cra`` 0.55 s.
 
 The same script while five other jobs shared the two cores (load ~4) gave 1.97 s per 512 forward and 7.3 s
 for 8K: compare timings only from quiet runs.
