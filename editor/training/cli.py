@@ -66,6 +66,8 @@ def train_main(argv: list[str] | None = None) -> int:
     from editor.core.errors import InpaintError
 
     try:
+        if args.resume and args.init:
+            raise ValueError("--resume and --init exclude each other (a checkpoint already holds the weights)")
         from editor.training.trainer import TrainConfig, Trainer
 
         cfg = TrainConfig(images=args.images, out=args.out, size=args.size, batch=args.batch, steps=args.steps,
@@ -77,8 +79,6 @@ def train_main(argv: list[str] | None = None) -> int:
                           max_minutes=args.max_minutes, tag=args.tag, softmax_scale=args.softmax_scale,
                           decode_long_side=args.decode_long_side, rec_normalize=args.rec_normalize)
         trainer = Trainer(cfg)
-        if args.resume and args.init:
-            raise ValueError("--resume and --init exclude each other (a checkpoint already holds the weights)")
         if args.resume:
             trainer.load_checkpoint(args.resume)
         elif args.init:
