@@ -15,7 +15,8 @@ Commands::
 Every user error (missing, empty, truncated or non-image file; mask size mismatch; a hole covering the whole
 photo; an image over the pixel limit; an unwritable or already existing output; unknown or unavailable method)
 ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback; Ctrl+C ends with exit code 130.
-Outputs are written atomically (temp file + rename): a failed run leaves nothing behind.
+Outputs are written atomically (temp file + rename), and a command's files are all kept or none
+(:class:`_Outputs`): a failed or interrupted run (Ctrl+C, SIGTERM) leaves nothing behind.
 
 ``inpaint --json`` prints, as the last line of stdout, one JSON object: ``method``, ``hd``, ``detail``, ``device``, ``width``,
 ``height`` (px), ``hole_fraction`` (0-1), ``output``, ``seconds_load`` (decode photo and mask),
@@ -48,6 +49,10 @@ DEVICES = ("auto", "cpu", "cuda", "mps")
 HD_CHOICES = ("cra", "resize", "crop", "full")  # editor.pipeline.HD_STRATEGIES (not imported: keeps --help fast)
 #: Longest side of one compare-sheet tile, px; a larger crop around the hole is downscaled (and labelled so).
 MAX_TILE = 1200
+#: A crop whose long side is shorter than this is enlarged by a whole factor, nearest neighbour (each pixel
+#: becomes a k×k block, so it stays the result's own pixels; labelled "shown at k00 %"): small holes stay
+#: visible and their labels fit.
+MIN_TILE = 360
 
 
 class UsageError(Exception):
@@ -146,12 +151,17 @@ def _same_file(a: Path, b: Path) -> bool:
         return False
 
 
-def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "output") -> None:
-    """Refuse an output that is an input, exists without --force, or cannot be written; before any work."""
+def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "output",
+                  outputs: list[Path] = ()) -> None:
+    """Refuse an output that is an input or another output of the command, exists without --force, or cannot
+    be written; before any work."""
     from editor.core.imageio import format_for_path
     for inp in inputs:
         if _same_file(out, inp):
             raise OutputError(f"{out}: the {what} would overwrite the input {inp}; choose another file name")
+    for other in outputs:
+        if _same_file(out, other):
+            raise OutputError(f"{out}: the {what} and the output {other} are the same file; choose another name")
     format_for_path(out)  # a known image extension
     if out.is_dir():
         raise OutputError(f"{out}: is a folder")
@@ -163,6 +173,96 @@ def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "outpu
         raise OutputError(f"{out}: cannot write: {folder} {why}")
     if not os.access(folder, os.W_OK):
         raise OutputError(f"{out}: cannot write: the folder {folder} is not writable")
+
+
+class _Outputs:
+    """The files one command writes, kept only if the whole command succeeds.
+
+    Each file is written atomically (:func:`editor.core.imageio.save_image`). If the command then fails or is
+    interrupted (an error, Ctrl+C) — say the full-resolution output cannot be written after the preview was —
+    :meth:`rollback` deletes every file written so far and puts back a file that ``--force`` replaced (kept
+    meanwhile as a hidden hard link, or copy, next to it), and removes a folder it created if that is empty.
+    Used as a context manager: rollback on any exception, :meth:`commit` (drop the backups) otherwise.
+    """
+
+    def __init__(self) -> None:
+        self._written: list[tuple[Path, Path | None]] = []
+        self._folders: list[Path] = []
+
+    def make_folder(self, folder: Path) -> None:
+        """Create ``folder`` (and its parents) if missing; a rollback removes what it created, if empty."""
+        missing = []
+        for f in [folder, *folder.parents]:
+            if f.exists():
+                break
+            missing.append(f)
+        try:
+            folder.mkdir(parents=True, exist_ok=True)
+        except OSError as exc:
+            raise OutputError(f"{folder}: cannot create the folder ({exc.strerror or exc})") from None
+        self._folders.extend(missing)                     # deepest first
+
+    def write(self, path: Path, write) -> None:
+        """``write(path)`` — a function that writes ``path`` atomically — remembering how to undo it."""
+        backup = None
+        if path.exists():
+            backup = path.with_name(f".{path.name}.{os.getpid()}.replaced")
+            try:
+                os.link(path, backup)                     # the old file stays where it is until replaced
+            except OSError:
+                import shutil
+                try:
+                    shutil.copy2(path, backup)
+                except OSError:
+                    backup = None                         # cannot keep it: --force was asked for anyway
+        self._written.append((path, backup))
+        write(path)
+
+    def save(self, path: Path, image: np.ndarray, **kwargs) -> None:
+        """``save_image(path, image, **kwargs)``, undone by a rollback."""
+        from editor.core.imageio import save_image
+        self.write(path, lambda p: save_image(p, image, **kwargs))
+
+    def commit(self) -> None:
+        for _, backup in self._written:
+            if backup is not None:
+                backup.unlink(missing_ok=True)
+        self._written.clear()
+        self._folders.clear()
+
+    def rollback(self) -> None:
+        for path, backup in reversed(self._written):
+            try:
+                if backup is not None:
+                    os.replace(backup, path)
+                else:
+                    path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        for folder in self._folders:
+            try:
+                folder.rmdir()                            # only if empty
+            except OSError:
+                break
+        self._written.clear()
+        self._folders.clear()
+
+    def __enter__(self) -> "_Outputs":
+        return self
+
+    def __exit__(self, exc_type, exc, tb) -> None:
+        if exc_type is None:
+            self.commit()
+        else:
+            self.rollback()
+
+
+def _alpha_note(path: Path, alpha: np.ndarray | None) -> None:
+    """Say so when ``path``'s format cannot hold the photo's transparency (it is dropped on save)."""
+    from editor.core.imageio import alpha_dropped
+    why = alpha_dropped(path, alpha)
+    if why:
+        _note(f"{path}: {why}")
 
 
 def _method_list(text: str) -> list[str]:
@@ -235,7 +335,7 @@ def _cmd_inpaint(args) -> int:
     _check_output(out, [photo, mask], args.force)
     preview = Path(args.preview) if args.preview else None
     if preview is not None:
-        _check_output(preview, [photo, mask, out], args.force, what="preview")
+        _check_output(preview, [photo, mask], args.force, what="preview", outputs=[out])
     name = args.method or _default_method()
     method, device = _make_method(name, args.device)
 
@@ -245,35 +345,46 @@ def _cmd_inpaint(args) -> int:
     info = {"method": name, "hd": args.hd, "detail": args.detail if args.detail is not None else DEFAULT_DETAIL,
             "device": device, "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "output": str(out)}
-    from editor.core.imageio import save_image
-    if not hole.any():
-        _note("mask is empty: nothing to fill; the photo is written unchanged")
-        save_image(out, doc.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi,
-                   quality=args.quality, overwrite=args.force)
-        t_end = time.perf_counter()
-        info.update(seconds_load=t_loaded - t0, seconds_preview=0.0, seconds_pipeline=0.0,
-                    seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
-        if args.json:
-            _json_line(info)
-        return 0
-    _check_hole(hole, mask)
+    if hole.any():
+        _check_hole(hole, mask)
+    _alpha_note(out, doc.alpha)
+    saved = dict(alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi, quality=args.quality, overwrite=True)
+    # the preview is written as soon as it exists (to look at while the full resolution runs); if the run then
+    # fails or is interrupted, _Outputs removes it again (and restores a file it replaced)
+    with _Outputs() as outputs:
+        if not hole.any():
+            _note("mask is empty: nothing to fill; the photo is written unchanged")
+            if preview is not None:
+                import cv2
 
-    def on_preview(lr: np.ndarray) -> None:
-        if preview is not None:
-            save_image(preview, lr, quality=args.quality, overwrite=args.force)
+                from editor.pipeline import DEFAULT_LOWRES_SIZE
+                from editor.pipeline.pipeline import lowres_size
+                size = lowres_size(hole.shape, args.lowres_size or DEFAULT_LOWRES_SIZE)
+                outputs.save(preview, cv2.resize(doc.image, size, interpolation=cv2.INTER_AREA),
+                             quality=args.quality, overwrite=True)
+            _write_unchanged(outputs, doc, out, saved)
+            t_end = time.perf_counter()
+            info.update(seconds_load=t_loaded - t0, seconds_preview=t_end - t0, seconds_pipeline=0.0,
+                        seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
+            if args.json:
+                _json_line(info)
+            return 0
 
-    from editor.core.progress import Reporter
-    bar = _Progress(f"{name} ({args.hd})")
-    try:
-        # in place: the photo's array is not needed afterwards, so the result is written into it (saves a
-        # full-size copy); a failure leaves the photo's file untouched either way
-        result = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar), on_preview=on_preview,
-                                                     in_place=True)
-    finally:
-        bar.close()
-    t_run = time.perf_counter()
-    save_image(out, result.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi,
-               quality=args.quality, overwrite=args.force)
+        def on_preview(lr: np.ndarray) -> None:
+            if preview is not None:
+                outputs.save(preview, lr, quality=args.quality, overwrite=True)
+
+        from editor.core.progress import Reporter
+        bar = _Progress(f"{name} ({args.hd})")
+        try:
+            # in place: the photo's array is not needed afterwards, so the result is written into it (saves a
+            # full-size copy); a failure leaves the photo's file untouched either way
+            result = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar),
+                                                         on_preview=on_preview, in_place=True)
+        finally:
+            bar.close()
+        t_run = time.perf_counter()
+        outputs.save(out, result.image, **saved)
     t_end = time.perf_counter()
     info.update(hole_fraction=float(result.hole_fraction), seconds_load=t_loaded - t0,
                 seconds_preview=(t_loaded - t0) + float(result.seconds_preview),
@@ -285,6 +396,21 @@ def _cmd_inpaint(args) -> int:
         print(f"wrote {out} ({doc.width}x{doc.height}, {name}, --hd {args.hd}, hole {info['hole_fraction']:.1%}, "
               f"preview after {info['seconds_preview']:.2f} s, total {info['seconds_total']:.2f} s)")
     return 0
+
+
+def _write_unchanged(outputs: _Outputs, doc, out: Path, saved: dict) -> None:
+    """Write the photo of an empty mask: the file's own bytes when ``out`` has its format (a re-encode would
+    change a JPEG's pixels), else the decoded photo in ``out``'s format."""
+    from editor.core.imageio import atomic_output, format_for_path
+    if doc.path is not None and doc.format is not None and doc.format == format_for_path(out):
+        import shutil
+
+        def copy(path: Path) -> None:
+            with atomic_output(path) as tmp:
+                shutil.copyfile(doc.path, tmp)
+        outputs.write(out, copy)
+        return
+    outputs.save(out, doc.image, **saved)
 
 
 def _hole_crop(hole: np.ndarray) -> tuple[int, int, int, int]:
@@ -361,15 +487,16 @@ def _cmd_compare(args) -> int:
             raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
         runs.append((item, name, hd))
     out_dir = Path(args.out_dir) if args.out_dir else None
-    if out_dir is not None and not out_dir.is_dir():
-        raise OutputError(f"{out_dir}: the --out-dir folder does not exist")
+    if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
+        raise OutputError(f"{out_dir}: --out-dir is a file, not a folder")
     suffix = photo.suffix if photo.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp",
                                                        ".bmp") else ".png"
     full_outputs = {}
     for item, name, hd in runs:
         if out_dir is not None:
             p = out_dir / f"{photo.stem}.{name}.{hd}{suffix}"
-            _check_output(p, [photo, mask, out], args.force)
+            if out_dir.is_dir():                          # else it is created below, empty
+                _check_output(p, [photo, mask], args.force, outputs=[out])
             full_outputs[item] = p
     methods = {name: _make_method(name, args.device) for _, name, _ in runs}
 
@@ -379,39 +506,46 @@ def _cmd_compare(args) -> int:
     _check_hole(hole, mask)
     x0, y0, x1, y1 = _hole_crop(hole)
     cw, ch = x1 - x0, y1 - y0
-    scale = min(1.0, MAX_TILE / max(cw, ch))
+    # large crops are scaled down to MAX_TILE; small ones enlarged by a whole factor (pixel blocks)
+    scale = min(1.0, MAX_TILE / max(cw, ch)) if max(cw, ch) >= MIN_TILE else float(-(-MIN_TILE // max(cw, ch)))
     tsize = (max(1, round(cw * scale)), max(1, round(ch * scale)))
 
     def tile_of(img: np.ndarray) -> np.ndarray:
         crop = img[y0:y1, x0:x1]
-        return crop if scale == 1.0 else cv2.resize(crop, tsize, interpolation=cv2.INTER_AREA)
+        if scale == 1.0:
+            return crop
+        return cv2.resize(crop, tsize, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
 
-    at = "100%" if scale == 1.0 else f"scaled to {scale:.0%}"
+    at = "100%" if scale == 1.0 else f"scaled to {scale:.0%}" if scale < 1 else f"shown at {scale:.0%}"
     crop_hole = hole[y0:y1, x0:x1]
     if scale != 1.0:
         crop_hole = cv2.resize(crop_hole.astype(np.uint8), tsize, interpolation=cv2.INTER_NEAREST).astype(bool)
     tiles = [(f"input, hole outlined ({cw}x{ch} crop, {at})", _outline(tile_of(doc.image), crop_hole))]
     report = []
     from editor.core.progress import Reporter
-    for item, name, hd in runs:
-        method, device = methods[name]
-        args.hd = hd
-        bar = _Progress(f"{name} ({hd})")
-        try:
-            res = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar))
-        finally:
-            bar.close()
-        detail = f" detail {args.detail:g}" if hd == "cra" and args.detail is not None else ""
-        tiles.append((f"{name} · {hd}{detail} · {res.seconds_total:.1f} s", tile_of(res.image)))
-        report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
-                       "seconds_total": float(res.seconds_total)})
-        if item in full_outputs:
-            save_image(full_outputs[item], res.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi,
-                       quality=args.quality, overwrite=args.force)
-            report[-1]["output"] = str(full_outputs[item])
-        del res
-    sheet = compose_sheet(tiles)
-    save_image(out, sheet, overwrite=args.force)
+    with _Outputs() as outputs:                           # all files or none
+        if out_dir is not None:
+            outputs.make_folder(out_dir)
+            _alpha_note(next(iter(full_outputs.values())), doc.alpha)
+        for item, name, hd in runs:
+            method, device = methods[name]
+            args.hd = hd
+            bar = _Progress(f"{name} ({hd})")
+            try:
+                res = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar))
+            finally:
+                bar.close()
+            detail = f" detail {args.detail:g}" if hd == "cra" and args.detail is not None else ""
+            tiles.append((f"{name} · {hd}{detail} · {res.seconds_total:.1f} s", tile_of(res.image)))
+            report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
+                           "seconds_total": float(res.seconds_total)})
+            if item in full_outputs:
+                outputs.save(full_outputs[item], res.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc,
+                             dpi=doc.dpi, quality=args.quality, overwrite=True)
+                report[-1]["output"] = str(full_outputs[item])
+            del res
+        sheet = compose_sheet(tiles)
+        outputs.save(out, sheet, icc=doc.icc, overwrite=True)  # the tiles are in the photo's colours
     info = {"sheet": str(out), "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "crop": [x0, y0, x1, y1], "tile_scale": scale,
             "sheet_size": [sheet.shape[1], sheet.shape[0]], "runs": report,
@@ -582,7 +716,7 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("-o", "--output", metavar="SHEET.png", required=True, help="the sheet image")
     c.add_argument("--methods", required=True, metavar="a,b,c",
                    help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. patchmatch:resize)")
-    c.add_argument("--out-dir", metavar="DIR", help="also keep each full-resolution result in DIR")
+    c.add_argument("--out-dir", metavar="DIR", help="also keep each full-resolution result in DIR (created if missing)")
     _add_pipeline_flags(c)
 
     m = sub.add_parser("methods", help="list the inpainting methods")
@@ -663,7 +797,23 @@ def _run(argv: list[str]) -> int:
                "evaluate": _cmd_evaluate}.get(args.command)
     if command is None:
         return _cmd_open(argparse.Namespace(photo=None, mask=None))
+    if command in (_cmd_inpaint, _cmd_compare):
+        _terminate_like_ctrl_c()
     return command(args)
+
+
+def _terminate_like_ctrl_c() -> None:
+    """SIGTERM (``kill``, ``timeout``) unwinds like Ctrl+C, so that files written so far are removed again.
+
+    Only for the headless commands: the editor keeps the default handler (Qt's loop would delay a Python one)."""
+    import signal
+    import threading
+    if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
+        return
+
+    def handler(signum, frame):
+        raise KeyboardInterrupt
+    signal.signal(signal.SIGTERM, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

@@ -75,6 +75,7 @@ from editor.core.errors import ImageReadError, MaskError, OutputError
 
 __all__ = [
     "EXTENSION_FORMATS",
+    "alpha_dropped",
     "atomic_output",
     "format_for_path",
     "load_image",
@@ -544,6 +545,19 @@ def format_for_path(path: str | os.PathLike) -> str:
         shown = path.suffix or "no extension"
         raise OutputError(f"{path}: cannot tell the image format from {shown!s}; use one of {known}")
     return fmt
+
+
+def alpha_dropped(path: str | os.PathLike, alpha: np.ndarray | None) -> str | None:
+    """The sentence to show when writing ``alpha`` (uint8 (H, W) or None) to ``path`` loses transparency
+    (JPEG and BMP hold none; :func:`save_image` drops it), else None.
+
+    Raises:
+        OutputError: unknown extension (as :func:`format_for_path`).
+    """
+    fmt = format_for_path(path)
+    if alpha is None or fmt in _ALPHA_FORMATS or not (alpha < 255).any():
+        return None
+    return f"{fmt} has no transparency: the alpha channel is dropped (.png, .tif or .webp keep it)"
 
 
 #: JPEGs of at least this many pixels are encoded in bands on two threads (1 MP: ~10 ms on one thread).

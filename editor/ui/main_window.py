@@ -662,7 +662,14 @@ class MainWindow(QMainWindow):
         if clean:
             self.undo_stack.setClean()
         self._update_title()
-        self.show_message(f"Saved {path}" + ("" if clean else " (later edits are not in the file yet)"))
+        self.show_message(f"Saved {path}" + ("" if clean else " (later edits are not in the file yet)")
+                          + self._alpha_note(path))
+
+    def _alpha_note(self, path: Path) -> str:
+        """``" — JPEG has no transparency: …"`` when the photo's alpha was dropped by ``path``'s format."""
+        from editor.core.imageio import alpha_dropped
+        why = alpha_dropped(path, self.model.doc.alpha) if self.model.has_document else None
+        return f" — {why}" if why else ""
 
     def save(self, background: bool = False) -> bool:
         """Ctrl+S: write to the file chosen before; the first time, ask where (Save As, pre-filled with
@@ -696,7 +703,8 @@ class MainWindow(QMainWindow):
         path, _ = QFileDialog.getSaveFileName(self, "Export a copy", str(proposal), SAVE_FILTER)
         if not path:
             return False
-        return self._write(Path(path), lambda clean: self.show_message(f"Exported {path}"), background)
+        return self._write(Path(path), lambda clean: self.show_message(f"Exported {path}" + self._alpha_note(Path(path))),
+                           background)
 
     def maybe_save(self) -> bool:
         """Ask Save / Discard / Cancel when there is unsaved work; True when it is fine to go on."""

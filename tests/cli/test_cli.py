@@ -15,6 +15,7 @@ from PIL import Image
 
 from editor import cli
 from editor.cli import main
+from editor.core.errors import OutputError
 
 REPO = Path(__file__).resolve().parents[2]
 REQUIRED = {"method", "hd", "width", "height", "hole_fraction", "seconds_preview", "seconds_total", "peak_rss_mb"}
@@ -194,15 +195,68 @@ def test_existing_output_needs_force(files, capsys):
 
 
 def test_empty_mask_writes_photo_unchanged(files, capsys):
-    out = files.dir / "same.png"
-    assert main(["inpaint", str(files.photo), str(files.empty), "-o", str(out), "--json"]) == 0
+    out, prev = files.dir / "same.png", files.dir / "same_preview.png"
+    assert main(["inpaint", str(files.photo), str(files.empty), "-o", str(out), "--preview", str(prev),
+                 "--json"]) == 0
     cap = capsys.readouterr()
     assert "mask is empty" in cap.err and "error" not in cap.err
     assert json.loads(cap.out.splitlines()[-1])["hole_fraction"] == 0.0
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), files.img)
+    assert Image.open(prev).size == (128, 96)           # the photo is below --lowres-size: its own size
+    # same format: the file's own bytes (a JPEG is not re-encoded); another format: converted, EXIF kept
     out_jpg = files.dir / "same.jpg"
     assert main(["inpaint", str(files.jpg), str(files.empty), "-o", str(out_jpg)]) == 0
-    assert Image.open(out_jpg).getexif().get(0x010F) == "TestCam"
+    assert out_jpg.read_bytes() == files.jpg.read_bytes()
+    out_tif = files.dir / "same.tif"
+    assert main(["inpaint", str(files.jpg), str(files.empty), "-o", str(out_tif)]) == 0
+    assert Image.open(out_tif).getexif().get(0x010F) == "TestCam"
+
+
+def test_failed_write_removes_the_preview(files, capsys, monkeypatch):
+    """The preview is written early; if the full-resolution output then cannot be written, the preview goes
+    too, and a preview file that --force replaced comes back."""
+    out, prev = files.dir / "o.png", files.dir / "p.png"
+    from editor.core import imageio
+    real = imageio.save_image
+
+    def fail_on_output(path, image, **kw):
+        if Path(path) == out:
+            raise OutputError(f"{path}: cannot write the file (No space left on device)")
+        return real(path, image, **kw)
+    monkeypatch.setattr(imageio, "save_image", fail_on_output)
+    args = ["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--preview", str(prev), "--method", "telea"]
+    assert main(args) == 2
+    assert "No space left" in _one_error_line(capsys)
+    assert sorted(p.name for p in files.dir.iterdir() if p.name.startswith(("o.", "p.", ".p."))) == []
+    prev.write_bytes(b"old preview")
+    assert main(args + ["--force"]) == 2
+    _one_error_line(capsys)
+    assert prev.read_bytes() == b"old preview" and not out.exists()
+    assert [p.name for p in files.dir.iterdir() if p.name.startswith(".")] == []   # no backup left behind
+    monkeypatch.setattr(imageio, "save_image", real)
+    assert main(args + ["--force"]) == 0
+    assert Image.open(prev).size == (128, 96) and Image.open(out).size == (128, 96)
+    assert [p.name for p in files.dir.iterdir() if p.name.startswith(".")] == []
+
+
+def test_alpha_dropped_by_jpeg_is_noted(tmp_path, capsys):
+    img = _photo(64, 48)
+    rgba = np.dstack([img, np.full(img.shape[:2], 128, np.uint8)])
+    Image.fromarray(rgba, "RGBA").save(tmp_path / "p.png")
+    hole = np.zeros(img.shape[:2], np.uint8)
+    hole[10:20, 10:20] = 255
+    Image.fromarray(hole).save(tmp_path / "m.png")
+    base = ["inpaint", str(tmp_path / "p.png"), str(tmp_path / "m.png"), "--method", "telea", "-o"]
+    assert main(base + [str(tmp_path / "o.jpg")]) == 0
+    assert "alpha channel is dropped" in capsys.readouterr().err
+    assert main(base + [str(tmp_path / "o.png")]) == 0
+    assert "alpha" not in capsys.readouterr().err
+
+
+def test_preview_equal_to_output_is_refused(files, capsys):
+    out = files.dir / "o.png"
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--preview", str(out)]) == 2
+    assert "the preview and the output" in _one_error_line(capsys) and not out.exists()
 
 
 def test_keyboard_interrupt_exit_130(files, capsys, monkeypatch):
@@ -225,16 +279,18 @@ def test_memory_error_one_line(files, capsys, monkeypatch):
 
 
 def test_compare_sheet(files, capsys):
-    sheet, outdir = files.dir / "sheet.png", files.dir / "full"
-    outdir.mkdir()
+    sheet, outdir = files.dir / "sheet.png", files.dir / "new" / "full"   # --out-dir is created
     rc = main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods",
                "telea,navier-stokes,patchmatch:resize", "--out-dir", str(outdir), "--json"])
     assert rc == 0
     info = json.loads(capsys.readouterr().out.splitlines()[-1])
     x0, y0, x1, y1 = info["crop"]
-    # the crop holds the whole hole plus a margin, at full resolution (small photo: scale 1)
-    assert x0 <= 50 and y0 <= 36 and x1 >= 74 and y1 >= 56 and info["tile_scale"] == 1.0
-    tw, th = x1 - x0, y1 - y0
+    # the crop holds the whole hole plus a margin at full resolution; being small (< MIN_TILE) it is shown
+    # enlarged by a whole factor, each pixel a k x k block
+    assert x0 <= 50 and y0 <= 36 and x1 >= 74 and y1 >= 56
+    k = int(info["tile_scale"])
+    assert k == info["tile_scale"] and k * max(x1 - x0, y1 - y0) >= cli.MIN_TILE > (k - 1) * max(x1 - x0, y1 - y0)
+    tw, th = k * (x1 - x0), k * (y1 - y0)
     gap, label_h, _ = cli.sheet_layout((tw, th))
     n = 4  # input + three methods
     assert Image.open(sheet).size == (n * tw + (n + 1) * gap, label_h + th + 2 * gap)
@@ -249,11 +305,29 @@ def test_compare_sheet(files, capsys):
     tile0 = arr[gap + label_h:gap + label_h + th, gap:gap + tw]
     assert ((tile0[..., 0] > 200) & (tile0[..., 1] < 80) & (tile0[..., 2] > 150)).any()
     tile1 = arr[gap + label_h:gap + label_h + th, 2 * gap + tw:2 * gap + 2 * tw]
-    assert np.array_equal(tile1, full[y0:y1, x0:x1])
+    assert np.array_equal(tile1, full[y0:y1, x0:x1].repeat(k, 0).repeat(k, 1))
+
+
+def test_compare_failure_leaves_no_files(files, capsys, monkeypatch):
+    """A compare that fails after some results were written removes them, and the folder it created."""
+    sheet, outdir = files.dir / "sheet.png", files.dir / "made" / "full"
+    from editor.core import imageio
+    real = imageio.save_image
+
+    def fail_on_sheet(path, image, **kw):
+        if Path(path) == sheet:
+            raise OutputError(f"{path}: cannot write the file (No space left on device)")
+        return real(path, image, **kw)
+    monkeypatch.setattr(imageio, "save_image", fail_on_sheet)
+    assert main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods", "telea,navier-stokes",
+                 "--out-dir", str(outdir)]) == 2
+    assert "No space left" in _one_error_line(capsys)
+    assert not sheet.exists() and not (files.dir / "made").exists()
 
 
 def test_compare_large_crop_is_downscaled_and_labelled(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "MAX_TILE", 64)
+    monkeypatch.setattr(cli, "MIN_TILE", 32)
     img = _photo(200, 260)
     Image.fromarray(img).save(tmp_path / "p.png")
     hole = np.zeros(img.shape[:2], np.uint8)

@@ -253,3 +253,19 @@ def test_import_mask_of_another_size_is_stretched_when_asked(opened, tmp_path, m
     clear = [a for a in opened.recent_menu.actions() if a.text() == "Clear list"][0]
     clear.trigger()
     assert opened.settings.get(S.RECENT_FILES) == [] and not opened.recent_menu.isEnabled()
+
+
+def test_saving_a_transparent_photo_as_jpeg_says_the_alpha_is_dropped(make_window, tmp_path, monkeypatch):
+    rgba = np.zeros((40, 60, 4), np.uint8)
+    rgba[..., :3] = 120
+    rgba[..., 3] = 200                                   # partly transparent
+    src = tmp_path / "t.png"
+    Image.fromarray(rgba, "RGBA").save(src)
+    w = make_window()
+    assert w.open_file(src)
+    for name, dropped in (("t.jpg", True), ("t2.png", False)):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, name=name: (str(tmp_path / name), ""))
+        assert w.save_as()
+        message = w.statusBar().currentMessage()
+        assert message.startswith("Saved") and ("alpha channel is dropped" in message) == dropped
+    assert Image.open(tmp_path / "t2.png").mode == "RGBA"
