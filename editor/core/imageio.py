@@ -560,6 +560,9 @@ def alpha_dropped(path: str | os.PathLike, alpha: np.ndarray | None) -> str | No
     return f"{fmt} has no transparency: the alpha channel is dropped (.png, .tif or .webp keep it)"
 
 
+#: Largest payload of one JPEG marker segment (an EXIF block must fit in one APP1), bytes.
+_JPEG_MAX_SEGMENT = 65533
+
 #: JPEGs of at least this many pixels are encoded in bands on two threads (1 MP: ~10 ms on one thread).
 _BANDED_JPEG_MIN_PIXELS = 1_000_000
 
@@ -647,6 +650,9 @@ def save_image(
     params: dict = {}
     if fmt == "JPEG":
         params.update(quality=int(quality), subsampling=int(subsampling))
+        if exif and len(exif) > _JPEG_MAX_SEGMENT:
+            raise OutputError(f"{path}: the photo's EXIF block ({len(exif) / 1024:.0f} KB) does not fit in a JPEG "
+                              f"(64 KB at most); write .png, .tif or .webp, which keep it")
     elif fmt == "WEBP":
         params.update(quality=int(quality), method=2)  # measured on a 18 MP photo: 3x faster than 4, same size
     elif fmt == "PNG":

@@ -133,6 +133,24 @@ def test_alpha_dropped_for_jpeg(tmp_path):
     save_image(tmp_path / "o.jpg", a, alpha=alpha)
     with Image.open(tmp_path / "o.jpg") as img:
         assert img.mode == "RGB"
+    assert "alpha channel is dropped" in imageio.alpha_dropped(tmp_path / "o.jpg", alpha)
+    assert imageio.alpha_dropped(tmp_path / "o.bmp", alpha) is not None
+    assert imageio.alpha_dropped(tmp_path / "o.png", alpha) is None
+    assert imageio.alpha_dropped(tmp_path / "o.jpg", np.full_like(alpha, 255)) is None   # opaque: nothing lost
+    assert imageio.alpha_dropped(tmp_path / "o.jpg", None) is None
+
+
+@pytest.mark.parametrize("shape", [(32, 48), (1000, 1000)])   # Pillow's encoder and the banded one
+def test_exif_too_large_for_jpeg_is_one_clear_error(tmp_path, shape):
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 70_000                                   # ImageDescription: 70 KB
+    block = exif.tobytes()
+    img = np.zeros((*shape, 3), np.uint8)
+    with pytest.raises(OutputError, match="does not fit in a JPEG.*png, .tif or .webp"):
+        save_image(tmp_path / "o.jpg", img, exif=block)
+    assert list(tmp_path.iterdir()) == []
+    save_image(tmp_path / "o.tif", img, exif=block)               # TIFF keeps it
+    assert Image.open(tmp_path / "o.tif").getexif()[0x010E] == "x" * 70_000
 
 
 def test_opaque_alpha_is_not_carried(tmp_path):
