@@ -36,7 +36,8 @@ class CRAMethod(InpaintMethod):
     """The CRA generator at low resolution; returns its attention scores for the pipeline's ``--hd cra``.
 
     ``inpaint(image uint8 (h, w, 3), hole bool (h, w))`` with h, w multiples of 16: the image goes to [-1, 1],
-    the hole is zeroed and the mask concatenated (CRA §3.5); the refine network's output (clipped to
+    the hole is zeroed (CRA §3.5; or pull-push filled, when the weights' card says ``hole_fill: pull-push``) and
+    the mask concatenated; the refine network's output (clipped to
     [-1, 1]) comes back as uint8, and the ACM's scores over the ``(h/16, w/16)`` grid (Eq. 1–2) as an
     :class:`AttentionScore` (hole cells = cells with any hole pixel; rows sum to 1 over context cells).
     """
@@ -98,7 +99,8 @@ class CRAMethod(InpaintMethod):
 
             try:
                 state = load_weights(info, "cpu")
-                net = CRAGenerator(softmax_scale=float(info.card.get("softmax_scale", 10.0)))
+                net = CRAGenerator(softmax_scale=float(info.card.get("softmax_scale", 10.0)),
+                                   hole_fill=str(info.card.get("hole_fill", "zero")))
                 net.load_state_dict(state)
                 net = net.to(self.device).eval()
             except MethodUnavailableError as exc:

@@ -17,12 +17,16 @@ import torch.nn.functional as F
 from torch import nn
 
 from editor.networks.layers import (GatedConv2d, attention_score, attention_transfer, cell_hole_mask,
-                                    downsample2x, upsample2x)
+                                    downsample2x, pull_push_fill, upsample2x)
 
-__all__ = ["MULTIPLE", "CRAOutput", "CoarseNetwork", "RefineNetwork", "CRAGenerator"]
+__all__ = ["MULTIPLE", "HOLE_FILLS", "CRAOutput", "CoarseNetwork", "RefineNetwork", "CRAGenerator"]
 
 #: H and W must be multiples of this: the refine network's P (attention map) is at 1/16 of the input.
 MULTIPLE = 16
+#: What the coarse network sees in the hole: ``"zero"`` (CRA §3.5: ``x * (1 - m)``) or ``"pull-push"`` (the
+#: smooth fill of :func:`~editor.networks.layers.pull_push_fill`, a deviation: the network then starts from
+#: the surrounding colours instead of mid-grey, which a short training run does not learn to undo).
+HOLE_FILLS = ("zero", "pull-push")
 
 # (kernel, stride, channels, dilation) per layer, CRA Appendix.
 _COARSE_ENCODER = ([(5, 2, 32, 1), (3, 1, 32, 1), (3, 2, 64, 1)] + [(3, 1, 64, 1)] * 6 + [(3, 1, 64, 2)] * 6
@@ -133,14 +137,21 @@ class CRAGenerator(nn.Module):
     """The CRA generator (CRA §3.3, Fig. 2): coarse → paste into the input's hole → refine with attention.
 
     ``forward(image, mask)``: image float ``(N, 3, H, W)`` in [-1, 1] (hole content is ignored: it is zeroed,
-    ``x * (1 - m)``, §3.5), mask float ``(N, 1, H, W)`` 1 = hole; H, W multiples of 16. Returns
-    :class:`CRAOutput`.
+    ``x * (1 - m)``, §3.5, or replaced by a smooth fill from the known region, ``hole_fill="pull-push"``),
+    mask float ``(N, 1, H, W)`` 1 = hole; H, W multiples of 16. Returns :class:`CRAOutput`.
+
+    ``hole_fill`` is part of what the weights were trained with: weight files record it in their model card
+    (absent = ``"zero"``). Raises ValueError for an unknown ``hole_fill``.
     """
 
     multiple = MULTIPLE
 
-    def __init__(self, coarse_gate: str = "sc", refine_gate: str = "pw", softmax_scale: float = 10.0) -> None:
+    def __init__(self, coarse_gate: str = "sc", refine_gate: str = "pw", softmax_scale: float = 10.0,
+                 hole_fill: str = "zero") -> None:
         super().__init__()
+        if hole_fill not in HOLE_FILLS:
+            raise ValueError(f"hole_fill must be one of {', '.join(HOLE_FILLS)}, got {hole_fill!r}")
+        self.hole_fill = hole_fill
         self.coarse = CoarseNetwork(coarse_gate)
         self.refine = RefineNetwork(refine_gate, softmax_scale)
         self.reset_parameters()
@@ -163,7 +174,8 @@ class CRAGenerator(nn.Module):
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> CRAOutput:
         _check(image, mask)
         masked = image * (1.0 - mask)
-        coarse = self.coarse(torch.cat([masked, mask], 1))
+        start = pull_push_fill(image, mask) if self.hole_fill == "pull-push" else masked
+        coarse = self.coarse(torch.cat([start, mask], 1))
         blended = coarse * mask + masked  # hole from the coarse prediction, context from the input
         refined, score, hole_cells, grid = self.refine(torch.cat([blended, mask], 1), mask)
         return CRAOutput(coarse, refined, score, hole_cells, grid)

@@ -13,7 +13,7 @@ from torch import nn
 
 __all__ = ["same_padding", "GatedConv2d", "GATE_KINDS", "gate_weight_count", "downsample2x", "upsample2x",
            "cell_hole_mask", "attention_score", "AttentionComputing", "attention_transfer",
-           "AttentionTransfer"]
+           "AttentionTransfer", "pull_push_fill"]
 
 #: Gate branches (CRA §3.4, Eq. 5–8, Table 1): original GC, depth-separable, pixelwise, single-channel.
 GATE_KINDS = ("gc", "ds", "pw", "sc")
@@ -82,6 +82,38 @@ def downsample2x(x: torch.Tensor) -> torch.Tensor:
 def upsample2x(x: torch.Tensor) -> torch.Tensor:
     """Bilinear up-sampling by 2 (CRA §4.1): ``(N, C, H, W)`` → ``(N, C, 2H, 2W)``."""
     return F.interpolate(x, scale_factor=2.0, mode="bilinear", align_corners=False)
+
+
+def pull_push_fill(image: torch.Tensor, mask: torch.Tensor) -> torch.Tensor:
+    """Smooth fill of the hole from the known region: the pull-push scheme (Gortler et al., "The Lumigraph",
+    SIGGRAPH 1996, §3.4), a pyramid of normalised averages.
+
+    Pull: halve ``(image · known, known)`` by 2x2 averaging (odd sides rounded up) down to 1 px. Push: from the
+    coarsest level up, a pixel keeps its own average with the weight ``min(1, known fraction)`` and takes the
+    rest from the bilinear upsample of the level below. Known pixels keep their value exactly; a hole pixel gets
+    the colours of the nearest known pixels, blurred over a scale that grows with its distance to them.
+    Constant known region -> the same constant in the hole. Cost: ~1.4x one pass over the image.
+
+    Args:
+        image: float ``(N, C, H, W)``; hole content is ignored.
+        mask: float ``(N, 1, H, W)``, 1 = hole. A sample with no known pixel gets 0 everywhere.
+
+    Returns:
+        float ``(N, C, H, W)``: ``image`` in the known region, the smooth fill in the hole.
+    """
+    known = 1.0 - mask
+    num, den = image * known, known
+    levels = []
+    while num.shape[-1] > 1 or num.shape[-2] > 1:
+        levels.append((num, den))
+        num = F.avg_pool2d(num, 2, ceil_mode=True)
+        den = F.avg_pool2d(den, 2, ceil_mode=True)
+    fill = num / den.clamp_min(1e-8)
+    for num, den in reversed(levels):
+        up = F.interpolate(fill, size=num.shape[-2:], mode="bilinear", align_corners=False)
+        w = den.clamp(0.0, 1.0)
+        fill = num / den.clamp_min(1e-8) * w + up * (1.0 - w)   # num / den is 0 where w is 0
+    return image * known + fill * mask
 
 
 def cell_hole_mask(mask: torch.Tensor, grid: tuple[int, int]) -> torch.Tensor:

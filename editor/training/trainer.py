@@ -62,6 +62,7 @@ class TrainConfig:
     decode_long_side: int | None = None
     rec_normalize: str = "all"  # reduction of Eq. 11-12's maps: "all" pixels or each "region" (losses.py)
     init: str | None = None  # exported generator weights this run fine-tunes (set by init_from_weights)
+    hole_fill: str = "zero"  # the coarse network's hole input (CRAGenerator's hole_fill); a resume keeps its own
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -147,7 +148,7 @@ class Trainer:
         self.log_path = Path(config.log) if config.log else self.out / "log.jsonl"
 
         torch.manual_seed(config.seed)  # identical initial weights on every rank
-        self.generator = CRAGenerator(softmax_scale=config.softmax_scale).to(self.device)
+        self.generator = CRAGenerator(softmax_scale=config.softmax_scale, hole_fill=config.hole_fill).to(self.device)
         self.discriminator = CRADiscriminator(config.size).to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=tuple(config.betas))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr, betas=tuple(config.betas))
@@ -193,7 +194,12 @@ class Trainer:
         else:
             self.rng = np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, self.step]))
         self.last_losses = json.loads(ck.get("last_losses", "{}"))
-        self.cfg.init = self.cfg.init or json.loads(ck.get("config", "{}")).get("init")  # the lineage's start
+        saved = json.loads(ck.get("config", "{}"))
+        self.cfg.init = self.cfg.init or saved.get("init")  # the lineage's start
+        fill = saved.get("hole_fill", "zero")              # the weights were trained for this input
+        if fill != self.cfg.hole_fill and self.is_main:
+            print(f"note: the checkpoint was trained with --hole-fill {fill}; continuing with it", flush=True)
+        self.cfg.hole_fill = self.generator.hole_fill = fill
 
     def init_from_weights(self, path: str | Path) -> None:
         """Start the generator from exported weights (``cra.<tag>.safetensors``): continue or fine-tune them.
@@ -398,7 +404,7 @@ class Trainer:
         tag = cfg.tag or f"{kind}-{self.step}"
         weights = self.out / f"cra.{tag}.safetensors"
         save_weights(self.generator.state_dict(), weights,
-                     metadata={"network": "cra", "tag": tag, "steps": str(self.step)})
+                     metadata={"network": "cra", "tag": tag, "steps": str(self.step), "hole_fill": cfg.hole_fill})
         digest = sha256_file(weights)
         machine = (torch.cuda.get_device_name(self.device) if kind == "cuda"
                    else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
@@ -408,7 +414,9 @@ class Trainer:
                      "CVPR 2020",
             "sections": "§3.2-3.5, Appendix", "parameters": sum(p.numel() for p in self.generator.parameters()),
             "input_size": "sides multiples of 16 (trained on square crops; 512 long side at inference)",
-            "input_range": "[-1, 1] RGB, hole zeroed; mask channel 1 = hole",
+            "input_range": "[-1, 1] RGB, hole " + ("zeroed" if cfg.hole_fill == "zero" else "pull-push filled")
+                           + "; mask channel 1 = hole",
+            "hole_fill": cfg.hole_fill,
             "mask_convention": "1 = hole (pixels to fill), 0 = known",
             "softmax_scale": cfg.softmax_scale,
             "data": f"{cfg.images} ({n_photos} photos; excluded: {', '.join(cfg.exclude) or 'none'})",

@@ -93,6 +93,22 @@ def test_known_region_of_input_does_not_leak_from_hole(net):
         torch.testing.assert_close(net(x, m).refined, net(y, m).refined)
 
 
+def test_pull_push_hole_fill_starts_from_the_known_colours_and_still_ignores_the_hole():
+    torch.manual_seed(0)
+    g = CRAGenerator(hole_fill="pull-push").eval()
+    x, m = _inputs(32, 32)
+    y = x.clone()
+    y[m.expand_as(x) > 0] = 0.77
+    with torch.no_grad():
+        a, b = g(x, m), g(y, m)
+        torch.testing.assert_close(a.refined, b.refined)
+        # the same weights with zeros in the hole compute something else: the fill is really the input
+        g.hole_fill = "zero"
+        assert not torch.allclose(g(x, m).coarse, a.coarse)
+    with pytest.raises(ValueError, match="hole_fill"):
+        CRAGenerator(hole_fill="mean")
+
+
 def test_registry_builds_cra():
     assert "cra" in list_networks()
     assert isinstance(create_network("cra", softmax_scale=5.0), CRAGenerator)

@@ -110,3 +110,23 @@ def test_attention_transfer_is_the_weighted_sum_of_eq_3():
     y = attention_transfer(x, score, holes, (2, 2))
     expected = 0.2 * x[..., 0:2, 2:4] + 0.3 * x[..., 2:4, 0:2] + 0.5 * x[..., 2:4, 2:4]
     torch.testing.assert_close(y[..., 0:2, 0:2], expected)
+
+
+def test_pull_push_fill_keeps_the_known_region_and_fills_smoothly():
+    from editor.networks.layers import pull_push_fill
+    gen = torch.Generator().manual_seed(0)
+    x = torch.rand(2, 3, 40, 56, generator=gen) * 2 - 1
+    m = torch.zeros(2, 1, 40, 56)
+    m[:, :, 10:30, 8:40] = 1
+    y = pull_push_fill(x, m)
+    assert torch.equal(y * (1 - m), x * (1 - m))                       # known pixels exactly
+    # a constant known region fills the hole with that constant, whatever the hole held
+    c = torch.full_like(x, 0.3)
+    c[m.expand_as(c) > 0] = -0.9
+    torch.testing.assert_close(pull_push_fill(c, m), torch.full_like(x, 0.3))
+    # left half red-ish, right half blue-ish: the hole's left edge takes the left colour, its right the right
+    two = torch.zeros(1, 3, 40, 56)
+    two[:, 0, :, :28], two[:, 2, :, 28:] = 1.0, 1.0
+    f = pull_push_fill(two, m[:1])
+    assert f[0, 0, 20, 9] > 0.6 > f[0, 2, 20, 9] and f[0, 2, 20, 38] > 0.6 > f[0, 0, 20, 38]
+    assert f.min() >= 0 and f.max() <= 1                                # a convex mix of known values

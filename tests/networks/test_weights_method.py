@@ -82,6 +82,14 @@ def test_method_runs_and_returns_attention(models):
         m.inpaint(image[:40], hole[:40])
 
 
+def test_card_hole_fill_reaches_the_generator(models):
+    path = _write(models, "a")
+    assert CRAMethod().load().hole_fill == "zero"                     # no key: CRA §3.5's zeros
+    write_model_card(models / "cra.a.md", {"network": "cra", "tag": "a", "steps": 10, "hole_fill": "pull-push",
+                                            "sha256": sha256_file(path)})
+    assert CRAMethod().load().hole_fill == "pull-push"
+
+
 def test_corrupt_weights_make_the_method_unavailable(models):
     path = _write(models, "a")
     data = bytearray(path.read_bytes())
