@@ -516,7 +516,7 @@ def _cmd_compare(args) -> int:
             return crop
         return cv2.resize(crop, tsize, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
 
-    at = "100%" if scale == 1.0 else f"scaled to {scale:.0%}" if scale < 1 else f"shown at {scale:.0%}"
+    at = "at 100%" if scale == 1.0 else f"scaled to {scale:.0%}" if scale < 1 else f"shown at {scale:.0%}"
     crop_hole = hole[y0:y1, x0:x1]
     if scale != 1.0:
         crop_hole = cv2.resize(crop_hole.astype(np.uint8), tsize, interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -553,7 +553,7 @@ def _cmd_compare(args) -> int:
     if args.json:
         _json_line(info)
     else:
-        print(f"wrote {out} ({len(runs)} methods, crop {cw}x{ch} at {at})")
+        print(f"wrote {out} ({len(runs)} methods, crop {cw}x{ch}, {at})")
         for r in report:
             print(f"  {r['method']:16s} --hd {r['hd']:7s} {r['seconds_total']:6.2f} s"
                   + (f"  -> {r['output']}" if "output" in r else ""))
