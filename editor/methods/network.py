@@ -36,8 +36,8 @@ class CRAMethod(InpaintMethod):
     """The CRA generator at low resolution; returns its attention scores for the pipeline's ``--hd cra``.
 
     ``inpaint(image uint8 (h, w, 3), hole bool (h, w))`` with h, w multiples of 16: the image goes to [-1, 1],
-    the hole is zeroed (CRA §3.5; or pull-push filled, when the weights' card says ``hole_fill: pull-push``) and
-    the mask concatenated; the refine network's output (clipped to
+    the hole is zeroed and the mask concatenated (CRA §3.5; the coarse stage is the coarse network or, when the
+    weights' card says ``coarse: pull-push``, a pull-push fill); the refine network's output (clipped to
     [-1, 1]) comes back as uint8, and the ACM's scores over the ``(h/16, w/16)`` grid (Eq. 1–2) as an
     :class:`AttentionScore` (hole cells = cells with any hole pixel; rows sum to 1 over context cells).
     """
@@ -100,7 +100,7 @@ class CRAMethod(InpaintMethod):
             try:
                 state = load_weights(info, "cpu")
                 net = CRAGenerator(softmax_scale=float(info.card.get("softmax_scale", 10.0)),
-                                   hole_fill=str(info.card.get("hole_fill", "zero")))
+                                   coarse=str(info.card.get("coarse", "network")))
                 net.load_state_dict(state)
                 net = net.to(self.device).eval()
             except MethodUnavailableError as exc:
@@ -117,9 +117,12 @@ class CRAMethod(InpaintMethod):
             return None
         if self._net is not None:
             return sum(p.numel() for p in self._net.parameters())
-        from editor.networks.cra import CRAGenerator
+        from editor.networks.cra import COARSE_STAGES, CRAGenerator
 
-        return sum(p.numel() for p in CRAGenerator().parameters())
+        info = self._locate()
+        coarse = str(info.card.get("coarse", "network")) if info is not None else "network"
+        coarse = coarse if coarse in COARSE_STAGES else "network"   # load() reports a bad card
+        return sum(p.numel() for p in CRAGenerator(coarse=coarse).parameters())
 
     def inpaint(self, image: np.ndarray, hole: np.ndarray, reporter: Reporter | None = None) -> LowResResult:
         if image.dtype != np.uint8 or image.ndim != 3 or image.shape[2] != 3:

@@ -19,14 +19,17 @@ from torch import nn
 from editor.networks.layers import (GatedConv2d, attention_score, attention_transfer, cell_hole_mask,
                                     downsample2x, pull_push_fill, upsample2x)
 
-__all__ = ["MULTIPLE", "HOLE_FILLS", "CRAOutput", "CoarseNetwork", "RefineNetwork", "CRAGenerator"]
+__all__ = ["MULTIPLE", "COARSE_STAGES", "CRAOutput", "CoarseNetwork", "RefineNetwork", "CRAGenerator"]
 
 #: H and W must be multiples of this: the refine network's P (attention map) is at 1/16 of the input.
 MULTIPLE = 16
-#: What the coarse network sees in the hole: ``"zero"`` (CRA §3.5: ``x * (1 - m)``) or ``"pull-push"`` (the
-#: smooth fill of :func:`~editor.networks.layers.pull_push_fill`, a deviation: the network then starts from
-#: the surrounding colours instead of mid-grey, which a short training run does not learn to undo).
-HOLE_FILLS = ("zero", "pull-push")
+#: The coarse stage (CRA §3.3's coarse network, whose output the refine network starts from):
+#: ``"network"`` — the paper's coarse network on the masked image; ``"pull-push"`` — no coarse network: the hole
+#: is filled smoothly from the known region (:func:`~editor.networks.layers.pull_push_fill`, no parameters).
+#: The second is this project's deviation for CPU-trained weights: its coarse network, trained for hours
+#: instead of days, paints colour blobs the refine network cannot undo, while the refine network given a
+#: smooth fill transfers texture well (measured in ``models/cra.*.md``).
+COARSE_STAGES = ("network", "pull-push")
 
 # (kernel, stride, channels, dilation) per layer, CRA Appendix.
 _COARSE_ENCODER = ([(5, 2, 32, 1), (3, 1, 32, 1), (3, 2, 64, 1)] + [(3, 1, 64, 1)] * 6 + [(3, 1, 64, 2)] * 6
@@ -137,22 +140,24 @@ class CRAGenerator(nn.Module):
     """The CRA generator (CRA §3.3, Fig. 2): coarse → paste into the input's hole → refine with attention.
 
     ``forward(image, mask)``: image float ``(N, 3, H, W)`` in [-1, 1] (hole content is ignored: it is zeroed,
-    ``x * (1 - m)``, §3.5, or replaced by a smooth fill from the known region, ``hole_fill="pull-push"``),
-    mask float ``(N, 1, H, W)`` 1 = hole; H, W multiples of 16. Returns :class:`CRAOutput`.
+    ``x * (1 - m)``, §3.5), mask float ``(N, 1, H, W)`` 1 = hole; H, W multiples of 16. Returns
+    :class:`CRAOutput`.
 
-    ``hole_fill`` is part of what the weights were trained with: weight files record it in their model card
-    (absent = ``"zero"``). Raises ValueError for an unknown ``hole_fill``.
+    ``coarse`` (:data:`COARSE_STAGES`): ``"network"`` builds the paper's coarse network; ``"pull-push"`` builds
+    none (``self.coarse is None``, no ``coarse.*`` weights) and starts the refine network from the pull-push
+    fill. It is part of what weights were trained with: weight files record it in their model card (absent =
+    ``"network"``). Raises ValueError for an unknown ``coarse``.
     """
 
     multiple = MULTIPLE
 
     def __init__(self, coarse_gate: str = "sc", refine_gate: str = "pw", softmax_scale: float = 10.0,
-                 hole_fill: str = "zero") -> None:
+                 coarse: str = "network") -> None:
         super().__init__()
-        if hole_fill not in HOLE_FILLS:
-            raise ValueError(f"hole_fill must be one of {', '.join(HOLE_FILLS)}, got {hole_fill!r}")
-        self.hole_fill = hole_fill
-        self.coarse = CoarseNetwork(coarse_gate)
+        if coarse not in COARSE_STAGES:
+            raise ValueError(f"coarse must be one of {', '.join(COARSE_STAGES)}, got {coarse!r}")
+        self.coarse_stage = coarse
+        self.coarse = CoarseNetwork(coarse_gate) if coarse == "network" else None
         self.refine = RefineNetwork(refine_gate, softmax_scale)
         self.reset_parameters()
 
@@ -174,8 +179,10 @@ class CRAGenerator(nn.Module):
     def forward(self, image: torch.Tensor, mask: torch.Tensor) -> CRAOutput:
         _check(image, mask)
         masked = image * (1.0 - mask)
-        start = pull_push_fill(image, mask) if self.hole_fill == "pull-push" else masked
-        coarse = self.coarse(torch.cat([start, mask], 1))
+        if self.coarse is None:
+            coarse = pull_push_fill(image, mask)
+        else:
+            coarse = self.coarse(torch.cat([masked, mask], 1))
         blended = coarse * mask + masked  # hole from the coarse prediction, context from the input
         refined, score, hole_cells, grid = self.refine(torch.cat([blended, mask], 1), mask)
         return CRAOutput(coarse, refined, score, hole_cells, grid)

@@ -56,9 +56,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                          "(default 2 x --size)")
     p.add_argument("--rec-normalize", choices=("all", "region"), default="all",
                    help="reduce Eq. 11-12's L1 maps over all pixels (default) or over each region's own pixels")
-    p.add_argument("--hole-fill", choices=("zero", "pull-push"), default="zero",
-                   help="what the coarse network sees in the hole: zeros (CRA §3.5, default) or a smooth fill "
-                        "from the known region (recorded in the weights' card)")
+    p.add_argument("--coarse", choices=("network", "pull-push"), default="network",
+                   help="coarse stage: the paper's coarse network (default) or none, the refine network "
+                        "starting from a smooth pull-push fill of the hole (recorded in the weights' card)")
     p.add_argument("--no-progress", action="store_true", help="no progress bar")
     return p
 
@@ -81,7 +81,7 @@ def train_main(argv: list[str] | None = None) -> int:
                           threads=args.threads, exclude=args.exclude, templates=args.templates,
                           max_minutes=args.max_minutes, tag=args.tag, softmax_scale=args.softmax_scale,
                           decode_long_side=args.decode_long_side, rec_normalize=args.rec_normalize,
-                          hole_fill=args.hole_fill)
+                          coarse=args.coarse)
         trainer = Trainer(cfg)
         if args.resume:
             trainer.load_checkpoint(args.resume)

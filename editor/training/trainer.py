@@ -62,7 +62,7 @@ class TrainConfig:
     decode_long_side: int | None = None
     rec_normalize: str = "all"  # reduction of Eq. 11-12's maps: "all" pixels or each "region" (losses.py)
     init: str | None = None  # exported generator weights this run fine-tunes (set by init_from_weights)
-    hole_fill: str = "zero"  # the coarse network's hole input (CRAGenerator's hole_fill); a resume keeps its own
+    coarse: str = "network"  # CRAGenerator's coarse stage ("network" or "pull-push"); a resume keeps its own
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -148,7 +148,7 @@ class Trainer:
         self.log_path = Path(config.log) if config.log else self.out / "log.jsonl"
 
         torch.manual_seed(config.seed)  # identical initial weights on every rank
-        self.generator = CRAGenerator(softmax_scale=config.softmax_scale, hole_fill=config.hole_fill).to(self.device)
+        self.generator = CRAGenerator(softmax_scale=config.softmax_scale, coarse=config.coarse).to(self.device)
         self.discriminator = CRADiscriminator(config.size).to(self.device)
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=tuple(config.betas))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr, betas=tuple(config.betas))
@@ -177,6 +177,10 @@ class Trainer:
     def load_checkpoint(self, path: str | Path) -> None:
         """Resume generator, critic, optimisers, step, wall time and random state from ``path``."""
         ck = torch.load(path, map_location=self.device, weights_only=True)
+        saved = json.loads(ck.get("config", "{}"))
+        if saved.get("coarse", "network") != self.cfg.coarse:  # the generator was built for the other stage
+            raise ValueError(f"{Path(path).name} was trained with --coarse {saved.get('coarse', 'network')}; "
+                             f"resume with the same --coarse")
         self.generator.load_state_dict(ck["generator"])
         self.opt_g.load_state_dict(ck["opt_g"])
         d_shapes = {k: v.shape for k, v in self.discriminator.state_dict().items()}
@@ -194,12 +198,7 @@ class Trainer:
         else:
             self.rng = np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, self.step]))
         self.last_losses = json.loads(ck.get("last_losses", "{}"))
-        saved = json.loads(ck.get("config", "{}"))
         self.cfg.init = self.cfg.init or saved.get("init")  # the lineage's start
-        fill = saved.get("hole_fill", "zero")              # the weights were trained for this input
-        if fill != self.cfg.hole_fill and self.is_main:
-            print(f"note: the checkpoint was trained with --hole-fill {fill}; continuing with it", flush=True)
-        self.cfg.hole_fill = self.generator.hole_fill = fill
 
     def init_from_weights(self, path: str | Path) -> None:
         """Start the generator from exported weights (``cra.<tag>.safetensors``): continue or fine-tune them.
@@ -225,6 +224,10 @@ class Trainer:
         except (SafetensorError, OSError) as exc:
             raise ValueError(f"{path.name} is not a readable safetensors file ({exc})") from None
         own = self.generator.state_dict()
+        dropped = ""
+        if self.generator.coarse is None and any(k.startswith("coarse.") for k in state):
+            state = {k: v for k, v in state.items() if not k.startswith("coarse.")}
+            dropped = "; its coarse network is not used (--coarse pull-push)"
         bad = sorted(set(own) ^ set(state)) or [k for k in own if own[k].shape != state[k].shape]
         if bad:
             raise ValueError(f"{path.name} does not hold this CRA generator's weights "
@@ -234,7 +237,7 @@ class Trainer:
             self.step = int(meta.get("steps", 0))
         except ValueError:
             self.step = 0
-        self.cfg.init = f"{path.name} (sha256 {sha256_file(path)}, at step {self.step})"
+        self.cfg.init = f"{path.name} (sha256 {sha256_file(path)}, at step {self.step}{dropped})"
 
     def save_checkpoint(self, path: Path | None = None) -> Path | None:
         if not self.is_main:
@@ -268,12 +271,13 @@ class Trainer:
         return {"loss_d": float(loss.detach()), **info}
 
     def g_step(self, x: torch.Tensor, m: torch.Tensor, adversarial: bool) -> tuple[dict, tuple]:
-        """One generator update: L_g = L_rec(coarse) + L_rec(refined) + β·L_adv (Eq. 11–14)."""
+        """One generator update: L_g = L_rec(coarse) + L_rec(refined) + β·L_adv (Eq. 11–14); with
+        ``--coarse pull-push`` the coarse term has no parameters to train and is only logged."""
         out = self.g_ddp(x, m)
         fake = out.refined * m + x * (1 - m)
         rec_c = reconstruction_loss(out.coarse, x, m, normalize=self.cfg.rec_normalize)
         rec_r = reconstruction_loss(out.refined, x, m, normalize=self.cfg.rec_normalize)
-        loss = rec_c + rec_r
+        loss = rec_r if self.generator.coarse is None else rec_c + rec_r
         info = {"rec_coarse": float(rec_c.detach()), "rec_refine": float(rec_r.detach())}
         if adversarial:
             for p in self.discriminator.parameters():
@@ -404,7 +408,7 @@ class Trainer:
         tag = cfg.tag or f"{kind}-{self.step}"
         weights = self.out / f"cra.{tag}.safetensors"
         save_weights(self.generator.state_dict(), weights,
-                     metadata={"network": "cra", "tag": tag, "steps": str(self.step), "hole_fill": cfg.hole_fill})
+                     metadata={"network": "cra", "tag": tag, "steps": str(self.step), "coarse": cfg.coarse})
         digest = sha256_file(weights)
         machine = (torch.cuda.get_device_name(self.device) if kind == "cuda"
                    else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
@@ -414,16 +418,16 @@ class Trainer:
                      "CVPR 2020",
             "sections": "§3.2-3.5, Appendix", "parameters": sum(p.numel() for p in self.generator.parameters()),
             "input_size": "sides multiples of 16 (trained on square crops; 512 long side at inference)",
-            "input_range": "[-1, 1] RGB, hole " + ("zeroed" if cfg.hole_fill == "zero" else "pull-push filled")
-                           + "; mask channel 1 = hole",
-            "hole_fill": cfg.hole_fill,
+            "input_range": "[-1, 1] RGB, hole zeroed; mask channel 1 = hole",
+            "coarse": cfg.coarse,
             "mask_convention": "1 = hole (pixels to fill), 0 = known",
             "softmax_scale": cfg.softmax_scale,
             "data": f"{cfg.images} ({n_photos} photos; excluded: {', '.join(cfg.exclude) or 'none'})",
             "steps": self.step, "batch": cfg.batch * self.world, "crop": cfg.size, "lr": cfg.lr,
             "betas": list(cfg.betas), "d_steps": cfg.d_steps, "adv_start": cfg.adv_start,
             "wall_time_s": round(self.wall_seconds), "machine": machine, "world_size": self.world,
-            "losses": ("L_rec (alpha1=1 hole, alpha2=1.2 context) on coarse and refined"
+            "losses": ("L_rec (alpha1=1 hole, alpha2=1.2 context) on "
+                       + ("coarse and refined" if cfg.coarse == "network" else "refined (no coarse network)")
                        + (" + 1e-4 WGAN-GP (gp 10)" if cfg.d_steps > 0 and self.step > cfg.adv_start
                           else " only (no adversarial step was taken)")),
             "rec_normalize": cfg.rec_normalize,

@@ -93,20 +93,22 @@ def test_known_region_of_input_does_not_leak_from_hole(net):
         torch.testing.assert_close(net(x, m).refined, net(y, m).refined)
 
 
-def test_pull_push_hole_fill_starts_from_the_known_colours_and_still_ignores_the_hole():
+def test_pull_push_coarse_stage_has_no_coarse_network_and_ignores_the_hole():
     torch.manual_seed(0)
-    g = CRAGenerator(hole_fill="pull-push").eval()
+    g = CRAGenerator(coarse="pull-push").eval()
+    assert g.coarse is None and not any(k.startswith("coarse.") for k in g.state_dict())
+    full = CRAGenerator()
+    assert set(g.state_dict()) == {k for k in full.state_dict() if not k.startswith("coarse.")}
     x, m = _inputs(32, 32)
     y = x.clone()
     y[m.expand_as(x) > 0] = 0.77
     with torch.no_grad():
         a, b = g(x, m), g(y, m)
-        torch.testing.assert_close(a.refined, b.refined)
-        # the same weights with zeros in the hole compute something else: the fill is really the input
-        g.hole_fill = "zero"
-        assert not torch.allclose(g(x, m).coarse, a.coarse)
-    with pytest.raises(ValueError, match="hole_fill"):
-        CRAGenerator(hole_fill="mean")
+    torch.testing.assert_close(a.refined, b.refined)
+    from editor.networks.layers import pull_push_fill
+    torch.testing.assert_close(a.coarse, pull_push_fill(x, m))      # the coarse stage is the smooth fill
+    with pytest.raises(ValueError, match="coarse"):
+        CRAGenerator(coarse="mean")
 
 
 def test_registry_builds_cra():

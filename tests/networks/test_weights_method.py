@@ -82,12 +82,17 @@ def test_method_runs_and_returns_attention(models):
         m.inpaint(image[:40], hole[:40])
 
 
-def test_card_hole_fill_reaches_the_generator(models):
-    path = _write(models, "a")
-    assert CRAMethod().load().hole_fill == "zero"                     # no key: CRA §3.5's zeros
-    write_model_card(models / "cra.a.md", {"network": "cra", "tag": "a", "steps": 10, "hole_fill": "pull-push",
+def test_card_coarse_stage_reaches_the_generator(models):
+    _write(models, "a")
+    assert CRAMethod().load().coarse is not None                       # no key: the paper's coarse network
+    torch.manual_seed(0)
+    g = CRAGenerator(coarse="pull-push")
+    path = save_weights(g.state_dict(), models / "cra.b.safetensors")
+    write_model_card(models / "cra.b.md", {"network": "cra", "tag": "b", "steps": 20, "coarse": "pull-push",
                                             "sha256": sha256_file(path)})
-    assert CRAMethod().load().hole_fill == "pull-push"
+    m = CRAMethod()
+    assert m.parameter_count() == sum(p.numel() for p in g.parameters()) < 2_663_237
+    assert m.load().coarse is None and m.parameter_count() == sum(p.numel() for p in g.parameters())
 
 
 def test_corrupt_weights_make_the_method_unavailable(models):

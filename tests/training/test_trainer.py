@@ -111,23 +111,33 @@ def test_init_from_exported_weights_continues_the_lineage(tiny_data, tmp_path, c
         assert err.startswith("error:") and expect in err and err.count("\n") == 1
 
 
-def test_hole_fill_is_trained_recorded_and_kept_on_resume(tiny_data, tmp_path, capsys, monkeypatch):
+def test_pull_push_coarse_stage_is_trained_recorded_and_checked_on_resume(tiny_data, tmp_path, capsys,
+                                                                        monkeypatch):
     photos, templates = tiny_data
     base = ["cra", "--images", str(photos), "--size", "64", "--batch", "1", "--d-steps", "0",
             "--templates", str(templates), "--no-progress"]
-    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "1", "--hole-fill", "pull-push"]) == 0
-    card = read_card(tmp_path / "a" / "cra.cpu-1.md")
-    assert card["hole_fill"] == "pull-push" and "pull-push filled" in card["input_range"]
+    # a run of the paper's generator, then its export fine-tuned without the coarse network
+    assert train_main(base + ["--out", str(tmp_path / "z"), "--steps", "1"]) == 0
+    full = tmp_path / "z" / "cra.cpu-1.safetensors"
+    assert read_card(tmp_path / "z" / "cra.cpu-1.md")["coarse"] == "network"
+    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "2", "--coarse", "pull-push",
+                              "--init", str(full)]) == 0
+    card = read_card(tmp_path / "a" / "cra.cpu-2.md")
+    assert card["coarse"] == "pull-push" and "coarse network is not used" in card["init"]
+    assert "refined (no coarse network)" in card["losses"]
+    state = load_weights(find_weights("cra", dirs=[tmp_path / "a"]))
+    assert not any(k.startswith("coarse.") for k in state)
     from editor.methods.network import CRAMethod
     monkeypatch.setenv("INPAINT_STUDIO_MODELS", str(tmp_path / "a"))
-    assert CRAMethod().load().hole_fill == "pull-push"             # the method builds what was trained
-    # a resume without the flag keeps the checkpoint's hole fill, and says so
-    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "2",
-                              "--resume", str(tmp_path / "a" / "checkpoint.pt")]) == 0
-    assert "--hole-fill pull-push" in capsys.readouterr().out
-    assert read_card(tmp_path / "a" / "cra.cpu-2.md")["hole_fill"] == "pull-push"
-    assert train_main(base + ["--out", str(tmp_path / "z"), "--steps", "1"]) == 0
-    assert read_card(tmp_path / "z" / "cra.cpu-1.md")["hole_fill"] == "zero"
+    assert CRAMethod().load().coarse is None                         # the method builds what was trained
+    capsys.readouterr()
+    # resuming needs the same --coarse: one error line otherwise
+    ck = str(tmp_path / "a" / "checkpoint.pt")
+    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "3", "--resume", ck]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error:") and "--coarse pull-push" in err and err.count("\n") == 1
+    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "3", "--resume", ck,
+                              "--coarse", "pull-push"]) == 0
 
 
 def test_train_command(tiny_data, tmp_path, capsys):
