@@ -156,7 +156,6 @@ class CRAGenerator(nn.Module):
         super().__init__()
         if coarse not in COARSE_STAGES:
             raise ValueError(f"coarse must be one of {', '.join(COARSE_STAGES)}, got {coarse!r}")
-        self.coarse_stage = coarse
         self.coarse = CoarseNetwork(coarse_gate) if coarse == "network" else None
         self.refine = RefineNetwork(refine_gate, softmax_scale)
         self.reset_parameters()

@@ -62,7 +62,7 @@ class TrainConfig:
     decode_long_side: int | None = None
     rec_normalize: str = "all"  # reduction of Eq. 11-12's maps: "all" pixels or each "region" (losses.py)
     init: str | None = None  # exported generator weights this run fine-tunes (set by init_from_weights)
-    coarse: str = "network"  # CRAGenerator's coarse stage ("network" or "pull-push"); a resume keeps its own
+    coarse: str = "network"  # CRAGenerator's coarse stage ("network" or "pull-push"); a resume must pass the same
 
 
 def _dist_info() -> tuple[int, int, int]:
