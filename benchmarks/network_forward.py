@@ -23,7 +23,8 @@ Measured 2026-11-22 on the 2-core x86_64 CPU with nothing else running, 2 thread
     | 8192x6144 | 4.30      | 0.67        | 6.45  | 0.33            |
 
 2026-11-30, another machine of the same kind, weights cpu-11249, three runs: 512x512 forward 0.48-0.54 s,
-512x384 0.34-0.39 s, 2048x1536 ``cra+cra`` 0.55 s.
+512x384 0.34-0.39 s, 2048x1536 ``cra+cra`` 0.55 s. Weights cpu-12800 (no coarse network, 16.1 GMAC): 512x512
+0.45 s, 512x384 0.32 s, 2048x1536 ``cra+cra`` 0.49 s (one run).
 
 The same script while five other jobs shared the two cores (load ~4) gave 1.97 s per 512 forward and 7.3 s
 for 8K: compare timings only from quiet runs.

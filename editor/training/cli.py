@@ -36,7 +36,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--adv-start", type=int, default=0,
                    help="generator steps trained with the reconstruction loss only before WGAN-GP starts")
     p.add_argument("--resume", help="checkpoint to resume from (e.g. RUN_DIR/checkpoint.pt)")
-    p.add_argument("--init", help="start the generator from exported weights (e.g. models/cra.cpu-11249.safetensors; "
+    p.add_argument("--init", help="start the generator from exported weights (e.g. models/cra.cpu-12800.safetensors; "
                                    "fresh optimiser, steps counted on from the file's)")
     p.add_argument("--device", default="cpu", help="cpu, cuda, cuda:N (default cpu)")
     p.add_argument("--seed", type=int, default=0)
