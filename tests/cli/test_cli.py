@@ -49,6 +49,18 @@ def files(tmp_path):
                                  full=full)
 
 
+def _disk_full_for(target: Path, monkeypatch):
+    """Make writing ``target`` fail as on a full disk (other files are written normally)."""
+    from editor.core import imageio
+    real = imageio.save_image
+
+    def save(path, image, **kw):
+        if Path(path) == target:
+            raise OutputError(f"{path}: cannot write the file (No space left on device)")
+        return real(path, image, **kw)
+    monkeypatch.setattr(imageio, "save_image", save)
+
+
 def _one_error_line(capsys) -> str:
     err = capsys.readouterr().err
     lines = [ln for ln in err.splitlines() if ln.strip()]
@@ -216,14 +228,7 @@ def test_failed_write_removes_the_preview(files, capsys, monkeypatch):
     """The preview is written early; if the full-resolution output then cannot be written, the preview goes
     too, and a preview file that --force replaced comes back."""
     out, prev = files.dir / "o.png", files.dir / "p.png"
-    from editor.core import imageio
-    real = imageio.save_image
-
-    def fail_on_output(path, image, **kw):
-        if Path(path) == out:
-            raise OutputError(f"{path}: cannot write the file (No space left on device)")
-        return real(path, image, **kw)
-    monkeypatch.setattr(imageio, "save_image", fail_on_output)
+    _disk_full_for(out, monkeypatch)
     args = ["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--preview", str(prev), "--method", "telea"]
     assert main(args) == 2
     assert "No space left" in _one_error_line(capsys)
@@ -233,7 +238,7 @@ def test_failed_write_removes_the_preview(files, capsys, monkeypatch):
     _one_error_line(capsys)
     assert prev.read_bytes() == b"old preview" and not out.exists()
     assert [p.name for p in files.dir.iterdir() if p.name.startswith(".")] == []   # no backup left behind
-    monkeypatch.setattr(imageio, "save_image", real)
+    monkeypatch.undo()
     assert main(args + ["--force"]) == 0
     assert Image.open(prev).size == (128, 96) and Image.open(out).size == (128, 96)
     assert [p.name for p in files.dir.iterdir() if p.name.startswith(".")] == []
@@ -311,14 +316,7 @@ def test_compare_sheet(files, capsys):
 def test_compare_failure_leaves_no_files(files, capsys, monkeypatch):
     """A compare that fails after some results were written removes them, and the folder it created."""
     sheet, outdir = files.dir / "sheet.png", files.dir / "made" / "full"
-    from editor.core import imageio
-    real = imageio.save_image
-
-    def fail_on_sheet(path, image, **kw):
-        if Path(path) == sheet:
-            raise OutputError(f"{path}: cannot write the file (No space left on device)")
-        return real(path, image, **kw)
-    monkeypatch.setattr(imageio, "save_image", fail_on_sheet)
+    _disk_full_for(sheet, monkeypatch)
     assert main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods", "telea,navier-stokes",
                  "--out-dir", str(outdir)]) == 2
     assert "No space left" in _one_error_line(capsys)
