@@ -25,6 +25,8 @@ Measured 2026-11-22 on the 2-core x86_64 CPU with nothing else running, 2 thread
 2026-11-30, another machine of the same kind, weights cpu-11249, three runs: 512x512 forward 0.48-0.54 s,
 512x384 0.34-0.39 s, 2048x1536 ``cra+cra`` 0.55 s. Weights cpu-12800 (no coarse network, 16.1 GMAC): 512x512
 0.45 s, 512x384 0.32 s, 2048x1536 ``cra+cra`` 0.49 s (one run).
+2026-11-30 (later), cpu-12800, two runs: 512x512 0.43 s; ``cra+cra`` 2048x1536 0.47-0.55 s, 4096x3072
+0.92-1.25 s, 8192x6144 2.59-2.66 s (``telea+cra`` 0.06-0.08 / 0.13-0.20 / 0.24-0.27 s).
 
 The same script while five other jobs shared the two cores (load ~4) gave 1.97 s per 512 forward and 7.3 s
 for 8K: compare timings only from quiet runs.
