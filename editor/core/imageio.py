@@ -24,8 +24,10 @@ RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
   (PNG, TIFF, WebP).
 * **Grayscale** (L, 1, P palette): expanded to RGB with R = G = B. A grayscale ICC profile is dropped
   (grey stays neutral grey; the output is treated as sRGB).
-* **16-bit grayscale** (I;16, I;16B, I;16L, I;16N, and 32-bit integer "I", which 16-bit PNGs used to load
-  as): scaled linearly from 0..65535 to 0..255 (``round(v / 257)``), then expanded to RGB.
+* **16-bit grayscale** (I;16, I;16B, I;16L, I;16N): scaled linearly from 0..65535 to 0..255
+  (``round(v / 257)``), then expanded to RGB. **32-bit integer** "I" (e.g. a 32-bit TIFF; older Pillows
+  loaded 16-bit PNGs so) has no fixed range: its values are taken as 8-bit when they all lie in 0..255,
+  else as 16-bit (clipped to 0..65535 and scaled the same way).
   **Float** "F": values in 0..1 are scaled by 255 when the image's maximum is ≤ 1, else clipped to 0..255.
 * **CMYK**: with an embedded CMYK ICC profile, converted to sRGB through that profile with LittleCMS
   (``PIL.ImageCms``, perceptual intent) and an sRGB profile is embedded on output instead; without one
@@ -36,7 +38,7 @@ RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
 Reading a mask (:func:`load_mask`): a grayscale or RGB file is converted to luminance (ITU-R 601-2; a colour
 JPEG mask is decoded straight to its Y channel, the same luma) and ``>= 128`` is hole; a mask with alpha (RGBA, LA, PA, P with transparency) uses its alpha channel
 (``>= 128`` = hole) unless that alpha is fully opaque everywhere, in which case its luminance is used.
-16-bit masks use the high byte. The mask's own EXIF orientation is applied; its size must equal the
+16-bit masks are scaled as 16-bit photos are (so 32 768 is hole), a 32-bit "I" mask with values in 0..255 as 8-bit. The mask's own EXIF orientation is applied; its size must equal the
 photo's displayed size unless ``resize=True`` (nearest-neighbour).
 
 Writing (:func:`save_image`, :func:`save_document`, :func:`save_mask`): the format follows the output
@@ -294,6 +296,8 @@ def _to_uint8_gray(img: Image.Image) -> np.ndarray:
         if arr.size and np.nanmax(arr) <= 1.0:
             arr = arr * 255.0
         return np.clip(np.nan_to_num(arr), 0, 255).round().astype(np.uint8)
+    if img.mode == "I" and arr.size and arr.min() >= 0 and arr.max() <= 255:
+        return arr.astype(np.uint8)  # 8-bit values stored as 32-bit integers
     arr = arr.astype(np.uint32, copy=False) if arr.dtype.kind == "u" else np.clip(arr, 0, 65535).astype(np.uint32)
     return ((arr + 128) // 257).astype(np.uint8)
 

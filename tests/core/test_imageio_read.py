@@ -280,6 +280,20 @@ def test_16bit_big_endian_tiff(tmp_path):
     np.testing.assert_array_equal(doc.image[:, :, 1], np.round(v / 257).astype(np.uint8))
 
 
+def test_32bit_integer_tiff_range(tmp_path):
+    """Mode "I" has no fixed range: 0..255 values are 8-bit (not nearly black), larger ones 16-bit."""
+    eight = np.array([[0, 1, 128, 255]], np.int32)
+    path = tmp_path / "i8.tif"
+    Image.fromarray(eight).save(path)
+    doc = load_image(path)
+    assert doc.source_mode == "I"
+    np.testing.assert_array_equal(doc.image[:, :, 0], eight.astype(np.uint8))
+    sixteen = np.array([[0, 257, 32896, 70000]], np.int32)
+    path = tmp_path / "i16.tif"
+    Image.fromarray(sixteen).save(path)
+    np.testing.assert_array_equal(load_image(path).image[:, :, 1], [[0, 1, 128, 255]])
+
+
 @pytest.mark.parametrize("ext", ["tif", "png"])
 def test_16bit_rgb_scaled_to_8bit(tmp_path, ext):
     rng = np.random.default_rng(5)

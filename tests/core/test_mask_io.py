@@ -94,6 +94,13 @@ def test_16bit_mask(tmp_path):
     np.testing.assert_array_equal(load_mask(path, (4, 1)), [[False, False, True, True]])
 
 
+def test_32bit_integer_mask_with_8bit_values(tmp_path):
+    # A 0/255 mask saved as 32-bit integers is a mask, not an empty one (scaled as 16-bit it would be 0/1).
+    path = tmp_path / "m32.tif"
+    Image.fromarray(np.array([[0, 127, 128, 255]], np.int32)).save(path)
+    np.testing.assert_array_equal(load_mask(path, (4, 1)), [[False, False, True, True]])
+
+
 def test_size_mismatch_error_message(tmp_path):
     path = tmp_path / "m.png"
     Image.fromarray(_values(), "L").save(path)
