@@ -407,10 +407,21 @@ def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
 
 
 def _dpi_of(img: Image.Image) -> tuple[float, float] | None:
-    """(x, y) dots per inch from Pillow's ``info["dpi"]`` (Pillow converts TIFF cm and PNG px/m units)."""
+    """(x, y) dots per inch from Pillow's ``info["dpi"]`` (Pillow converts TIFF cm and PNG px/m units).
+
+    None when the file states no resolution. A JPEG whose JFIF header gives only a pixel aspect ratio
+    (unit 0) and whose EXIF has no XResolution states none, though Pillow reports 72 dpi for it.
+    """
     dpi = img.info.get("dpi")
     if dpi is None:
         return None
+    if img.format == "JPEG" and img.info.get("jfif_unit") not in (1, 2):
+        try:
+            stated = 0x011A in img.getexif()  # XResolution, where Pillow took the value from
+        except Exception:  # an unreadable EXIF block: Pillow's 72 is its own default too
+            stated = False
+        if not stated:
+            return None
     try:
         x, y = float(dpi[0]), float(dpi[1])
     except (TypeError, ValueError, IndexError):

@@ -70,6 +70,26 @@ def test_bmp_keeps_pixels_and_dpi(tmp_path):
     assert back.dpi == (150.0, 150.0)
 
 
+def test_jpeg_without_a_resolution_does_not_gain_72_dpi(tmp_path):
+    """JFIF unit 0 (aspect ratio only) + EXIF without XResolution: Pillow says 72 dpi; we say none."""
+    src = tmp_path / "in.jpg"
+    Image.fromarray(_image()).save(src, exif=_exif_bytes(), quality=95)
+    assert Image.open(src).info["dpi"] == (72, 72)  # Pillow's own default, stated nowhere in the file
+    doc = load_image(src)
+    assert doc.dpi is None
+    save_document(tmp_path / "out.jpg", doc)
+    with Image.open(tmp_path / "out.jpg") as out:
+        assert out.info.get("jfif_unit") == 0  # still no unit stated: no resolution was invented
+    # A stated one is kept: EXIF XResolution, and the JFIF header's.
+    exif = Image.Exif()
+    exif.load(_exif_bytes())
+    exif[0x011A], exif[0x011B], exif[0x0128] = 300.0, 300.0, 2
+    Image.fromarray(_image()).save(src, exif=exif.tobytes())
+    assert load_image(src).dpi == (300.0, 300.0)
+    Image.fromarray(_image()).save(src, exif=_exif_bytes(), dpi=(200, 200))
+    assert load_image(src).dpi == (200.0, 200.0)
+
+
 @pytest.mark.parametrize("ext", ["png", "tif", "bmp"])
 def test_lossless_pixels_exact(tmp_path, ext):
     a = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
