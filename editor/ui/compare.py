@@ -13,6 +13,7 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsSc
 
 from editor.ui.model import Box
 from editor.ui.style import icon
+from editor.ui.worker import unavailable_label, unavailable_tip
 
 __all__ = ["CompareDialog", "SyncView", "crop_box_around"]
 
@@ -239,8 +240,8 @@ class CompareDialog(QDialog):
             if info.get("available", True):
                 flags |= Qt.ItemFlag.ItemIsEnabled
             else:
-                tip = f"Unavailable: {info.get('reason') or 'not installed'}"
-                item.setText(f"{info['name']} — unavailable")
+                tip = unavailable_tip(info)
+                item.setText(f"{info['name']} — {unavailable_label(info)}")
                 item.setForeground(QColor("#5d626b"))
                 item.setData(Qt.ItemDataRole.UserRole, info["name"])
             item.setFlags(flags)

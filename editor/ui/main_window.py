@@ -21,7 +21,8 @@ from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import ShortcutsDialog
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
-from editor.ui.worker import FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error, load_document
+from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
+                              load_document, unavailable_label, unavailable_tip)
 
 __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
 
@@ -864,8 +865,8 @@ class MainWindow(QMainWindow):
                 item.setToolTip(info.get("description") or "")
             else:
                 item.setEnabled(False)
-                item.setToolTip(f"Unavailable: {info.get('reason') or 'not installed'}")
-                item.setText(f"{info['name']}  — unavailable")
+                item.setToolTip(unavailable_tip(info))
+                item.setText(f"{info['name']}  — {unavailable_label(info)}")
             self.method_model.appendRow(item)
         names = [i["name"] for i in infos if i.get("available", True)]
         for candidate in (wanted, default):
@@ -876,6 +877,8 @@ class MainWindow(QMainWindow):
             select = names[0]
         if select is not None:
             self.select_method(select)
+        if self.compare_dialog is not None:  # opened before the networks were checked: offer them now
+            self.compare_dialog.set_methods(infos, self.compare_dialog.checked_methods())
 
     def select_method(self, name: str) -> None:
         for row in range(self.method_model.rowCount()):

@@ -21,7 +21,7 @@ from editor.core.errors import Cancelled, InpaintError
 from editor.core.progress import CancelToken, Reporter
 
 __all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "FileLoader", "FileSaver", "load_document",
-           "friendly_error"]
+           "friendly_error", "unavailable_label", "unavailable_tip"]
 
 log = logging.getLogger(__name__)
 
@@ -51,6 +51,19 @@ class InpaintRequest:
     detail: float | None = None
     compare: bool = False
     coverage: np.ndarray | None = field(default=None, repr=False)  # GUI side: uint8 coverage at request time
+
+
+def unavailable_label(info: dict) -> str:
+    """Short state of an unavailable method for a list entry: "checking…" while its weights are being looked
+    for (the first, quick method list), else "unavailable"."""
+    return "checking…" if info.get("checking") else "unavailable"
+
+
+def unavailable_tip(info: dict) -> str:
+    """Tooltip of an unavailable method: why it cannot run (or that it is still being checked)."""
+    if info.get("checking"):
+        return f"{info['name']}: {info.get('reason') or 'checking…'}"
+    return f"Unavailable: {info.get('reason') or 'not installed'}"
 
 
 def friendly_error(exc: BaseException, method: str | None = None) -> str:
@@ -93,7 +106,8 @@ class InferenceWorker(QObject):
         finished(id, result): ``PipelineResult`` (Inpaint) or ``dict[str, PipelineResult]`` (Compare).
         failed(id, message), cancelled(id).
         methodsReady(list[dict], final): ``InpaintMethod.info()`` of every registered method (+ ``default``);
-            ``final`` is False for the quick first list in which networks are still being checked.
+            ``final`` is False for the quick first list in which networks are still being checked (those are
+            unavailable with ``checking`` True).
         devicesReady(list[str]).
     """
 
@@ -124,7 +138,7 @@ class InferenceWorker(QObject):
                 try:
                     method = create_method(name, device="cpu")
                     if method.kind == "network":
-                        info = {"name": name, "kind": "network", "available": False,
+                        info = {"name": name, "kind": "network", "available": False, "checking": True,
                                 "reason": "checking for weights…", "description": method.description}
                         pending.append((len(infos), method))
                     else:

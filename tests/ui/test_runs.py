@@ -171,6 +171,32 @@ def test_compare_returns_one_result_per_method_and_applies_one(qtbot, opened):
     dlg.close()
 
 
+def test_compare_dialog_opened_while_networks_are_checked_offers_them_once_known(qtbot, opened):
+    """The quick first method list says "checking…" (not "unavailable") for a network; a compare dialog opened
+    then gets the network as soon as the final list arrives, and keeps the user's ticks."""
+    from PySide6.QtCore import Qt
+    qtbot.waitUntil(lambda: opened.methods_final, timeout=30000)
+    final = [dict(i) for i in opened.method_infos]
+    net = {"name": "test-net", "kind": "network", "description": "a network", "default": False}
+    opened.controller.methodsReady.emit(final + [dict(net, available=False, checking=True,
+                                                      reason="checking for weights…")], False)
+    combo_item = opened.method_model.item(len(final))
+    assert combo_item.text() == "test-net  — checking…" and not combo_item.isEnabled()
+    paint_hole(opened)
+    dlg = opened.show_compare()
+    item = dlg.methods.item(len(final))
+    assert item.text() == "test-net — checking…" and not item.flags() & Qt.ItemFlag.ItemIsEnabled
+    dlg.set_checked(["navier-stokes"])
+    opened.controller.methodsReady.emit(final + [dict(net, available=True, reason=None)], True)
+    item = dlg.methods.item(len(final))
+    assert item.text() == "test-net" and item.flags() & Qt.ItemFlag.ItemIsEnabled
+    assert dlg.checked_methods() == ["navier-stokes"]
+    opened.controller.methodsReady.emit(final + [dict(net, available=False, reason="weights not found")], True)
+    assert dlg.methods.item(len(final)).text() == "test-net — unavailable"
+    assert "weights not found" in dlg.methods.item(len(final)).toolTip()
+    dlg.close()
+
+
 def test_close_during_run_stops_worker(qtbot, test_methods, make_window, photo_path):
     window = make_window()
     window.open_file(photo_path)
