@@ -585,38 +585,73 @@ def _cmd_methods(args) -> int:
 
 
 def _cmd_evaluate(args) -> int:
+    import shutil
     import tempfile
 
-    from editor.evaluation.evaluate import evaluate, format_table
+    from editor.evaluation.evaluate import evaluate, format_table, generated_mask_names, method_runs
     from editor.methods import create_method
     items = _method_list(args.methods)
-    names = []
     for item in items:  # fail fast (unknown / unavailable) before any image is read
         name, _, hd = item.partition(":")
         if hd and hd not in HD_CHOICES:
             raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
         create_method(name).require_available()
-        names.append(name)
+    try:
+        names = [name for name, _ in method_runs(items, args.hd)]
+    except ValueError as exc:
+        raise UsageError(f"--methods: {exc}") from None
     device = "cpu"
     if any(create_method(n).kind == "network" for n in names):
         device = resolve_device(args.device)
-    masks_out = None
-    if args.masks is None:
-        masks_out = Path(args.masks_out) if args.masks_out else Path(tempfile.mkdtemp(prefix="inpaint-eval-masks-"))
+    final = Path(args.masks_out) if args.masks_out and args.masks is None else None
+    if final is not None:
+        if final.exists() and not final.is_dir():
+            raise UsageError(f"--masks-out {final}: is a file, not a folder")
+        old = generated_mask_names(final)
+        if old and not args.force:
+            raise UsageError(f"--masks-out {final}: already holds {len(old)} generated masks: replay them with "
+                             f"--masks {final}, choose a new folder, or add --force to replace them")
     if sys.stderr.isatty():
         def progress(line: str) -> None:
             print(line, file=sys.stderr, flush=True)
     else:
         progress = None
-    ev = evaluate(args.images, items, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size, hd=args.hd,
-                  seed=args.seed, limit=args.limit, masks_out=masks_out, templates=args.templates,
-                  invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate,
-                  detail=args.detail, device=device,
-                  max_pixels=args.max_pixels, progress=progress)
-    if not ev.scores:
-        raise MaskError("no image had a usable mask: nothing was evaluated")
-    if masks_out is not None:
-        _note(f"masks saved to {masks_out} (replay with --masks {masks_out})")
+    with _Outputs() as outputs:
+        staging = None
+        if args.masks is None:  # generated masks go to a staging folder, moved into place only on success
+            if final is not None:
+                outputs.make_folder(final)
+            parent = final if final is not None else Path(tempfile.gettempdir())
+            try:
+                staging = Path(tempfile.mkdtemp(prefix=".inpaint-eval-masks-" if final else "inpaint-eval-masks-",
+                                                dir=parent))
+            except OSError as exc:
+                raise OutputError(f"{parent}: cannot write the masks there ({exc.strerror or exc})") from None
+        try:
+            ev = evaluate(args.images, items, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size,
+                          hd=args.hd, seed=args.seed, limit=args.limit, masks_out=staging, templates=args.templates,
+                          invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate,
+                          detail=args.detail, device=device, max_pixels=args.max_pixels, progress=progress)
+            if not ev.scores:
+                raise MaskError("no image had a usable mask: nothing was evaluated")
+            if final is not None:
+                new = {m.name for m in staging.iterdir()}
+                for name in sorted(new):
+                    outputs.write(final / name, lambda path, name=name: os.replace(staging / name, path))
+                for stale in generated_mask_names(final):  # --force: masks of an earlier run, not of this one
+                    if stale.name not in new:
+                        outputs.write(stale, lambda path: path.unlink())
+                ev.masks_dir = final
+        except BaseException:
+            if staging is not None:
+                shutil.rmtree(staging, ignore_errors=True)
+            raise
+        if final is not None:
+            shutil.rmtree(staging, ignore_errors=True)
+    for image, kind, reason in ev.skipped:
+        _note(f"skipped {image} [{kind}]: the mask is {reason}")
+    if ev.masks_dir is not None and args.masks is None:
+        _note(f"masks saved to {ev.masks_dir} (replay with --masks {ev.masks_dir})")
     if args.json:
         _json_line(ev.to_json())
     else:
@@ -745,6 +780,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
     e.add_argument("--max-pixels", type=_positive, metavar="N", help="largest photo accepted (width x height)")
+    e.add_argument("--force", action="store_true", help="replace the generated masks already in --masks-out")
 
     sub.add_parser("train", help="train a network (see 'train --help')", add_help=False)
     return p
@@ -797,7 +833,7 @@ def _run(argv: list[str]) -> int:
                "evaluate": _cmd_evaluate}.get(args.command)
     if command is None:
         return _cmd_open(argparse.Namespace(photo=None, mask=None))
-    if command in (_cmd_inpaint, _cmd_compare):
+    if command in (_cmd_inpaint, _cmd_compare, _cmd_evaluate):
         _terminate_like_ctrl_c()
     return command(args)
 

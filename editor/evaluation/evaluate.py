@@ -20,6 +20,11 @@ Masks, one of:
   which other images are evaluated (``limit``). Generated masks are **saved** as ``<stem>.<kind>.png``
   (white = hole) under ``masks_out`` so a run can be repeated and inspected.
 
+Because masks are named by stem, two photos with the same stem (``a.jpg``, ``a.png``) are refused, and a
+given mask goes to the photo with the longest matching stem (``kite.v2.object.png`` belongs to ``kite.v2.jpg``,
+not to ``kite.jpg`` as a kind ``"v2.object"``). A mask that is empty or covers the whole photo (at the
+evaluated size) is skipped and listed in :attr:`Evaluation.skipped`.
+
 Scores are computed on the composited result against the (resized) photo over the hole pixels only (the
 mask as given, not the pipeline's dilated low-res hole); seconds are wall time of ``InpaintPipeline.run``.
 """
@@ -40,7 +45,7 @@ from editor.core.errors import ImageReadError, MaskError
 from editor.evaluation.metrics import l1, psnr, ssim
 
 __all__ = ["IMAGE_EXTENSIONS", "MASK_KINDS", "Score", "Evaluation", "evaluate", "find_images", "resize_long_side",
-           "default_templates_dir", "format_table"]
+           "default_templates_dir", "format_table", "method_runs", "generated_mask_names"]
 
 IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
 MASK_KINDS = ("free-form", "object")
@@ -70,6 +75,8 @@ class Evaluation:
     scores: list[Score]
     masks_dir: Path | None
     settings: dict = field(default_factory=dict)
+    #: ``(image name, mask kind, "empty" | "full")`` of each case that was not scored.
+    skipped: list[tuple[str, str, str]] = field(default_factory=list)
 
     def summary(self) -> list[dict]:
         """Mean psnr / ssim / l1 / seconds per (method, hd, mask kind), and over all kinds ("all").
@@ -101,6 +108,7 @@ class Evaluation:
     def to_json(self) -> dict:
         return {**self.settings, "masks_dir": str(self.masks_dir) if self.masks_dir else None,
                 "summary": self.summary(),
+                "skipped": [{"image": i, "mask_kind": k, "reason": r} for i, k, r in self.skipped],
                 "scores": [{k: (None if isinstance(v, float) and math.isinf(v) else v)
                             for k, v in asdict(s).items()} for s in self.scores]}
 
@@ -139,21 +147,52 @@ def default_templates_dir() -> Path | None:
     return None
 
 
+def generated_mask_names(folder: Path) -> list[Path]:
+    """The files in ``folder`` named as generated masks are (``<stem>.<kind>.png``), sorted."""
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.is_file() and any(p.name.endswith(f".{kind}.png") for kind in MASK_KINDS))
+
+
 def _mask_seed(seed: int, stem: str, kind: str) -> np.random.Generator:
     return np.random.default_rng([seed, zlib.crc32(stem.encode()), MASK_KINDS.index(kind)])
 
 
-def _given_masks(masks_dir: Path, stem: str) -> list[tuple[str, Path]]:
+def _given_masks(masks_dir: Path, stem: str, stems: Iterable[str] = ()) -> list[tuple[str, Path]]:
+    """``(kind, path)`` of the masks of the photo ``stem``: ``<stem>.<ext>`` and ``<stem>.<kind>.<ext>``,
+    leaving out those of a photo with a longer stem among ``stems`` (``kite.v2`` against ``kite``)."""
+    longer = [s for s in stems if s.startswith(stem + ".")]
     found = []
     for p in sorted(masks_dir.iterdir()):
         if not p.is_file() or p.suffix.lower() not in IMAGE_EXTENSIONS:
             continue
         name = p.name[: -len(p.suffix)]
+        if any(name == s or name.startswith(s + ".") for s in longer):
+            continue
         if name == stem:
             found.append(("given", p))
         elif name.startswith(stem + "."):
             found.append((name[len(stem) + 1:], p))
     return found
+
+
+def method_runs(methods: Iterable[str], hd: str) -> list[tuple[str, str]]:
+    """``(method name, HD strategy)`` of each ``"name"`` / ``"name:hd"`` entry (``hd`` where none is given).
+
+    Raises:
+        ValueError: an entry names the same run as an earlier one (``telea,telea`` or ``telea,telea:cra``
+            with ``hd="cra"``), which would count its photos twice.
+    """
+    runs: dict[tuple[str, str], str] = {}
+    for item in methods:
+        name, _, item_hd = item.partition(":")
+        run = (name, item_hd or hd)
+        if run in runs:
+            same = "is listed twice" if runs[run] == item else f"is the same run as {runs[run]} (--hd {run[1]})"
+            raise ValueError(f"{item} {same}")
+        runs[run] = item
+    return list(runs)
 
 
 def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str | Path | None = None,
@@ -186,7 +225,9 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         :class:`Evaluation` with one :class:`Score` per (image, mask, method).
 
     Raises:
-        ImageReadError, MaskError, MethodUnavailableError, OutputError (InpaintError subclasses).
+        ImageReadError, MaskError, MethodUnavailableError, OutputError (InpaintError subclasses); ImageReadError
+        also for two photos with the same stem. ValueError for no methods or a repeated run
+        (:func:`method_runs`).
     """
     from editor.core.imageio import load_image, load_mask, save_mask
     from editor.methods import create_method
@@ -198,11 +239,15 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
     images = find_images(images_dir)
     if limit is not None:
         images = images[: max(0, int(limit))]
+    by_stem: dict[str, Path] = {}
+    for path in images:
+        if path.stem in by_stem:
+            raise ImageReadError(f"{images_dir}: {by_stem[path.stem].name} and {path.name} have the same name "
+                                 f"'{path.stem}', which names their masks: rename one")
+        by_stem[path.stem] = path
 
     pipelines = []
-    for item in methods:
-        name, _, item_hd = item.partition(":")
-        item_hd = item_hd or hd
+    for name, item_hd in method_runs(methods, hd):
         method = create_method(name, device=device)
         method.require_available()
         pipelines.append((name, item_hd, InpaintPipeline.with_options(method, item_hd, device, lowres_size=lowres_size,
@@ -233,6 +278,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
             raise ImageReadError(f"{masks_dir}: no such folder")
 
     scores: list[Score] = []
+    skipped: list[tuple[str, str, str]] = []
     for path in images:
         doc = load_image(path, max_pixels=max_pixels)
         truth = resize_long_side(doc.image, size)
@@ -248,15 +294,16 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 save_mask(masks_out / f"{path.stem}.{kind}.png", hole)
                 cases.append((kind, hole))
         else:
-            for kind, mpath in _given_masks(masks_dir, path.stem):
+            for kind, mpath in _given_masks(masks_dir, path.stem, by_stem):
                 cases.append((kind, load_mask(mpath, (w, h), invert=invert_masks, resize=True)))
             if not cases:
                 raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
                                 f"or {path.stem}.<kind>.png)")
         for kind, hole in cases:
             if not hole.any() or hole.all():
+                skipped.append((path.name, kind, "empty" if not hole.any() else "full"))
                 if progress:
-                    progress(f"skipped {path.name} [{kind}]: the mask is {'empty' if not hole.any() else 'full'}")
+                    progress(f"skipped {path.name} [{kind}]: the mask is {skipped[-1][2]}")
                 continue
             for name, item_hd, pipe in pipelines:
                 t = time.perf_counter()
@@ -272,8 +319,9 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                              f"L1 {sc.l1:.4f}, {seconds:.2f} s")
     settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
                 "mask_kind": "given" if not generate else mask_kind, "methods": methods,
-                "lowres_size": lowres_size, "dilate": dilate, "device": device}
-    return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings)
+                "lowres_size": lowres_size, "dilate": dilate, "detail": detail, "device": device}
+    return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,
+                      skipped=skipped)
 
 
 def format_table(ev: Evaluation) -> str:

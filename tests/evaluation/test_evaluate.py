@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from pathlib import Path
 
 import cv2
 import numpy as np
@@ -107,3 +108,119 @@ def test_method_hd_entries_in_one_run(data, tmp_path, capsys):
     assert [(r["method"], r["hd"], r["n"]) for r in ev["summary"]] == [("telea", "cra", 2), ("telea", "resize", 2)]
     assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea:sideways"]) == 2
     assert "unknown HD strategy" in capsys.readouterr().err
+
+
+def _eval(data, *extra):
+    return main(["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea", "--hd", "resize",
+                 "--mask-kind", "free-form", *extra])
+
+
+def test_a_repeated_run_is_refused(data, capsys):
+    for methods, words in [("telea,telea", "telea is listed twice"),
+                           ("telea,telea:cra", "telea:cra is the same run as telea (--hd cra)")]:
+        assert main(["evaluate", "--images", str(data / "images"), "--methods", methods]) == 2
+        err = capsys.readouterr().err
+        assert err == f"error: --methods: {words}\n"
+
+
+def test_masks_out_is_all_or_nothing_and_never_mixes_runs(data, tmp_path, capsys, monkeypatch):
+    out = tmp_path / "made" / "masks"
+    assert _eval(data, "--masks-out", str(out), "--seed", "1") == 0
+    first = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(first) == ["p0.free-form.png", "p1.free-form.png"]
+    capsys.readouterr()
+    # a second run into the same folder would mix its masks with these: refused, the folder untouched
+    assert _eval(data, "--masks-out", str(out), "--seed", "2") == 2
+    assert "already holds 2 generated masks" in capsys.readouterr().err
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == first
+    # --force replaces them, and removes a mask of the earlier run that this run does not make
+    (out / "gone.free-form.png").write_bytes(first["p0.free-form.png"])
+    assert _eval(data, "--masks-out", str(out), "--seed", "2", "--force") == 0
+    second = {p.name: p.read_bytes() for p in out.iterdir()}
+    assert sorted(second) == ["p0.free-form.png", "p1.free-form.png"] and second != first
+    # a run that fails half-way (the second photo) leaves nothing: no new folder, no masks, old masks intact
+    import editor.core.imageio as imageio
+    real = imageio.load_image
+    calls = []
+
+    def second_fails(path, **kw):
+        calls.append(path)
+        if len(calls) == 2:
+            raise KeyboardInterrupt
+        return real(path, **kw)
+    monkeypatch.setattr(imageio, "load_image", second_fails)
+    fresh = tmp_path / "new" / "deeper"
+    assert _eval(data, "--masks-out", str(fresh)) == 130
+    assert "nothing was written" in capsys.readouterr().err
+    assert not (tmp_path / "new").exists()
+    calls.clear()
+    assert _eval(data, "--masks-out", str(out), "--seed", "5", "--force") == 130
+    assert {p.name: p.read_bytes() for p in out.iterdir()} == second  # nor a staging folder
+    calls.clear()
+    import tempfile
+    before = set(Path(tempfile.gettempdir()).glob("inpaint-eval-masks-*"))
+    assert _eval(data) == 130  # the default temp folder is removed too
+    assert set(Path(tempfile.gettempdir()).glob("inpaint-eval-masks-*")) == before
+
+
+def test_masks_out_errors(data, tmp_path, capsys):
+    photo = data / "images" / "p0.png"
+    assert _eval(data, "--masks-out", str(photo)) == 2
+    assert capsys.readouterr().err == f"error: --masks-out {photo}: is a file, not a folder\n"
+
+
+def test_stems_name_masks_unambiguously(data, tmp_path, capsys):
+    imgs = data / "images"
+    (imgs / "p0.v2.png").write_bytes((imgs / "p1.png").read_bytes())
+    out = tmp_path / "m"
+    assert _eval(data, "--masks-out", str(out), "--json") == 0
+    made = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    assert _eval(data, "--masks", str(out), "--json") == 0
+    replay = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    # p0.v2's mask is not also taken as p0's mask of kind "v2.free-form"
+    assert sorted((s["image"], s["mask_kind"]) for s in replay["scores"]) == \
+        [("p0.png", "free-form"), ("p0.v2.png", "free-form"), ("p1.png", "free-form")]
+    assert [s["psnr"] for s in replay["scores"]] == [s["psnr"] for s in made["scores"]]
+    (imgs / "p1.jpg").write_bytes(b"")  # same stem as p1.png: their masks would overwrite each other
+    assert _eval(data, "--masks-out", str(tmp_path / "m2")) == 2
+    assert "p1.jpg and p1.png have the same name 'p1'" in capsys.readouterr().err
+    assert not (tmp_path / "m2").exists()
+
+
+def test_skipped_masks_are_said_and_recorded(data, tmp_path, capsys):
+    masks = tmp_path / "given"
+    masks.mkdir()
+    Image.fromarray(np.zeros((120, 160), np.uint8)).save(masks / "p0.png")  # empty
+    m = np.zeros((60, 90), np.uint8)
+    m[10:30, 20:50] = 255
+    Image.fromarray(m).save(masks / "p1.png")
+    assert main(["evaluate", "--images", str(data / "images"), "--masks", str(masks), "--methods", "telea",
+                 "--detail", "0.5", "--json"]) == 0
+    cap = capsys.readouterr()
+    assert "note: skipped p0.png [given]: the mask is empty" in cap.err  # stderr is not a terminal here
+    ev = json.loads(cap.out.strip().splitlines()[-1])
+    assert ev["skipped"] == [{"image": "p0.png", "mask_kind": "given", "reason": "empty"}]
+    assert ev["detail"] == 0.5 and [s["image"] for s in ev["scores"]] == ["p1.png"]
+
+
+def test_sigterm_unwinds_like_ctrl_c(data, tmp_path, capsys, monkeypatch):
+    """``kill`` / ``timeout`` during a run: exit 130 and no masks left behind, as with Ctrl+C."""
+    import os
+    import signal
+
+    import editor.core.imageio as imageio
+    real, calls = imageio.load_image, []
+
+    def killed_at_the_second_photo(path, **kw):
+        calls.append(path)
+        if len(calls) == 2:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return real(path, **kw)
+    monkeypatch.setattr(imageio, "load_image", killed_at_the_second_photo)
+    previous = signal.getsignal(signal.SIGTERM)
+    try:
+        assert _eval(data, "--masks-out", str(tmp_path / "m")) == 130
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert "interrupted: nothing was written" in capsys.readouterr().err
+    assert len(calls) == 2 and not (tmp_path / "m").exists()
