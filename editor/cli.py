@@ -581,6 +581,8 @@ def _cmd_methods(args) -> int:
         print(f"{r['name']:16s} {r['kind']:9s} {flags.strip():12s} {r['description']}{params}")
         if not r["available"]:
             print(f"{'':16s} {'':9s} {'':12s} ({r['reason']})")
+        elif r.get("weights"):
+            print(f"{'':16s} {'':9s} {'':12s} (weights: {r['weights']})")
     return 0
 
 

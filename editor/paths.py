@@ -9,7 +9,8 @@ Lookup order for each folder:
 3. source checkout / editable install: ``<repo>/<name>`` next to the ``editor`` package;
 4. installed wheel: ``<sys.prefix>/share/inpaint-studio/<name>`` (installed as data files).
 
-Weights a user trains go to a per-user folder (:func:`user_models_dir`), searched after the shipped ones.
+Weights a user trains and installs go to a per-user folder (:func:`user_models_dir`), searched before the
+shipped ones (after an explicit override): a user's own weights are used instead of the shipped ones.
 """
 
 from __future__ import annotations
@@ -68,10 +69,14 @@ def user_models_dir() -> Path:
 
 
 def models_dirs() -> list[Path]:
-    """Folders searched for ``<network>.<tag>.safetensors``, in priority order: shipped (or override), then user."""
+    """Folders searched for ``<network>.<tag>.safetensors``, in priority order: the override
+    (``INPAINT_STUDIO_MODELS`` / ``--models-dir``) then the per-user folder; without an override, the per-user
+    folder then the shipped one. Only existing folders are listed."""
     found = resolve_dir("models")
+    override = os.environ.get(_ENV["models"])
+    overridden = bool(override) and found is not None and found == Path(override)
     dirs = [found] if found is not None else []
     user = user_models_dir()
     if user.is_dir() and user not in dirs:
-        dirs.append(user)
+        dirs.insert(len(dirs) if overridden else 0, user)
     return dirs

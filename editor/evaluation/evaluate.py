@@ -247,9 +247,12 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         by_stem[path.stem] = path
 
     pipelines = []
+    weights: dict[str, str] = {}
     for name, item_hd in method_runs(methods, hd):
         method = create_method(name, device=device)
         method.require_available()
+        if method.kind == "network":
+            weights[name] = method.info().get("weights")
         pipelines.append((name, item_hd, InpaintPipeline.with_options(method, item_hd, device, lowres_size=lowres_size,
                                                                       dilate=dilate, detail=detail)))
 
@@ -319,7 +322,8 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                              f"L1 {sc.l1:.4f}, {seconds:.2f} s")
     settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
                 "mask_kind": "given" if not generate else mask_kind, "methods": methods,
-                "lowres_size": lowres_size, "dilate": dilate, "detail": detail, "device": device}
+                "lowres_size": lowres_size, "dilate": dilate, "detail": detail, "device": device,
+                "weights": weights}
     return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,
                       skipped=skipped)
 

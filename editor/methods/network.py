@@ -44,7 +44,7 @@ class CRAMethod(InpaintMethod):
 
     name = "cra"
     kind = "network"
-    description = "CRA/HiFill generator (Yi et al. 2020), the project's own CPU-trained weights"
+    description = "CRA/HiFill generator (Yi et al. 2020)"
     multiple = _MULTIPLE
     supports_full_resolution = False
 
@@ -111,6 +111,19 @@ class CRAMethod(InpaintMethod):
                 raise MethodUnavailableError(self._problem) from None
             self._net = net
             return net
+
+    def info(self) -> dict:
+        """:meth:`InpaintMethod.info` plus ``weights`` (the file used, or None) and ``tag``; the description
+        names the tag and what its card says about it (``device``, ``steps``)."""
+        out = super().info()
+        found = self._info
+        out["weights"] = str(found.path) if found is not None else None
+        out["tag"] = found.tag if found is not None else None
+        if found is not None:
+            steps = found.card.get("steps")
+            trained = f", {steps} steps" if isinstance(steps, int) else ""
+            out["description"] = f"{self.description}, weights cra.{found.tag}{trained}"
+        return out
 
     def parameter_count(self) -> int | None:
         if _torch_problem():

@@ -3,7 +3,7 @@ front matter records (at least) ``sha256`` of the weights file (DESIGN.md, "Mode
 
 Which file is used (policy): an explicit tag (argument, or env ``INPAINT_STUDIO_<NETWORK>_TAG``, e.g.
 ``INPAINT_STUDIO_CRA_TAG=cpu-2400``) wins; otherwise the first folder of :func:`editor.paths.models_dirs`
-(override / shipped, then the per-user folder) that holds any ``<network>.*.safetensors`` is used, and
+(the override, else the per-user folder before the shipped one) that holds any ``<network>.*.safetensors`` is used, and
 within it the tag whose card reports the most training ``steps`` (ties: the last tag by name).
 
 No torch at module level: :func:`load_weights` imports safetensors' torch API lazily.

@@ -95,6 +95,30 @@ def test_card_coarse_stage_reaches_the_generator(models):
     assert m.load().coarse is None and m.parameter_count() == sum(p.numel() for p in g.parameters())
 
 
+def test_weights_in_the_user_folder_are_used_and_named(tmp_path, monkeypatch, capsys):
+    """The README's "copy both files into the per-user models folder": they win over the shipped weights (which
+    have more steps here), and `methods` says which file runs."""
+    import json
+
+    from editor.cli import main
+    shipped, user = tmp_path / "shipped", tmp_path / "user"
+    shipped.mkdir()
+    user.mkdir()
+    _write(shipped, "shipped", steps=10_000)
+    _write(user, "mine", steps=50, seed=1)
+    monkeypatch.delenv("INPAINT_STUDIO_MODELS", raising=False)
+    monkeypatch.delenv("INPAINT_STUDIO_CRA_TAG", raising=False)
+    monkeypatch.setattr("editor.paths.resolve_dir", lambda name, **kw: shipped)
+    monkeypatch.setattr("editor.paths.user_models_dir", lambda: user)
+    assert find_weights("cra").path == user / "cra.mine.safetensors"
+    assert main(["methods", "--json"]) == 0
+    cra = next(m for m in json.loads(capsys.readouterr().out.splitlines()[-1])["methods"] if m["name"] == "cra")
+    assert cra["weights"] == str(user / "cra.mine.safetensors") and cra["tag"] == "mine"
+    assert "weights cra.mine, 50 steps" in cra["description"]
+    assert main(["methods"]) == 0
+    assert f"(weights: {user / 'cra.mine.safetensors'})" in capsys.readouterr().out
+
+
 def test_corrupt_weights_make_the_method_unavailable(models):
     path = _write(models, "a")
     data = bytearray(path.read_bytes())

@@ -90,12 +90,18 @@ def test_resources_dir_raises_and_models_dirs_empty_when_nothing_found(monkeypat
     assert paths.models_dirs() == []
 
 
-def test_user_models_dir_is_searched_after_shipped(monkeypatch, tmp_path):
-    shipped, user = tmp_path / "shipped", tmp_path / "user"
-    _mk(shipped, user)
-    monkeypatch.setattr(paths, "resolve_dir", lambda name, **kw: shipped)
+def test_user_models_dir_is_searched_before_shipped_but_after_an_override(monkeypatch, tmp_path):
+    """Weights a user installed in the per-user folder (as the README says) win over the shipped ones; an
+    explicit --models-dir / INPAINT_STUDIO_MODELS wins over both (and replaces the shipped folder)."""
+    shipped, user, override = tmp_path / "shipped", tmp_path / "user", tmp_path / "override"
+    _mk(shipped, user, override)
     monkeypatch.setattr(paths, "user_models_dir", lambda: user)
-    assert paths.models_dirs() == [shipped, user]
+    monkeypatch.delenv("INPAINT_STUDIO_MODELS", raising=False)
+    monkeypatch.setattr(paths, "resolve_dir", lambda name, **kw: shipped)
+    assert paths.models_dirs() == [user, shipped]
+    monkeypatch.setenv("INPAINT_STUDIO_MODELS", str(override))
+    monkeypatch.setattr(paths, "resolve_dir", lambda name, **kw: override)
+    assert paths.models_dirs() == [override, user]
 
 
 def test_frozen_default_reads_sys_meipass(monkeypatch, tmp_path):
