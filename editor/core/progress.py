@@ -6,11 +6,13 @@ No Qt here: the editor's ``InferenceWorker`` wraps these in signals, the CLI in 
 from __future__ import annotations
 
 import threading
-from typing import Callable, Protocol
+from typing import Callable, Protocol, TypeVar
 
 from editor.core.errors import Cancelled
 
-__all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled"]
+__all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled", "run_cancellable"]
+
+T = TypeVar("T")
 
 
 class ProgressCallback(Protocol):
@@ -56,3 +58,54 @@ class Reporter:
 
     def check(self) -> None:
         self.cancel.check()
+
+
+def run_cancellable(fn: Callable[[], T], reporter: Reporter | None, *, lock: threading.Lock | None = None,
+                    poll_s: float = 0.05) -> T:
+    """``fn()`` — one long call into native code that cannot look at the cancel flag itself — made cancellable.
+
+    ``fn`` runs on a daemon helper thread (the native code must release the GIL: OpenCV and ctypes libraries
+    do) while this thread checks ``reporter``'s cancel flag every ``poll_s`` s and raises :class:`Cancelled`
+    as soon as it is set, without waiting for ``fn``. The abandoned call runs to its end in the background
+    and its result is dropped. ``lock``, held for the whole call (an abandoned one included), serialises calls
+    into a library with global state (a seeded random generator), so a later call waits for it —
+    cancellably too. Without a reporter ``fn()`` runs on this thread (under ``lock``).
+
+    Returns:
+        What ``fn()`` returns; an exception it raises is raised here.
+
+    Raises:
+        Cancelled: the cancel flag was set before ``fn`` finished.
+    """
+    if reporter is None:
+        if lock is None:
+            return fn()
+        with lock:
+            return fn()
+    if lock is not None:
+        while not lock.acquire(timeout=poll_s):
+            reporter.check()
+    outcome: dict[str, object] = {}
+    done = threading.Event()
+
+    def call() -> None:
+        try:
+            outcome["value"] = fn()
+        except BaseException as exc:  # noqa: BLE001 - handed to the waiting thread
+            outcome["error"] = exc
+        finally:
+            if lock is not None:
+                lock.release()
+            done.set()
+
+    try:
+        threading.Thread(target=call, name="native-call", daemon=True).start()
+    except BaseException:
+        if lock is not None:
+            lock.release()
+        raise
+    while not done.wait(poll_s):
+        reporter.check()
+    if "error" in outcome:
+        raise outcome["error"]  # type: ignore[misc]
+    return outcome["value"]  # type: ignore[return-value]

@@ -41,17 +41,20 @@ x 2 seeded masks, 15.6 % mean hole): in-hole PSNR 20.71 dB vs telea 19.26 / navi
 hole. Its cost is time: ~0.6 s at the 512 px low-res stage against ~0.01 s.
 
 All three work on RGB directly (OpenCV's inpainting treats channels independently, so no BGR conversion is
-needed) and never modify their inputs. No torch here (the app must start without it).
+needed) and never modify their inputs. No torch here (the app must start without it). Their one native call can
+take seconds on a large hole at native size (``--hd full`` / ``crop``), so with a reporter it runs through
+:func:`editor.core.progress.run_cancellable`: a cancel (Esc, closing the editor) takes effect at once.
 """
 
 from __future__ import annotations
 
 import functools
+import threading
 
 import cv2
 import numpy as np
 
-from editor.core.progress import Reporter
+from editor.core.progress import Reporter, run_cancellable
 from editor.methods.base import InpaintMethod, LowResResult, register_method
 
 __all__ = ["TeleaMethod", "NavierStokesMethod", "PatchMatchMethod", "CV_RADIUS", "PATCHMATCH_PATCH_SIZE",
@@ -63,6 +66,8 @@ CV_RADIUS = 3
 PATCHMATCH_PATCH_SIZE = 3
 #: Seed of PatchMatch's randomized search, set before every call so equal inputs give equal results.
 PATCHMATCH_SEED = 0
+# pypatchmatch keeps its random generator in the native library: one call at a time, so seeding stays exact
+_PATCHMATCH_LOCK = threading.Lock()
 
 
 def _check(image: np.ndarray, hole: np.ndarray) -> None:
@@ -82,7 +87,9 @@ class _OpenCVMethod(InpaintMethod):
         if reporter is not None:
             reporter.report("lr_inpaint", 0.0)
         mask = np.ascontiguousarray(hole, dtype=np.uint8) * 255
-        out = cv2.inpaint(np.ascontiguousarray(image), mask, CV_RADIUS, self._flag)
+        image = np.ascontiguousarray(image)
+        # seconds for a large hole at native size (--hd full / crop): cancellable from outside
+        out = run_cancellable(lambda: cv2.inpaint(image, mask, CV_RADIUS, self._flag), reporter)
         if reporter is not None:
             reporter.report("lr_inpaint", 1.0)
         return LowResResult(image=out)
@@ -138,9 +145,13 @@ class PatchMatchMethod(InpaintMethod):
         module, _ = _load_patchmatch()
         if reporter is not None:
             reporter.report("lr_inpaint", 0.0)
-        module.set_random_seed(PATCHMATCH_SEED)
-        out = module.inpaint(np.ascontiguousarray(image), np.ascontiguousarray(hole, dtype=bool),
-                             patch_size=PATCHMATCH_PATCH_SIZE)
+        image, hole = np.ascontiguousarray(image), np.ascontiguousarray(hole, dtype=bool)
+
+        def fill() -> np.ndarray:
+            module.set_random_seed(PATCHMATCH_SEED)
+            return module.inpaint(image, hole, patch_size=PATCHMATCH_PATCH_SIZE)
+        # seconds on a large crop, in native code: cancellable from outside, one call at a time (global seed)
+        out = run_cancellable(fill, reporter, lock=_PATCHMATCH_LOCK)
         if reporter is not None:
             reporter.report("lr_inpaint", 1.0)
         return LowResResult(image=np.ascontiguousarray(out, dtype=np.uint8))

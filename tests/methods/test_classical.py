@@ -74,6 +74,30 @@ def test_reporter_and_cancel():
         create_method("patchmatch").inpaint(img, hole, Reporter(cancel=tok))
 
 
+def test_cancel_during_a_long_native_call_takes_effect_at_once():
+    """A large PatchMatch fill (seconds, in native code) stops within a poll of the cancel, and the next call
+    (waiting for the abandoned one: the library's seed is global) is still deterministic."""
+    import threading
+    import time
+
+    from editor.core.errors import Cancelled
+    from editor.core.progress import CancelToken, Reporter
+    rng = np.random.default_rng(0)
+    img = rng.integers(0, 256, (600, 800, 3), dtype=np.uint8)
+    hole = np.zeros((600, 800), bool)
+    hole[150:450, 200:600] = True
+    tok = CancelToken()
+    threading.Timer(0.2, tok.cancel).start()
+    t0 = time.perf_counter()
+    with pytest.raises(Cancelled):
+        create_method("patchmatch").inpaint(img, hole, Reporter(cancel=tok))
+    assert time.perf_counter() - t0 < 0.2 + 0.5
+    small, small_hole = _scene()
+    a = create_method("patchmatch").inpaint(small, small_hole, Reporter()).image
+    b = create_method("patchmatch").inpaint(small, small_hole).image
+    np.testing.assert_array_equal(a, b)
+
+
 def test_bad_shapes_rejected():
     img, hole = _scene()
     with pytest.raises(ValueError):
