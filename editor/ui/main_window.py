@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+import os
+import re
 import time
 from pathlib import Path
 
@@ -51,6 +53,21 @@ def proposed_save_path(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem}_inpainted_{n}{path.suffix}")
         n += 1
     return candidate
+
+
+def _filter_for(suffix: str) -> str:
+    """The entry of SAVE_FILTER listing ``suffix`` (the dialog opens on the photo's own type), else ""."""
+    for entry in SAVE_FILTER.split(";;"):
+        if suffix and f"*{suffix.lower()}" in re.findall(r"\*\.\w+", entry):
+            return entry
+    return ""
+
+
+def _same_file(a: Path, b: Path) -> bool:
+    try:
+        return os.path.samefile(a, b)
+    except OSError:
+        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
 
 
 def _hd_strategies() -> tuple[str, ...]:
@@ -687,13 +704,36 @@ class MainWindow(QMainWindow):
             return False
         original = self.model.path or Path(self.settings.get(S.LAST_FOLDER) or ".") / "photo.jpg"
         proposal = self.save_path or proposed_save_path(original)
-        path, _ = QFileDialog.getSaveFileName(self, "Save photo as", str(proposal), SAVE_FILTER)
-        if not path:
+        path, chosen = QFileDialog.getSaveFileName(self, "Save photo as", str(proposal), SAVE_FILTER,
+                                                   _filter_for(proposal.suffix))
+        path = self._with_extension(path, chosen, original.suffix or ".jpg")
+        if path is None:
             return False
-        path = Path(path)
-        if not path.suffix:
-            path = path.with_suffix(original.suffix or ".jpg")
         return self._write(path, lambda clean: self._saved_as(path, clean), background)
+
+    def _with_extension(self, name: str, chosen_filter: str, default_suffix: str) -> Path | None:
+        """The file a save dialog's answer ``name`` means: a name typed without extension gets the chosen
+        file type's (else ``default_suffix``). The dialog only asked about replacing the name as typed, so when
+        the completed name exists, ask here (Replace / Cancel, Cancel by default); None when the user cancels."""
+        if not name:
+            return None
+        path = Path(name)
+        if path.suffix:
+            return path
+        match = re.search(r"\*(\.[A-Za-z0-9]+)", chosen_filter or "")
+        path = path.with_name(path.name + (match.group(1) if match else default_suffix))
+        if not path.exists():
+            return path
+        opened = self.model.path is not None and _same_file(path, self.model.path)
+        text = (f"“{path.name}” is the photo you opened. Replace the original with the edited photo?\n\n"
+                f"This cannot be undone." if opened else f"“{path.name}” already exists. Replace it?")
+        answer = QMessageBox.question(self, "Replace file?", text,
+                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
+                                      QMessageBox.StandardButton.Cancel)
+        if answer != QMessageBox.StandardButton.Yes:
+            self.show_message(f"Not saved: “{path.name}” was left as it was.")
+            return None
+        return path
 
     def export_copy(self, background: bool = False) -> bool:
         """Write a copy (any format); the document keeps its file and its modified state."""
@@ -701,10 +741,12 @@ class MainWindow(QMainWindow):
             return False
         original = self.save_path or self.model.path or Path("photo.jpg")
         proposal = proposed_save_path(original).with_suffix(".png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export a copy", str(proposal), SAVE_FILTER)
-        if not path:
+        name, chosen = QFileDialog.getSaveFileName(self, "Export a copy", str(proposal), SAVE_FILTER,
+                                                   _filter_for(proposal.suffix))
+        path = self._with_extension(name, chosen, ".png")
+        if path is None:
             return False
-        return self._write(Path(path), lambda clean: self.show_message(f"Exported {path}" + self._alpha_note(Path(path))),
+        return self._write(path, lambda clean: self.show_message(f"Exported {path}" + self._alpha_note(path)),
                            background)
 
     def maybe_save(self) -> bool:
@@ -746,8 +788,9 @@ class MainWindow(QMainWindow):
     def export_mask_dialog(self) -> None:
         base = self.model.path or Path("photo.png")
         proposal = base.with_name(f"{base.stem}_mask.png")
-        path, _ = QFileDialog.getSaveFileName(self, "Export hole mask", str(proposal), "PNG (*.png)")
-        if path:
+        name, chosen = QFileDialog.getSaveFileName(self, "Export hole mask", str(proposal), "PNG (*.png)")
+        path = self._with_extension(name, chosen, ".png")
+        if path is not None:
             self.export_mask(path)
 
     def export_mask(self, path) -> bool:

@@ -56,7 +56,7 @@ def test_save_proposes_inpainted_name_and_round_trip_keeps_pixels_and_exif(opene
     proposals = []
     target = tmp_path / "out.png"
 
-    def fake_save(parent, caption, proposal, filters):
+    def fake_save(parent, caption, proposal, filters, *rest):
         proposals.append(proposal)
         return str(target), ""
 
@@ -231,7 +231,7 @@ def test_thousands_of_void_qt_calls_do_not_exhaust_none(qapp):
 def test_export_copy_keeps_document_file_and_modified_state(opened, monkeypatch, tmp_path):
     target = tmp_path / "copy.jpg"
     seen = []
-    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda p, c, proposal, f: seen.append(proposal)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda p, c, proposal, f, *rest: seen.append(proposal)
                         or (str(target), ""))
     opened.undo_stack.push(_noop_command("edit"))
     assert opened.export_copy()

@@ -1,0 +1,72 @@
+"""Saving and opening edge cases: names typed without extension, JPEG quality, edits made while another photo
+loads, closing while a background save is still writing."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+from PySide6.QtWidgets import QFileDialog, QMessageBox
+
+from tests.ui.conftest import synthetic_photo
+
+pytestmark = pytest.mark.gui
+SB = QMessageBox.StandardButton
+
+
+def _noop_command(text):
+    from PySide6.QtGui import QUndoCommand
+    return QUndoCommand(text)
+
+
+def _answer(monkeypatch, shown, answer):
+    def question(parent, title, text, *args, **kwargs):
+        shown.append(("question", title, text))
+        return answer
+    monkeypatch.setattr(QMessageBox, "question", question)
+
+
+def test_save_as_name_without_extension_never_replaces_the_original_silently(
+        make_window, tmp_path, monkeypatch, no_modal_dialogs):
+    src = tmp_path / "orig.jpg"
+    Image.fromarray(synthetic_photo()).save(src, quality=90)
+    before = src.read_bytes()
+    w = make_window()
+    assert w.open_file(src)
+    w.model.image[5:10, 5:10] = 0
+    w.undo_stack.push(_noop_command("edit"))
+    # the user types "orig": the dialog had nothing to confirm, the ".jpg" is added afterwards
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "orig"), "JPEG (*.jpg *.jpeg)"))
+    _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+    assert not w.save_as()
+    assert src.read_bytes() == before and w.save_path is None and w.isWindowModified()
+    assert no_modal_dialogs[-1][1] == "Replace file?" and "photo you opened" in no_modal_dialogs[-1][2]
+    assert "Not saved" in w.statusBar().currentMessage()
+    # confirmed: it is replaced, as asked
+    _answer(monkeypatch, no_modal_dialogs, SB.Yes)
+    assert w.save_as()
+    assert src.read_bytes() != before and w.save_path == src and not w.isWindowModified()
+
+
+def test_names_without_extension_take_the_chosen_type_and_ask_before_replacing(
+        opened, tmp_path, monkeypatch, no_modal_dialogs):
+    # a new name: no question, the chosen type's extension is added
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "copy"), "PNG (*.png)"))
+    assert opened.export_copy()
+    assert Image.open(tmp_path / "copy.png").format == "PNG"
+    assert not [d for d in no_modal_dialogs if d[0] == "question"]
+    # Export Copy onto an existing file reached by adding the extension: asked, kept on Cancel
+    _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+    before = (tmp_path / "copy.png").read_bytes()
+    opened.model.image[:] = 0
+    assert not opened.export_copy()
+    assert (tmp_path / "copy.png").read_bytes() == before
+    assert "already exists" in no_modal_dialogs[-1][2]
+    # Export Mask: "mask" means mask.png; an existing mask.png is not replaced without asking
+    (tmp_path / "mask.png").write_bytes(b"keep me")
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "mask"), "PNG (*.png)"))
+    opened.export_mask_dialog()
+    assert (tmp_path / "mask.png").read_bytes() == b"keep me"
+    _answer(monkeypatch, no_modal_dialogs, SB.Yes)
+    opened.export_mask_dialog()
+    assert Image.open(tmp_path / "mask.png").size == (96, 64)
