@@ -21,6 +21,7 @@ from editor.ui.canvas import Canvas
 from editor.ui.commands import mask_change_command, result_command
 from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import ShortcutsDialog
+from editor.ui.jpeg_quality import estimate_jpeg_quality
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
@@ -95,6 +96,7 @@ class MainWindow(QMainWindow):
         self.loader.loaded.connect(self._on_loaded)
         self.loader.failed.connect(self._on_load_failed)
         self.save_path: Path | None = None
+        self.source_quality: int | None = None  # estimated quality of the opened JPEG
         self.method_infos: list[dict] = []
         self.methods_final = False
         self._run: dict | None = None          # the running Inpaint request (id, request, doc, method)
@@ -603,6 +605,7 @@ class MainWindow(QMainWindow):
         self.canvas.set_preview(None)
         self.undo_stack.clear()
         self.save_path = None
+        self.source_quality = estimate_jpeg_quality(path) if getattr(doc, "format", None) == "JPEG" else None
         self.canvas.prebuild(pyramid)
         self.model.set_document(doc)
         self.undo_view.setEmptyLabel(f"Opened {path.name}")
@@ -642,7 +645,7 @@ class MainWindow(QMainWindow):
         ``background=True`` encodes a snapshot in a thread (the window stays responsive) and returns True at
         once; otherwise returns whether the file was written. Failures are shown as a message."""
         from editor.core.imageio import save_document
-        quality = self.settings.get(S.JPEG_QUALITY)
+        quality = self.save_quality(path)
         doc = self.model.sync_document_mask()
         if background:
             job = self.saver.save(path, doc.copy(), quality)
@@ -660,6 +663,14 @@ class MainWindow(QMainWindow):
         self.settings.set(S.LAST_FOLDER, str(path.parent))
         on_success(True)
         return True
+
+    def save_quality(self, path: Path) -> int:
+        """JPEG/WebP quality for writing ``path``: a JPEG opened from a JPEG keeps the quality it was saved at
+        (estimated from its quantisation tables, as GIMP does), so the untouched part of the photo is not
+        recompressed harder or bloated; otherwise the ``files/quality`` setting (95)."""
+        if self.source_quality is not None and path.suffix.lower() in (".jpg", ".jpeg"):
+            return self.source_quality
+        return self.settings.get(S.JPEG_QUALITY)
 
     def _on_saved(self, job: int, error: str) -> None:
         index, doc, path, on_success = self._saves.pop(job, (None, None, None, None))

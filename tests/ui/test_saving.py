@@ -70,3 +70,36 @@ def test_names_without_extension_take_the_chosen_type_and_ask_before_replacing(
     _answer(monkeypatch, no_modal_dialogs, SB.Yes)
     opened.export_mask_dialog()
     assert Image.open(tmp_path / "mask.png").size == (96, 64)
+
+
+def test_ijg_quality_estimate_is_exact_for_libjpeg_tables():
+    import io
+
+    from editor.ui.jpeg_quality import estimate_jpeg_quality, estimate_quality, ijg_table
+    assert ijg_table(50)[:3] == [16, 11, 10] and ijg_table(100) == [1] * 64
+    img = Image.fromarray(synthetic_photo(16, 16))
+    for q in (1, 12, 49, 50, 51, 60, 75, 90, 95, 99, 100):
+        buf = io.BytesIO()
+        img.save(buf, "JPEG", quality=q)
+        buf.seek(0)
+        assert estimate_quality(dict(Image.open(buf).quantization)) == q
+    assert estimate_quality({}) is None
+    assert estimate_jpeg_quality("/nonexistent.jpg") is None
+
+
+def test_a_jpeg_is_saved_at_the_quality_it_was_opened_with(make_window, tmp_path, monkeypatch):
+    src = tmp_path / "q60.jpg"
+    Image.fromarray(synthetic_photo()).save(src, quality=60)
+    w = make_window()
+    assert w.open_file(src)
+    w.model.image[5:10, 5:10] = 0
+    w.undo_stack.push(_noop_command("edit"))
+    for name in ("out.jpg", "out.webp"):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, name=name: (str(tmp_path / name), ""))
+        assert w.save_as()
+    assert list(Image.open(tmp_path / "out.jpg").quantization[0]) == list(Image.open(src).quantization[0])
+    assert w.save_quality(tmp_path / "x.webp") == 95      # other formats: the files/quality setting
+    # a PNG source has no JPEG quality: the setting applies
+    png = tmp_path / "p.png"
+    Image.fromarray(synthetic_photo()).save(png)
+    assert w.open_file(png) and w.save_quality(tmp_path / "p.jpg") == 95
