@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import logging
+import math
 import os
 import re
 import time
@@ -54,6 +55,33 @@ def proposed_save_path(path: Path) -> Path:
         candidate = path.with_name(f"{path.stem}_inpainted_{n}{path.suffix}")
         n += 1
     return candidate
+
+
+BRUSH_SLIDER_STEPS = 1000
+
+
+def slider_to_brush_size(position: int) -> int:
+    """Brush size (px) at slider ``position`` 0..BRUSH_SLIDER_STEPS: logarithmic from the smallest to the
+    largest size."""
+    lo, hi = S.BRUSH_SIZE.minimum, S.BRUSH_SIZE.maximum
+    t = min(1.0, max(0.0, position / BRUSH_SLIDER_STEPS))
+    return int(min(hi, max(lo, round(lo * (hi / lo) ** t))))
+
+
+def brush_size_to_slider(size: int) -> int:
+    lo, hi = S.BRUSH_SIZE.minimum, S.BRUSH_SIZE.maximum
+    size = min(hi, max(lo, size))
+    return round(BRUSH_SLIDER_STEPS * math.log(size / lo) / math.log(hi / lo))
+
+
+def smaller_brush(size: int) -> int:
+    """``[``: 20 % smaller, at least 1 px smaller, never below the minimum."""
+    return int(max(S.BRUSH_SIZE.minimum, min(size - 1, round(size / 1.25))))
+
+
+def bigger_brush(size: int) -> int:
+    """``]``: 25 % bigger, at least 1 px bigger, never above the maximum."""
+    return int(min(S.BRUSH_SIZE.maximum, max(size + 1, round(size * 1.25))))
 
 
 def _filter_for(suffix: str) -> str:
@@ -196,9 +224,9 @@ class MainWindow(QMainWindow):
             group.addAction(act)
         self.actions_["tool_brush"].setChecked(True)
         a("brush_smaller", "Smaller Brush", "[", None,
-          lambda: self.set_brush_size(round(self.canvas.brush_size / 1.25)))
+          lambda: self.set_brush_size(smaller_brush(self.canvas.brush_size)))
         a("brush_bigger", "Bigger Brush", "]", None,
-          lambda: self.set_brush_size(max(self.canvas.brush_size + 1, round(self.canvas.brush_size * 1.25))))
+          lambda: self.set_brush_size(bigger_brush(self.canvas.brush_size)))
         a("inpaint", "&Inpaint", ["Ctrl+Return", "Ctrl+Enter"], "mdi6.auto-fix", self.inpaint,
           tip="Fill the hole with the selected method")
         a("cancel", "&Cancel", "Esc", "mdi6.stop-circle-outline", self.cancel,
@@ -280,14 +308,42 @@ class MainWindow(QMainWindow):
         lay.addWidget(spin)
         return row, slider, spin
 
+    def _brush_size_row(self) -> tuple[QWidget, QSlider, QSpinBox]:
+        """Size 1..2000 px: the spin box takes any size, the slider moves on a log scale (as in Photoshop and
+        Krita: fine steps for small brushes, the whole range within reach)."""
+        lo, hi = int(S.BRUSH_SIZE.minimum), int(S.BRUSH_SIZE.maximum)
+        row = QWidget()
+        lay = QHBoxLayout(row)
+        lay.setContentsMargins(0, 0, 0, 0)
+        slider = QSlider(Qt.Orientation.Horizontal)
+        slider.setRange(0, BRUSH_SLIDER_STEPS)
+        spin = QSpinBox()
+        spin.setRange(lo, hi)
+        spin.setSuffix(" px")
+        spin.setMinimumWidth(76)
+        spin.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
+
+        def from_slider(position: int) -> None:
+            spin.setValue(slider_to_brush_size(position))
+
+        def to_slider(size: int) -> None:
+            slider.blockSignals(True)  # the slider's rounding must not move the size typed in the spin box
+            slider.setValue(brush_size_to_slider(size))
+            slider.blockSignals(False)
+
+        slider.valueChanged.connect(from_slider)
+        spin.valueChanged.connect(to_slider)
+        lay.addWidget(slider, 1)
+        lay.addWidget(spin)
+        return row, slider, spin
+
     def _create_docks(self) -> None:
         # ---- tool options
         opts = QWidget()
         form = QFormLayout(opts)
         form.setContentsMargins(12, 8, 12, 12)
         form.setVerticalSpacing(10)
-        row, self.size_slider, self.size_spin = self._slider_row(1, 1000, " px")
-        self.size_spin.setMaximum(2000)
+        row, self.size_slider, self.size_spin = self._brush_size_row()
         form.addRow("Size", row)
         row, self.hardness_slider, self.hardness_spin = self._slider_row(0, 100, " %")
         self.hardness_slider.setToolTip("100 % = hard edge. Softer brushes blend the fill into the photo at the "
@@ -478,7 +534,7 @@ class MainWindow(QMainWindow):
 
     # ================================================================== settings-backed controls
     def set_brush_size(self, size: int) -> None:
-        self.size_spin.setValue(max(1, min(2000, int(size))))
+        self.size_spin.setValue(int(max(S.BRUSH_SIZE.minimum, min(S.BRUSH_SIZE.maximum, int(size)))))
 
     def _on_brush_size(self, value: int) -> None:
         self.canvas.set_brush_size(value)

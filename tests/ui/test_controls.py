@@ -1,0 +1,44 @@
+"""Tool-option controls and keys: brush size over its whole range, [ and ], Space on focused buttons."""
+
+from __future__ import annotations
+
+import pytest
+from PySide6.QtCore import QSettings, Qt
+
+from editor.ui import settings as S
+
+pytestmark = pytest.mark.gui
+
+
+def test_brush_size_controls_and_brush_agree_over_the_whole_range(window, settings, make_window, tmp_path):
+    for size in (1, 2, 60, 999, 1500, 2000):
+        window.set_brush_size(size)
+        assert window.size_spin.value() == window.canvas.brush_size == settings.get(S.BRUSH_SIZE) == size
+    assert window.size_slider.value() == window.size_slider.maximum()
+    window.size_spin.setValue(1500)                # typed: kept exactly, the slider follows
+    assert window.canvas.brush_size == 1500 and 0 < window.size_slider.value() < window.size_slider.maximum()
+    window.size_slider.setValue(window.size_slider.maximum())
+    assert window.canvas.brush_size == 2000
+    window.size_slider.setValue(0)
+    assert window.canvas.brush_size == 1
+    window.size_slider.setValue(window.size_slider.maximum() // 2)
+    assert 30 < window.canvas.brush_size < 60       # log scale: the middle is ~45 px, not 1000
+    window.set_brush_size(1500)
+    window.settings.sync()
+    again = make_window(S.Settings(QSettings(window.settings.store.fileName(), QSettings.Format.IniFormat)))
+    assert again.size_spin.value() == again.canvas.brush_size == 1500
+
+
+def test_bracket_keys_always_change_the_size_by_at_least_one_pixel(window):
+    window.set_brush_size(5)
+    sizes = []
+    for _ in range(6):
+        window.actions_["brush_smaller"].trigger()
+        sizes.append(window.canvas.brush_size)
+    assert sizes == [4, 3, 2, 1, 1, 1]
+    for _ in range(3):
+        window.actions_["brush_bigger"].trigger()
+    assert window.canvas.brush_size == 4
+    window.set_brush_size(1900)
+    window.actions_["brush_bigger"].trigger()
+    assert window.canvas.brush_size == window.size_spin.value() == 2000
