@@ -32,14 +32,28 @@ def list_images(folder: str | Path, exclude: list[str] | None = None) -> list[Pa
 
 
 def _decode(path: Path, long_side: int) -> np.ndarray:
-    with Image.open(path) as im:
-        im.draft("RGB", (long_side, long_side))  # JPEG: decode at a reduced scale directly
-        im = ImageOps.exif_transpose(im).convert("RGB")
-        scale = long_side / max(im.size)
-        if scale < 1.0:
-            im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
-                           Image.Resampling.LANCZOS)
-        return np.asarray(im, dtype=np.uint8).copy()
+    """uint8 ``(H, W, 3)`` RGB at long side ``<= long_side`` px (EXIF orientation applied).
+
+    Raises:
+        ImageReadError: the file is empty, truncated, not an image, or too large for Pillow's bomb limit
+            (the message names the file and how to hold it out). Training refuses such a folder, as
+            ``evaluate`` does, rather than train on fewer photos than the card would claim.
+    """
+    try:
+        with Image.open(path) as im:
+            im.draft("RGB", (long_side, long_side))  # JPEG: decode at a reduced scale directly
+            im = ImageOps.exif_transpose(im).convert("RGB")
+            scale = long_side / max(im.size)
+            if scale < 1.0:
+                im = im.resize((max(1, round(im.width * scale)), max(1, round(im.height * scale))),
+                               Image.Resampling.LANCZOS)
+            return np.asarray(im, dtype=np.uint8).copy()
+    except (OSError, SyntaxError, ValueError, Image.DecompressionBombError) as exc:
+        from editor.core.errors import ImageReadError
+
+        reason = str(exc).splitlines()[0] if str(exc) else type(exc).__name__
+        raise ImageReadError(f"{path}: not a readable photo ({reason}); remove it or hold it out with "
+                             f"--exclude '{path.name}'") from None
 
 
 class PhotoCrops:
@@ -51,6 +65,10 @@ class PhotoCrops:
         decode_long_side: photos are kept in memory at this long side (default ``2 * size``, i.e. the scale
             the network sees at inference with a 512-px low-res pass when ``size = 256``).
         scale_jitter: crop window side = ``size * f``, ``log f ~ U(log(1/j), log j)``, clipped to the photo.
+
+    Raises:
+        FileNotFoundError: ``folder`` is missing or holds no photos (after ``exclude``).
+        ImageReadError: a photo cannot be decoded (see :func:`_decode`).
     """
 
     def __init__(self, folder: str | Path, size: int, decode_long_side: int | None = None,
