@@ -25,12 +25,14 @@ import torch
 import torch.distributed as dist
 
 from editor.networks.cra import CRAGenerator
+from editor.core.errors import OutputError
 from editor.networks.weights import save_weights, sha256_file, write_model_card
 from editor.training.datasets import MaskSampler, PhotoCrops, to_tensor_batch
 from editor.training.discriminators import CRADiscriminator
 from editor.training.losses import BETA_ADV, reconstruction_loss, wgan_g_loss, wgan_gp_d_loss
 
-__all__ = ["TrainConfig", "Trainer"]
+__all__ = ["TrainConfig", "Trainer", "RESUME_LOCKED", "RESUME_RECORDED", "check_resume_config",
+           "read_checkpoint"]
 
 
 @dataclass
@@ -63,6 +65,117 @@ class TrainConfig:
     rec_normalize: str = "all"  # reduction of Eq. 11-12's maps: "all" pixels or each "region" (losses.py)
     init: str | None = None  # exported generator weights this run fine-tunes (set by init_from_weights)
     coarse: str = "network"  # CRAGenerator's coarse stage ("network" or "pull-push"); a resume must pass the same
+    #: options changed on resume (RESUME_RECORDED), e.g. ``{"lr": [[0, 1e-4], [800, 5e-5]]}``: value from the
+    #: step after each entry's step on; written to the card as "1e-4 (steps 1-800), then 5e-05 (steps 801-...)"
+    changes: dict = field(default_factory=dict)
+
+
+#: TrainConfig fields that define a run (what the card describes), with their flags: a resume must keep them.
+RESUME_LOCKED = {"images": "--images", "exclude": "--exclude", "templates": "--templates", "seed": "--seed",
+                 "size": "--size", "batch": "--batch", "betas": "--beta1/--beta2", "d_steps": "--d-steps",
+                 "adv_start": "--adv-start", "softmax_scale": "--softmax-scale",
+                 "decode_long_side": "--decode-long-side", "rec_normalize": "--rec-normalize", "coarse": "--coarse"}
+#: Fields a resume may change; each change is kept in ``TrainConfig.changes`` and shown in the card. The other
+#: fields (steps, tag, device-independent bookkeeping: checkpoint/sample intervals, workers, threads, log,
+#: out, max_minutes) do not change what the weights are trained on.
+RESUME_RECORDED = {"lr": "--lr", "device": "--device"}
+
+
+def _same_value(key: str, a, b) -> bool:
+    """Whether two values of TrainConfig field ``key`` describe the same run (paths: same folder)."""
+    if key in ("images", "templates"):
+        if a == b:
+            return True
+        return a is not None and b is not None and Path(a).resolve() == Path(b).resolve()
+    if key == "exclude":
+        return sorted(a or []) == sorted(b or [])
+    if key == "betas":
+        return [float(v) for v in a] == [float(v) for v in b]
+    return a == b
+
+
+def _shown(key: str, value) -> str:
+    if key == "exclude":
+        return " ".join(value) if value else "(none)"
+    if key == "betas":
+        return " ".join(str(float(v)) for v in value)
+    return "(none)" if value is None else str(value)
+
+
+def check_resume_config(saved: dict, cfg: "TrainConfig", name: str = "the checkpoint") -> None:
+    """Refuse to resume with a different value of an option that defines the run (:data:`RESUME_LOCKED`).
+
+    ``saved``: the checkpoint's config (a dict; fields it lacks take TrainConfig's defaults).
+
+    Raises:
+        ValueError: one line naming the option, the checkpoint's value and the given value.
+    """
+    defaults = asdict(TrainConfig(images="", out=""))
+    for key, flag in RESUME_LOCKED.items():
+        old, new = saved.get(key, defaults[key]), getattr(cfg, key)
+        if not _same_value(key, old, new):
+            raise ValueError(f"{flag} {_shown(key, new)} does not match {name}, trained with {flag} "
+                             f"{_shown(key, old)}: options that define a run cannot change on resume (leave "
+                             f"{flag.split('/')[0]} out to keep it, or start a new run from an export with --init)")
+
+
+def read_checkpoint(path: str | Path) -> dict:
+    """Load a training checkpoint (``checkpoint.pt`` written by :meth:`Trainer.save_checkpoint`) onto the CPU.
+
+    Raises:
+        FileNotFoundError: ``path`` does not exist.
+        ValueError: ``path`` is a folder, or not a readable checkpoint of this trainer (a photo, a truncated
+            or foreign file); one line.
+    """
+    path = Path(path)
+    if path.is_dir():
+        raise ValueError(f"--resume {path}: is a folder (pass {path / 'checkpoint.pt'})")
+    if not path.is_file():
+        raise FileNotFoundError(f"--resume {path}: no such checkpoint")
+    try:
+        ck = torch.load(path, map_location="cpu", weights_only=True)
+    except Exception as exc:  # noqa: BLE001 - pickle/zip/EOF/Runtime errors all mean "not a checkpoint"
+        reason = (str(exc).splitlines() or [""])[0].split(". ")[0][:120] or type(exc).__name__
+        raise ValueError(f"--resume {path}: not a readable training checkpoint "
+                         f"({type(exc).__name__}: {reason})") from None
+    needed = ("generator", "discriminator", "opt_g", "opt_d", "step", "wall_seconds", "rng", "torch_rng", "config")
+    if not isinstance(ck, dict) or any(k not in ck for k in needed):
+        raise ValueError(f"--resume {path}: not a training checkpoint of 'inpaint-studio train' "
+                         f"(a checkpoint.pt holds {', '.join(needed)})")
+    try:
+        ck["config_dict"] = json.loads(ck["config"])
+    except (TypeError, ValueError):
+        raise ValueError(f"--resume {path}: the checkpoint's config is unreadable") from None
+    return ck
+
+
+def _cut_log(path: Path, last_step: int) -> None:
+    """Keep only the records of ``path`` (JSON lines) with ``step <= last_step``; atomic (temp + rename).
+
+    Records past the checkpoint's step were written after it (then lost by a hard kill) and are trained again.
+    A line cut short by the kill is dropped too."""
+    kept = []
+    with open(path, encoding="utf-8") as f:
+        for line in f:
+            try:
+                rec = json.loads(line)
+            except ValueError:
+                continue
+            if isinstance(rec, dict) and isinstance(rec.get("step"), int) and rec["step"] <= last_step:
+                kept.append(json.dumps(rec) + "\n")
+    tmp = path.with_name(path.name + ".tmp")
+    with open(tmp, "w", encoding="utf-8") as f:
+        f.writelines(kept)
+    os.replace(tmp, path)
+
+
+def _history(start: int, end: int, entries: list, fmt=str) -> str:
+    """``[[start, v0], [s1, v1], ...]`` → ``"v0 (steps start+1-s1), then v1 (steps s1+1-end)"``."""
+    parts = []
+    for i, (step, value) in enumerate(entries):
+        last = entries[i + 1][0] if i + 1 < len(entries) else end
+        parts.append(f"{fmt(value)} (steps {step + 1}-{last})")
+    return ", then ".join(parts)
 
 
 def _dist_info() -> tuple[int, int, int]:
@@ -126,8 +239,12 @@ class Trainer:
 
     def __init__(self, config: TrainConfig) -> None:
         self.cfg = config
-        if config.size % 64:
-            raise ValueError(f"--size must be a multiple of 64 (discriminator), got {config.size}")
+        if config.size < 64 or config.size % 64:
+            raise ValueError(f"--size must be a multiple of 64, at least 64 (the critic halves the crop 6 "
+                             f"times), got {config.size}")
+        if config.batch < 1 or config.checkpoint_every < 1:
+            raise ValueError(f"--batch and --checkpoint-every must be at least 1, got {config.batch} and "
+                             f"{config.checkpoint_every}")
         if config.threads:
             torch.set_num_threads(config.threads)
         self.world, self.rank, local_rank = _dist_info()
@@ -142,9 +259,7 @@ class Trainer:
                 torch.cuda.set_device(device)
         self.device = torch.device(device)
         self.is_main = self.rank == 0
-        self.out = Path(config.out)
-        if self.is_main:
-            (self.out / "samples").mkdir(parents=True, exist_ok=True)
+        self.out = Path(config.out)  # made by fit() once the photos are loaded, not before
         self.log_path = Path(config.log) if config.log else self.out / "log.jsonl"
 
         torch.manual_seed(config.seed)  # identical initial weights on every rank
@@ -153,6 +268,10 @@ class Trainer:
         self.opt_g = torch.optim.Adam(self.generator.parameters(), lr=config.lr, betas=tuple(config.betas))
         self.opt_d = torch.optim.Adam(self.discriminator.parameters(), lr=config.lr, betas=tuple(config.betas))
         self.step = 0
+        self.start_step = 0  # step this lineage's training started from (an --init file's steps, else 0)
+        self.adv_steps = 0  # generator steps trained with the WGAN-GP term since start_step
+        self.resumed = False  # fit() cuts the log back to self.step (True) or starts it empty (False)
+        self.overwrite_exports = False  # export() refuses to replace an existing cra.<tag>.* unless True
         self.wall_seconds = 0.0
         self.rng = np.random.default_rng(np.random.SeedSequence([config.seed, self.rank]))
         self.torch_gen = torch.Generator().manual_seed(config.seed * 1000 + self.rank)
@@ -172,26 +291,45 @@ class Trainer:
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
                 "wall_seconds": self.wall_seconds, "rng": json.dumps(self.rng.bit_generator.state),
                 "torch_rng": self.torch_gen.get_state(), "config": json.dumps(asdict(self.cfg)),
-                "last_losses": json.dumps(self.last_losses)}
+                "last_losses": json.dumps(self.last_losses), "start_step": self.start_step,
+                "adv_steps": self.adv_steps}
 
-    def load_checkpoint(self, path: str | Path) -> None:
-        """Resume generator, critic, optimisers, step, wall time and random state from ``path``."""
-        ck = torch.load(path, map_location=self.device, weights_only=True)
-        saved = json.loads(ck.get("config", "{}"))
-        if saved.get("coarse", "network") != self.cfg.coarse:  # the generator was built for the other stage
-            raise ValueError(f"{Path(path).name} was trained with --coarse {saved.get('coarse', 'network')}; "
-                             f"resume with the same --coarse")
-        self.generator.load_state_dict(ck["generator"])
-        self.opt_g.load_state_dict(ck["opt_g"])
-        d_shapes = {k: v.shape for k, v in self.discriminator.state_dict().items()}
-        if all(d_shapes.get(k) == v.shape for k, v in ck["discriminator"].items()):
+    def load_checkpoint(self, path: str | Path | dict) -> None:
+        """Resume generator, critic, optimisers, step, wall time and random state from ``path`` (or a dict
+        already read by :func:`read_checkpoint`).
+
+        The options of :data:`RESUME_LOCKED` must equal the checkpoint's; a changed ``lr`` or ``device``
+        applies from the next step on and is recorded in ``cfg.changes`` (and so in the card).
+
+        Raises:
+            FileNotFoundError, ValueError: see :func:`read_checkpoint`; ValueError also for a changed locked
+                option or tensors that do not fit this generator.
+        """
+        ck = path if isinstance(path, dict) else read_checkpoint(path)
+        name = "the checkpoint" if isinstance(path, dict) else Path(path).name
+        saved = ck.get("config_dict") or json.loads(ck["config"])
+        check_resume_config(saved, self.cfg, name)
+        try:
+            self.generator.load_state_dict(ck["generator"])
             self.discriminator.load_state_dict(ck["discriminator"])
+            self.opt_g.load_state_dict(ck["opt_g"])
             self.opt_d.load_state_dict(ck["opt_d"])
-        elif self.is_main:  # resumed at another crop size: the critic's FC layer no longer fits
-            print(f"note: crop size changed; the discriminator restarts from scratch ({path})", flush=True)
+        except (RuntimeError, ValueError, KeyError) as exc:
+            raise ValueError(f"{name} does not hold this trainer's networks "
+                             f"({(str(exc).splitlines() or [''])[0][:120]})") from None
         for group in self.opt_g.param_groups + self.opt_d.param_groups:
-            group["lr"] = self.cfg.lr  # --lr applies to a resumed run too
+            group["lr"] = self.cfg.lr  # --lr applies to a resumed run too (recorded below)
         self.step, self.wall_seconds = int(ck["step"]), float(ck["wall_seconds"])
+        self.start_step = int(ck.get("start_step", 0))
+        self.adv_steps = int(ck.get("adv_steps", max(0, self.step - max(self.cfg.adv_start, self.start_step))
+                                    if self.cfg.d_steps > 0 else 0))  # checkpoints from before the counter
+        changes = {k: [list(e) for e in v] for k, v in (saved.get("changes") or {}).items()}
+        for key in RESUME_RECORDED:
+            old, new = saved.get(key, getattr(self.cfg, key)), getattr(self.cfg, key)
+            if old != new:
+                changes.setdefault(key, [[self.start_step, old]]).append([self.step, new])
+        self.cfg.changes = changes
+        self.resumed = True
         if self.rank == 0:  # other ranks keep their own stream (their state is not in rank 0's file)
             self.rng.bit_generator.state = json.loads(ck["rng"])
             self.torch_gen.set_state(ck["torch_rng"])
@@ -210,7 +348,8 @@ class Trainer:
 
         Raises:
             FileNotFoundError: ``path`` does not exist.
-            ValueError: not a safetensors file, or not this generator's tensors (names or shapes differ).
+            ValueError: not a safetensors file, not this generator's tensors (names or shapes differ), or
+                weights without a coarse network (``--coarse pull-push``) for a generator that has one.
         """
         from safetensors import SafetensorError, safe_open
 
@@ -228,6 +367,9 @@ class Trainer:
         if self.generator.coarse is None and any(k.startswith("coarse.") for k in state):
             state = {k: v for k, v in state.items() if not k.startswith("coarse.")}
             dropped = "; its coarse network is not used (--coarse pull-push)"
+        refine_only = {k for k in own if not k.startswith("coarse.")}
+        if self.generator.coarse is not None and (meta.get("coarse") == "pull-push" or set(state) == refine_only):
+            raise ValueError(f"{path.name}: these weights have no coarse network: add --coarse pull-push")
         bad = sorted(set(own) ^ set(state)) or [k for k in own if own[k].shape != state[k].shape]
         if bad:
             raise ValueError(f"{path.name} does not hold this CRA generator's weights "
@@ -237,12 +379,14 @@ class Trainer:
             self.step = int(meta.get("steps", 0))
         except ValueError:
             self.step = 0
+        self.start_step, self.adv_steps = self.step, 0
         self.cfg.init = f"{path.name} (sha256 {sha256_file(path)}, at step {self.step}{dropped})"
 
     def save_checkpoint(self, path: Path | None = None) -> Path | None:
         if not self.is_main:
             return None
         path = path or self.out / "checkpoint.pt"
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp")
         torch.save(self.state_dict(), tmp)
         os.replace(tmp, path)
@@ -296,20 +440,52 @@ class Trainer:
         return info, (x, m, out.coarse, fake)
 
     # ----------------------------------------------------------------------------------------- loop
+    def _prepare_out(self, clean: bool) -> None:
+        """Make the run folder and set its log up (rank 0): cut back to ``self.step`` on a resume (records of
+        steps trained after the checkpoint, before a hard kill, are dropped: those steps are trained again), or
+        start clean: an empty log, no earlier checkpoint and no earlier sample grids.
+
+        Raises:
+            OutputError: the run folder or the log's folder cannot be created or written.
+        """
+        try:
+            (self.out / "samples").mkdir(parents=True, exist_ok=True)
+            self.log_path.parent.mkdir(parents=True, exist_ok=True)
+            if clean:
+                for old in [self.out / "checkpoint.pt", *(self.out / "samples").glob("step_*.png")]:
+                    old.unlink(missing_ok=True)
+                if self.log_path.exists():
+                    _cut_log(self.log_path, -1)
+            elif self.log_path.is_file():
+                _cut_log(self.log_path, self.step)
+        except OSError as exc:
+            raise OutputError(f"cannot write the run folder {self.out} ({exc.strerror or exc})") from None
+
     def fit(self, crops: PhotoCrops | None = None, masks: MaskSampler | None = None,
-            progress: bool = True) -> dict:
+            progress: bool = True, clean: bool | None = None) -> dict:
         """Train until ``cfg.steps`` (or ``cfg.max_minutes``, or SIGINT/SIGTERM), then checkpoint and export.
 
+        The photos are loaded first; nothing is written until they are (an interrupt while loading leaves no
+        run folder). Then SIGINT and SIGTERM only stop the loop after the current step, and the checkpoint and
+        export are written at the step reached. ``clean``: start the run folder over (see
+        :meth:`_prepare_out`); default: not after :meth:`load_checkpoint`, else yes.
+
         Returns:
-            Summary dict: steps, wall_seconds, last_losses, and (rank 0) the exported weights/card paths.
+            Summary dict: steps (the lineage's step reached), start_step (where this invocation started),
+            wall_seconds, last_losses, interrupted (a signal stopped it), and (rank 0) the exported
+            weights/card paths and sha256.
+
+        Raises:
+            ValueError: nothing to train (``cfg.steps`` is not above the step already reached).
+            FileNotFoundError, ImageReadError: see :class:`PhotoCrops`; OutputError: see :meth:`export`.
         """
         cfg = self.cfg
+        if cfg.steps <= self.step:
+            raise ValueError(f"nothing to train: the run is at step {self.step} and --steps is {cfg.steps} "
+                             f"(pass --steps above {self.step})")
+        first_step = self.step
         crops = crops or PhotoCrops(cfg.images, cfg.size, cfg.decode_long_side, exclude=cfg.exclude)
         masks = masks or MaskSampler(cfg.size, cfg.templates)
-        batches = _Batches(crops, masks, cfg.batch, self.rng, cfg.workers)
-        sample_rng = np.random.default_rng(cfg.seed + 12345)
-        sample_batch = to_tensor_batch([crops.sample(sample_rng) for _ in range(min(4, cfg.batch))],
-                                       [masks.sample(sample_rng) for _ in range(min(4, cfg.batch))])
         stop = {"flag": False}
 
         def _on_signal(signum, frame):  # finish the current step, then checkpoint and export
@@ -322,16 +498,22 @@ class Trainer:
                     old[s] = signal.signal(s, _on_signal)
                 except ValueError:  # not the main thread
                     pass
-        bar = None
-        if progress and self.is_main:
-            from tqdm import tqdm
-
-            bar = tqdm(total=cfg.steps, initial=self.step, unit="step", dynamic_ncols=True, mininterval=2.0)
-        t_start = time.monotonic()
-        wall0 = self.wall_seconds
-        last_ck = time.monotonic()
-        log = open(self.log_path, "a", encoding="utf-8") if self.is_main else None
+        bar = log = batches = None
         try:
+            if self.is_main:
+                self._prepare_out(not self.resumed if clean is None else clean)
+            batches = _Batches(crops, masks, cfg.batch, self.rng, cfg.workers)
+            sample_rng = np.random.default_rng(cfg.seed + 12345)
+            sample_batch = to_tensor_batch([crops.sample(sample_rng) for _ in range(min(4, cfg.batch))],
+                                           [masks.sample(sample_rng) for _ in range(min(4, cfg.batch))])
+            if progress and self.is_main:
+                from tqdm import tqdm
+
+                bar = tqdm(total=cfg.steps, initial=self.step, unit="step", dynamic_ncols=True, mininterval=2.0)
+            t_start = time.monotonic()
+            wall0 = self.wall_seconds
+            last_ck = time.monotonic()
+            log = open(self.log_path, "a", encoding="utf-8") if self.is_main else None
             while self.step < cfg.steps:
                 t0 = time.monotonic()
                 adversarial = self.step >= cfg.adv_start and cfg.d_steps > 0
@@ -343,6 +525,7 @@ class Trainer:
                 x, m = (t.to(self.device) for t in batches.next())
                 g_info, _ = self.g_step(x, m, adversarial)
                 self.step += 1
+                self.adv_steps += int(adversarial)
                 self.wall_seconds = wall0 + time.monotonic() - t_start
                 self.last_losses = {**g_info, **d_info}
                 if log is not None:
@@ -369,19 +552,28 @@ class Trainer:
                     last_ck = time.monotonic()
                 if stop_now:
                     break
+            if bar is not None:
+                bar.close()
+                bar = None
+            if log is not None:
+                log.close()
+                log = None
+            # still under the signal handlers: a second Ctrl+C cannot cut the checkpoint or export short
+            self.save_checkpoint()
+            summary = {"steps": self.step, "start_step": first_step, "wall_seconds": self.wall_seconds,
+                       "last_losses": self.last_losses, "interrupted": stop["flag"]}
+            if self.is_main:
+                self.save_samples(sample_batch)
+                summary.update(self.export(n_photos=len(crops)))
         finally:
-            batches.close()
+            if batches is not None:
+                batches.close()
             if bar is not None:
                 bar.close()
             if log is not None:
                 log.close()
             for s, h in old.items():
                 signal.signal(s, h)
-        self.save_checkpoint()
-        summary = {"steps": self.step, "wall_seconds": self.wall_seconds, "last_losses": self.last_losses}
-        if self.is_main:
-            self.save_samples(sample_batch)
-            summary.update(self.export(n_photos=len(crops)))
         if self.distributed:
             dist.barrier()
         return summary
@@ -396,20 +588,50 @@ class Trainer:
         from PIL import Image
 
         path = self.out / "samples" / f"step_{self.step:07d}.png"
+        path.parent.mkdir(parents=True, exist_ok=True)
         tmp = path.with_name(path.name + ".tmp.png")
         Image.fromarray(grid).save(tmp)
         os.replace(tmp, path)
         return path
 
+    def export_paths(self, step: int | None = None) -> tuple[Path, Path]:
+        """``(<out>/cra.<tag>.safetensors, <out>/cra.<tag>.md)`` for an export at ``step`` (default: now);
+        the tag is ``cfg.tag`` or ``<device type>-<step>``."""
+        tag = self.cfg.tag or f"{self.device.type}-{self.step if step is None else step}"
+        return self.out / f"cra.{tag}.safetensors", self.out / f"cra.{tag}.md"
+
     def export(self, n_photos: int | None = None) -> dict:
-        """Write ``<out>/cra.<tag>.safetensors`` and its model-card skeleton (rank 0)."""
+        """Write ``<out>/cra.<tag>.safetensors`` and its model-card skeleton (rank 0), atomically.
+
+        The card describes what was trained: ``steps`` counts the lineage (an ``--init`` file's steps
+        included), ``steps_trained`` and ``losses`` what this lineage trained since its start (WGAN-GP only
+        for the steps that took it), ``lr`` / ``device`` their values per step range when a resume changed
+        them, ``seed`` and ``templates`` the random streams and mask shapes.
+
+        Raises:
+            OutputError: the weights or card exist already and ``self.overwrite_exports`` is False (the
+                checkpoint is saved by then: nothing is lost).
+        """
         cfg = self.cfg
         kind = self.device.type
-        tag = cfg.tag or f"{kind}-{self.step}"
-        weights = self.out / f"cra.{tag}.safetensors"
+        weights, card_path = self.export_paths()
+        tag = weights.name[len("cra."):-len(".safetensors")]
+        if not self.overwrite_exports:
+            for p in (weights, card_path):
+                if p.exists():
+                    raise OutputError(f"{p} already exists: not overwritten (pass --force, or another --tag); "
+                                      f"the run is saved at step {self.step} in {self.out / 'checkpoint.pt'}")
         save_weights(self.generator.state_dict(), weights,
                      metadata={"network": "cra", "tag": tag, "steps": str(self.step), "coarse": cfg.coarse})
         digest = sha256_file(weights)
+        trained = self.step - self.start_step
+        if self.adv_steps == 0:
+            adversarial = " only (no adversarial step was taken)"
+        elif self.adv_steps >= trained:
+            adversarial = " + 1e-4 WGAN-GP (gp 10)"
+        else:  # WGAN-GP starts at adv_start and stays on: the last adv_steps steps
+            adversarial = (f" + 1e-4 WGAN-GP (gp 10) in the last {self.adv_steps} of {trained} steps "
+                           f"(steps {self.step - self.adv_steps + 1}-{self.step})")
         machine = (torch.cuda.get_device_name(self.device) if kind == "cuda"
                    else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
         facts = {
@@ -423,17 +645,24 @@ class Trainer:
             "mask_convention": "1 = hole (pixels to fill), 0 = known",
             "softmax_scale": cfg.softmax_scale,
             "data": f"{cfg.images} ({n_photos} photos; excluded: {', '.join(cfg.exclude) or 'none'})",
-            "steps": self.step, "batch": cfg.batch * self.world, "crop": cfg.size, "lr": cfg.lr,
+            "steps": self.step,
+            **({"steps_trained": f"{trained} (steps {self.start_step + 1}-{self.step})"} if self.start_step else {}),
+            "batch": cfg.batch * self.world, "crop": cfg.size,
+            "lr": (_history(self.start_step, self.step, cfg.changes["lr"], lambda v: f"{v:g}")
+                   if len(cfg.changes.get("lr", [])) > 1 else cfg.lr),
+            **({"device": _history(self.start_step, self.step, cfg.changes["device"])}
+               if len(cfg.changes.get("device", [])) > 1 else {}),
+            "seed": cfg.seed,
+            "templates": cfg.templates or "none (free-form masks only)",
             "betas": list(cfg.betas), "d_steps": cfg.d_steps, "adv_start": cfg.adv_start,
             "wall_time_s": round(self.wall_seconds), "machine": machine, "world_size": self.world,
             "losses": ("L_rec (alpha1=1 hole, alpha2=1.2 context) on "
                        + ("coarse and refined" if cfg.coarse == "network" else "refined (no coarse network)")
-                       + (" + 1e-4 WGAN-GP (gp 10)" if cfg.d_steps > 0 and self.step > cfg.adv_start
-                          else " only (no adversarial step was taken)")),
+                       + adversarial),
             "rec_normalize": cfg.rec_normalize,
             **({"init": cfg.init} if cfg.init else {}),
             "last_losses": {k: round(v, 5) for k, v in self.last_losses.items()},
             "licence": "MIT (weights trained by the project)",
         }
-        card = write_model_card(self.out / f"cra.{tag}.md", facts)
+        card = write_model_card(card_path, facts)
         return {"weights": str(weights), "card": str(card), "sha256": digest}

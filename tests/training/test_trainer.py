@@ -131,13 +131,14 @@ def test_pull_push_coarse_stage_is_trained_recorded_and_checked_on_resume(tiny_d
     monkeypatch.setenv("INPAINT_STUDIO_MODELS", str(tmp_path / "a"))
     assert CRAMethod().load().coarse is None                         # the method builds what was trained
     capsys.readouterr()
-    # resuming needs the same --coarse: one error line otherwise
+    # resuming needs the same --coarse: one error line when another is given; left out, it is kept
     ck = str(tmp_path / "a" / "checkpoint.pt")
-    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "3", "--resume", ck]) == 2
+    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "3", "--resume", ck,
+                              "--coarse", "network"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error:") and "--coarse pull-push" in err and err.count("\n") == 1
-    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "3", "--resume", ck,
-                              "--coarse", "pull-push"]) == 0
+    assert train_main(base + ["--out", str(tmp_path / "a"), "--steps", "3", "--resume", ck]) == 0
+    assert read_card(tmp_path / "a" / "cra.cpu-3.md")["coarse"] == "pull-push"
 
 
 def test_train_command(tiny_data, tmp_path, capsys):
@@ -152,5 +153,6 @@ def test_train_command(tiny_data, tmp_path, capsys):
     rc = train_main(["cra", "--images", str(tmp_path / "missing"), "--out", str(tmp_path / "r2"), "--size", "64",
                      "--no-progress"])
     assert rc == 2 and "error:" in capsys.readouterr().err
-    with pytest.raises(SystemExit):
-        train_main(["unknown-net", "--images", "x", "--out", "y"])
+    assert train_main(["unknown-net", "--images", "x", "--out", "y"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: argument network: invalid choice") and err.count("\n") == 1
