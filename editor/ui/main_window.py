@@ -15,7 +15,7 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QStandard
 from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidget, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider,
                                QSpinBox, QToolBar, QToolButton, QUndoView, QVBoxLayout, QWidget, QAbstractSpinBox,
-                               QLineEdit)
+                               QLineEdit, QAbstractButton, QAbstractItemView, QTextEdit, QPlainTextEdit)
 
 from editor.ui import settings as S
 from editor.ui.canvas import Canvas
@@ -57,6 +57,8 @@ def proposed_save_path(path: Path) -> Path:
     return candidate
 
 
+_TEXT_WIDGETS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
+_SPACE_WIDGETS = _TEXT_WIDGETS + (QAbstractButton, QAbstractItemView)  # Space types, presses or selects there
 BRUSH_SLIDER_STEPS = 1000
 
 
@@ -132,6 +134,7 @@ class MainWindow(QMainWindow):
         self.compare_dialog: CompareDialog | None = None
         self.last_error: str | None = None
         self._closing = False
+        self._space_pan = False  # a Space press was taken for panning (its release is too)
 
         self.setWindowTitle("Inpaint Studio")
         self.setCentralWidget(self.canvas)
@@ -436,6 +439,10 @@ class MainWindow(QMainWindow):
         compare = QPushButton(icon("mdi6.view-grid-outline"), "  Compare methods…")
         compare.clicked.connect(self.show_compare)
         v.addWidget(compare)
+        # clicking a panel button leaves the keyboard focus where it was (the canvas, for Space-panning);
+        # Tab still reaches them, and Space then presses them
+        for button in (self.color_button, self.inpaint_button, self.cancel_button, compare):
+            button.setFocusPolicy(Qt.FocusPolicy.TabFocus)
         self.run_dock = self._dock("Inpaint", "runDock", run)
 
         # ---- history
@@ -917,19 +924,29 @@ class MainWindow(QMainWindow):
         self.canvas.set_split(0.5 if on else None)
 
     def eventFilter(self, obj: QObject, event: QEvent) -> bool:
-        """Held keys (Space = pan, backslash = show original) work wherever the focus is in this window."""
+        """Held keys work wherever the focus is in this window, except in widgets that type or press with them:
+        backslash (show the original) outside text fields, Space (pan) also outside buttons and lists, which
+        Space presses or selects (as in Photoshop and Krita)."""
         etype = event.type()
         if etype in (QEvent.Type.KeyPress, QEvent.Type.KeyRelease) and not event.isAutoRepeat():
             key = event.key()
-            if key in (Qt.Key.Key_Space, Qt.Key.Key_Backslash) and QApplication.activeWindow() is self:
-                focus = QApplication.focusWidget()
-                if isinstance(focus, (QLineEdit, QAbstractSpinBox)) or isinstance(focus, QComboBox):
+            pressed = etype == QEvent.Type.KeyPress
+            if key == Qt.Key.Key_Space:
+                if not pressed:  # the release goes where the press went
+                    if not self._space_pan:
+                        return False
+                    self._space_pan = False
+                    self.canvas.set_space_held(False)
+                    return True
+                if QApplication.activeWindow() is not self or isinstance(QApplication.focusWidget(), _SPACE_WIDGETS):
                     return False
-                pressed = etype == QEvent.Type.KeyPress
-                if key == Qt.Key.Key_Space:
-                    self.canvas.set_space_held(pressed)
-                else:
-                    self.canvas.set_show_original(pressed)
+                self._space_pan = True
+                self.canvas.set_space_held(True)
+                return True
+            if key == Qt.Key.Key_Backslash and QApplication.activeWindow() is self:
+                if isinstance(QApplication.focusWidget(), _TEXT_WIDGETS):
+                    return False
+                self.canvas.set_show_original(pressed)
                 return True
         return False
 

@@ -42,3 +42,25 @@ def test_bracket_keys_always_change_the_size_by_at_least_one_pixel(window):
     window.set_brush_size(1900)
     window.actions_["brush_bigger"].trigger()
     assert window.canvas.brush_size == window.size_spin.value() == 2000
+
+
+def test_space_presses_a_focused_button_and_pans_elsewhere(qtbot, opened):
+    from PySide6.QtWidgets import QApplication
+    opened.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is opened, timeout=3000)
+    clicked = []
+    opened.inpaint_button.clicked.connect(lambda: clicked.append(1))
+    opened.inpaint_button.setFocus()                 # reached with Tab
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is opened.inpaint_button, timeout=3000)
+    qtbot.keyClick(opened.inpaint_button, Qt.Key.Key_Space)
+    assert clicked == [1] and not opened.canvas._space_down
+    # the canvas (and a slider) keep Space for panning
+    opened.canvas.setFocus()
+    qtbot.waitUntil(lambda: QApplication.focusWidget() is opened.canvas, timeout=3000)
+    qtbot.keyPress(opened.canvas, Qt.Key.Key_Space)
+    assert opened.canvas._space_down
+    qtbot.keyRelease(opened.canvas, Qt.Key.Key_Space)
+    assert not opened.canvas._space_down and clicked == [1]
+    # clicking a panel button does not take the focus away from the canvas
+    qtbot.mouseClick(opened.inpaint_button, Qt.MouseButton.LeftButton)   # (the hole is empty: nothing runs)
+    assert clicked == [1, 1] and QApplication.focusWidget() is opened.canvas
