@@ -264,7 +264,8 @@ def _train(argv: list[str]) -> int:
     summary = trainer.fit(progress=not args.no_progress, clean=clean)
     if "weights" in summary:
         done = summary["steps"] - summary["start_step"]
-        print(f"trained {done} steps (steps {summary['start_step'] + 1}-{summary['steps']}) in "
+        first = summary["start_step"] + 1
+        print(f"trained {done} step{'s' if done != 1 else ''} (steps {first}-{summary['steps']}) in "
               f"{summary['wall_seconds'] / 60:.1f} min in all; weights {summary['weights']} "
               f"(sha256 {summary['sha256'][:12]}…), card {summary['card']}")
     if summary.get("interrupted"):
