@@ -171,6 +171,7 @@ class CompareDialog(QDialog):
         self.resize(1180, 760)
         self.results: dict[str, object] = {}
         self.selected: str | None = None
+        self.stale: str | None = None  # why the results no longer fit the photo (Apply disabled), or None
         self.crop: Box | None = None
         self._group: list[SyncView] = []
         self._panels: dict[str, _Panel] = {}
@@ -275,6 +276,7 @@ class CompareDialog(QDialog):
     def start(self, names: list[str], crop: Box, original: np.ndarray) -> None:
         """Called by the window when the run was submitted: clear the grid, show the original crop."""
         self._clear()
+        self.stale = None
         self.crop = crop
         self._expected = list(names)
         self._add_panel("__original__", "Original", original[crop[1]:crop[3], crop[0]:crop[2]], "")
@@ -286,7 +288,21 @@ class CompareDialog(QDialog):
         self.cancel_button.setEnabled(busy)
         self.progress.setRange(0, 0 if busy else 1)
         self.progress.setValue(0 if busy else 1)
-        self.apply_button.setEnabled(not busy and self.selected is not None and self.selected in self.results)
+        self._update_apply()
+
+    def _update_apply(self) -> None:
+        """Apply is enabled when a finished result is selected, nothing runs, and the results still fit."""
+        self.apply_button.setEnabled(self.selected in self.results and self.run_button.isEnabled()
+                                     and self.stale is None)
+        self.apply_button.setToolTip(self.stale or "")
+
+    def set_stale(self, reason: str | None) -> None:
+        """The window says whether the results still fit the photo and its hole (None) or why not."""
+        changed = reason != self.stale
+        self.stale = reason
+        self._update_apply()
+        if reason and changed:
+            self.status.setText(reason)
 
     def add_result(self, name: str, result) -> None:
         """One method's PipelineResult: add its panel (cropped to the hole's neighbourhood)."""
@@ -380,8 +396,8 @@ class CompareDialog(QDialog):
         self.selected = name
         for key, panel in self._panels.items():
             panel.set_selected(key == name)
-        self.apply_button.setEnabled(name in self.results and self.run_button.isEnabled())
         self.apply_button.setText(f"  Apply {name}")
+        self._update_apply()
 
     def _apply(self) -> None:
         if self.selected in self.results:

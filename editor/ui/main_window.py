@@ -130,7 +130,12 @@ class MainWindow(QMainWindow):
         self.method_infos: list[dict] = []
         self.methods_final = False
         self._run: dict | None = None          # the running Inpaint request (id, request, doc, method)
-        self._compare_run: dict | None = None  # the running Compare request
+        self._compare_run: dict | None = None  # the last Compare request (running, or done with its results)
+        self._image_rev = 0                    # counts changes of the photo's pixels (stale-result check)
+        self._compare_check = QTimer(self)
+        self._compare_check.setSingleShot(True)
+        self._compare_check.setInterval(150)
+        self._compare_check.timeout.connect(self._check_compare)
         self.compare_dialog: CompareDialog | None = None
         self.last_error: str | None = None
         self._closing = False
@@ -504,6 +509,9 @@ class MainWindow(QMainWindow):
             lambda i: self.settings.set(S.LAST_DEVICE, self.device_combo.currentData() or "auto"))
         self.dilate_spin.valueChanged.connect(lambda v: self.settings.set(S.LAST_DILATE, v))
         self.model.documentChanged.connect(self._update_actions)
+        self.model.imageChanged.connect(self._on_image_changed)
+        self.model.documentChanged.connect(self._on_image_changed)
+        self.model.maskChanged.connect(lambda rect: self._schedule_compare_check())
 
     def _load_settings(self) -> None:
         st = self.settings
@@ -1072,11 +1080,13 @@ class MainWindow(QMainWindow):
             return None
         self.canvas.set_preview(None)
         req_id = self.controller.submit(request)
-        if self._compare_run is not None and self.compare_dialog is not None:
-            self.compare_dialog.finish("Stopped: an Inpaint run took over.")
-        self._compare_run = None
+        compare = self._compare_run
+        if compare is not None and not compare["done"]:  # a running comparison is superseded
+            compare["done"] = True
+            if self.compare_dialog is not None:
+                self.compare_dialog.finish("Stopped: an Inpaint run took over." + self._kept_note(compare))
         self._run = {"id": req_id, "request": request, "doc": self.model.doc, "method": method,
-                     "t0": time.perf_counter()}
+                     "t0": time.perf_counter(), "image_rev": self._image_rev}
         self.progress_bar.setValue(0)
         self.stage_label.setText(f"Starting {method}…")
         self._update_actions()
@@ -1101,7 +1111,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setValue(int(1000 * (lo + (hi - lo) * fraction)))
         if self._run is not None:
             self.stage_label.setText(f"{label}… ({self._run['method']})")
-        elif self._compare_run is not None and self.compare_dialog is not None:
+        elif self._compare_run is not None and not self._compare_run["done"] and self.compare_dialog is not None:
             self.compare_dialog.progress.setRange(0, 1000)
             self.compare_dialog.progress.setValue(int(1000 * (lo + (hi - lo) * fraction)))
 
@@ -1127,6 +1137,14 @@ class MainWindow(QMainWindow):
             self.show_error("Inpainting failed", "The method returned a result of the wrong size; "
                                                  "the photo was left unchanged.")
             return
+        changed = self._changed_since(run)
+        if changed is not None:  # the result no longer fits: image, mask and history stay as the user left them
+            what = "photo" if changed == "photo" else "hole"
+            self.progress_bar.setValue(0)
+            self.stage_label.setText(f"The {what} changed while filling, so the result was not applied: "
+                                     f"press Inpaint again.")
+            self.show_message(f"The {what} changed while filling: press Inpaint again")
+            return
         self.undo_stack.push(result_command(self.model, image, run["request"].coverage, f"Inpaint ({run['method']})"))
         total = time.perf_counter() - run["t0"]
         self.progress_bar.setValue(1000)
@@ -1134,13 +1152,37 @@ class MainWindow(QMainWindow):
                                  f"to undo.")
         self.show_message(f"Filled with {run['method']} in {total:.1f} s")
 
+    def _on_image_changed(self, *_) -> None:
+        self._image_rev += 1
+        self._schedule_compare_check()
+
+    def _changed_since(self, run: dict) -> str | None:
+        """What changed since ``run`` (an Inpaint or Compare request) started, such that its result cannot be
+        applied: "document" (another photo), "photo" (pixels changed: an undone or applied fill), "hole" (part
+        of the run's hole is no longer in the mask: erased or undone). None when it still fits: the photo is
+        as it was and the hole is all still there (strokes added meanwhile, e.g. the next object, are fine:
+        they stay in the mask)."""
+        if run["doc"] is not self.model.doc:
+            return "document"
+        request = run["request"]
+        if run["image_rev"] != self._image_rev and not np.array_equal(self.model.image, request.image):
+            return "photo"
+        box = box_of(request.hole)
+        if box is not None:
+            x0, y0, x1, y1 = box
+            then = request.coverage[y0:y1, x0:x1]
+            if (self.model.coverage[y0:y1, x0:x1] < then).any():
+                return "hole"
+        return None
+
     def _on_failed(self, req_id: int, message: str) -> None:
         self.canvas.set_preview(None)
         self._run = None
-        if self._compare_run is not None and self._compare_run["id"] == req_id:
-            self._compare_run = None
+        compare = self._compare_run
+        if compare is not None and compare["id"] == req_id:
+            compare["done"] = True
             if self.compare_dialog is not None:
-                self.compare_dialog.finish("Stopped: " + message)
+                self.compare_dialog.finish("Stopped: " + message + self._kept_note(compare))
         self.progress_bar.setValue(0)
         self.stage_label.setText("The fill failed; the photo is unchanged.")
         self._update_actions()
@@ -1149,10 +1191,12 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self, req_id: int) -> None:
         self.canvas.set_preview(None)
         self._run = None
-        if self._compare_run is not None and self._compare_run["id"] == req_id:
-            self._compare_run = None
+        compare = self._compare_run
+        if compare is not None and compare["id"] == req_id:
+            compare["done"] = True
             if self.compare_dialog is not None:
-                self.compare_dialog.finish("Cancelled.")
+                self.compare_dialog.finish("Cancelled." + self._kept_note(compare))
+                self._check_compare()
         self.progress_bar.setValue(0)
         self.stage_label.setText("Cancelled; the photo is unchanged.")
         self.show_message("Cancelled")
@@ -1188,7 +1232,8 @@ class MainWindow(QMainWindow):
         if self._run is not None:
             self.stage_label.setText("Stopped: comparing methods instead.")
         self._run = None
-        self._compare_run = {"id": req_id, "request": request, "doc": self.model.doc, "results": {}}
+        self._compare_run = {"id": req_id, "request": request, "doc": self.model.doc, "results": {},
+                             "image_rev": self._image_rev, "done": False}
         box = box_of(request.hole)
         crop = crop_box_around(box, self.model.width, self.model.height)
         self.compare_dialog.start(list(names), crop, request.image)
@@ -1209,11 +1254,44 @@ class MainWindow(QMainWindow):
         self._update_actions()
         if self.compare_dialog is not None:
             self.compare_dialog.finish()
+            self._check_compare()
+
+    @staticmethod
+    def _kept_note(compare: dict) -> str:
+        n = len(compare["results"])
+        return f" {n} finished result{'s' if n != 1 else ''} kept: click one, then Apply." if n else ""
+
+    def _compare_stale_reason(self) -> str | None:
+        """Why the comparison's results can no longer be applied, or None when they can."""
+        run = self._compare_run
+        if run is None:
+            return "Run the comparison again: its results were applied or another photo was opened."
+        changed = self._changed_since(run)
+        if changed == "document":
+            return "Another photo is open: run the comparison again."
+        if changed is not None:
+            return f"The {changed} changed since this comparison: run it again to apply one of its results."
+        return None
+
+    def _schedule_compare_check(self) -> None:
+        if self.compare_dialog is not None and self.compare_dialog.results:
+            self._compare_check.start()
+
+    def _check_compare(self) -> None:
+        """Enable the compare dialog's Apply only while its results still fit the photo and the hole."""
+        if self.compare_dialog is not None and self.compare_dialog.results:
+            self.compare_dialog.set_stale(self._compare_stale_reason())
 
     def apply_compare(self, name: str) -> bool:
         """Apply the compare result of method ``name`` (one undo command)."""
         run = self._compare_run
-        if run is None or name not in run["results"] or run["doc"] is not self.model.doc:
+        if run is None or name not in run["results"]:
+            return False
+        reason = self._compare_stale_reason()
+        if reason is not None:
+            if self.compare_dialog is not None:
+                self.compare_dialog.set_stale(reason)
+            self.show_message(reason)
             return False
         result = run["results"][name]
         self.undo_stack.push(result_command(self.model, result.image, run["request"].coverage,

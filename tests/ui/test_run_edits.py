@@ -1,0 +1,130 @@
+"""Edits made while a fill or a comparison runs: a result is applied only while it still fits the photo and
+its hole; otherwise image, mask and history stay exactly as the user left them."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+pytestmark = pytest.mark.gui
+
+
+def paint(window, box, value=255, text="stroke"):
+    x0, y0, x1, y1 = box
+    new = window.model.coverage.copy()
+    new[y0:y1, x0:x1] = value
+    assert window._push_mask(new, text)
+
+
+def history(window):
+    return [window.undo_stack.text(i) for i in range(window.undo_stack.count())], window.undo_stack.index()
+
+
+def test_erasing_part_of_the_hole_during_a_run_discards_the_result(qtbot, opened):
+    original = opened.model.image.copy()
+    paint(opened, (30, 20, 50, 40), text="hole")
+    opened.select_method("telea")
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+        paint(opened, (40, 20, 50, 40), value=0, text="erase")   # the user erases half of the hole meanwhile
+    coverage = opened.model.coverage.copy()
+    np.testing.assert_array_equal(opened.model.image, original)
+    np.testing.assert_array_equal(opened.model.coverage, coverage)
+    assert history(opened) == (["hole", "erase"], 2)
+    assert "hole changed while filling" in opened.stage_label.text()
+    assert "press Inpaint again" in opened.stage_label.text()
+
+
+def test_undoing_the_hole_during_a_run_keeps_the_redo_step(qtbot, opened):
+    original = opened.model.image.copy()
+    paint(opened, (30, 20, 50, 40), text="hole")
+    opened.select_method("telea")
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+        opened.undo_stack.undo()
+    np.testing.assert_array_equal(opened.model.image, original)
+    assert not opened.model.hole_mask().any()
+    assert history(opened) == (["hole"], 0) and opened.undo_stack.canRedo()
+    opened.undo_stack.redo()
+    assert opened.model.hole_mask()[20:40, 30:50].all()
+
+
+def test_a_photo_changed_during_a_run_discards_the_result(qtbot, opened):
+    paint(opened, (30, 20, 50, 40), text="hole")
+    opened.select_method("telea")
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+        opened.model.set_image_box((0, 0, 4, 4), np.zeros((4, 4, 3), np.uint8))  # e.g. an earlier fill undone
+    changed = opened.model.image.copy()
+    assert history(opened) == (["hole"], 1)
+    np.testing.assert_array_equal(opened.model.image, changed)
+    assert "photo changed while filling" in opened.stage_label.text()
+
+
+def test_strokes_added_during_a_run_stay_in_the_mask_and_undo_is_exact(qtbot, opened):
+    original = opened.model.image.copy()
+    paint(opened, (30, 20, 50, 40), text="hole")
+    opened.select_method("telea")
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+        paint(opened, (70, 5, 80, 15), text="next object")     # painting the next object while waiting
+        paint(opened, (48, 20, 56, 40), text="overlapping")    # and a stroke overlapping the running hole
+    names, index = history(opened)
+    assert names == ["hole", "next object", "overlapping", "Inpaint (telea)"] and index == 4
+    changed = (opened.model.image != original).any(axis=2)
+    assert changed[20:40, 30:50].any() and not changed[:, 50:].any()      # the run's hole only
+    mask = opened.model.hole_mask()
+    assert not mask[20:40, 30:48].any()                   # the filled hole is cleared...
+    assert mask[5:15, 70:80].all() and mask[20:40, 50:56].all()  # ...the strokes outside it stay
+    after, after_mask = opened.model.image.copy(), mask.copy()
+    opened.undo_stack.undo()
+    np.testing.assert_array_equal(opened.model.image, original)
+    assert opened.model.hole_mask()[20:40, 30:56].all() and opened.model.hole_mask()[5:15, 70:80].all()
+    opened.undo_stack.redo()
+    np.testing.assert_array_equal(opened.model.image, after)
+    np.testing.assert_array_equal(opened.model.hole_mask(), after_mask)
+
+
+def test_a_cancelled_comparison_keeps_its_finished_results_applicable(qtbot, test_methods, opened):
+    original = opened.model.image.copy()
+    paint(opened, (30, 20, 50, 40), text="hole")
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea", "test-slow"])
+    with qtbot.waitSignal(opened.controller.compareResult, timeout=20000):
+        dlg.run_button.click()
+    with qtbot.waitSignal(opened.controller.cancelled, timeout=10000):
+        dlg.cancel_button.click()
+    assert dlg.status.text().startswith("Cancelled.") and "1 finished result kept" in dlg.status.text()
+    assert dlg.selected == "telea" and dlg.apply_button.isEnabled()
+    dlg.apply_button.click()
+    assert history(opened)[0][-1] == "Inpaint (telea, compared)" and not dlg.isVisible()
+    changed = (opened.model.image != original).any(axis=2)
+    assert changed[20:40, 30:50].any() and not changed[:, 50:].any()
+    dlg.close()
+
+
+def test_a_finished_comparison_is_not_applied_over_a_later_fill(qtbot, opened, no_modal_dialogs):
+    paint(opened, (30, 20, 50, 40), text="hole")
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea", "navier-stokes"])
+    with qtbot.waitSignal(opened.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    qtbot.waitUntil(lambda: dlg.apply_button.isEnabled(), timeout=3000)
+    # erasing part of the hole disables Apply (with the reason); painting it back enables it again
+    paint(opened, (30, 20, 34, 24), value=0, text="erase")
+    qtbot.waitUntil(lambda: not dlg.apply_button.isEnabled(), timeout=3000)
+    assert "hole changed" in dlg.status.text() and "hole changed" in dlg.apply_button.toolTip()
+    opened.undo_stack.undo()
+    qtbot.waitUntil(lambda: dlg.apply_button.isEnabled(), timeout=3000)
+    # the user fills with Inpaint in the main window instead, the dialog staying open
+    opened.select_method("telea")
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+    assert "took over" not in dlg.status.text()
+    qtbot.waitUntil(lambda: not dlg.apply_button.isEnabled(), timeout=3000)
+    assert "changed since this comparison" in dlg.status.text()
+    image, names = opened.model.image.copy(), history(opened)
+    assert not opened.apply_compare("navier-stokes")
+    np.testing.assert_array_equal(opened.model.image, image)
+    assert history(opened) == names
+    dlg.close()
