@@ -60,6 +60,7 @@ def proposed_save_path(path: Path) -> Path:
 _TEXT_WIDGETS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
 _SPACE_WIDGETS = _TEXT_WIDGETS + (QAbstractButton, QAbstractItemView)  # Space types, presses or selects there
 BRUSH_SLIDER_STEPS = 1000
+STOP_WAIT_MS = 500  # closing waits this long for a run to stop before showing the window as "Stopping…"
 
 
 def slider_to_brush_size(position: int) -> int:
@@ -139,6 +140,7 @@ class MainWindow(QMainWindow):
         self.compare_dialog: CompareDialog | None = None
         self.last_error: str | None = None
         self._closing = False
+        self._stopping = False  # closing: waiting for the worker's current step to end
         self._space_pan = False  # a Space press was taken for panning (its release is too)
 
         self.setWindowTitle("Inpaint Studio")
@@ -580,6 +582,8 @@ class MainWindow(QMainWindow):
     # ================================================================== status / title
     @Slot()
     def _update_title(self, *_) -> None:
+        if self._stopping:
+            return
         if self.model.has_document:
             name = (self.save_path or self.model.path or Path("Untitled")).name
             self.setWindowTitle(f"{name}[*] — Inpaint Studio")
@@ -1318,11 +1322,39 @@ class MainWindow(QMainWindow):
 
     # ================================================================== closing
     def closeEvent(self, event) -> None:
-        if not self.maybe_save():
+        if not self._stopping:
+            if not self.maybe_save():
+                event.ignore()
+                return
+            if not self.controller.stop(STOP_WAIT_MS):  # a step that cannot be cancelled at once
+                self._stop_then_close()
+                event.ignore()
+                return
+        elif self.controller.thread.isRunning():  # still stopping: the window closes by itself
             event.ignore()
             return
         self.shutdown()
         event.accept()
+
+    def _stop_then_close(self) -> None:
+        """Keep the window (responsive, inert) until the worker's current step ends, then close it: the worker
+        thread must never be destroyed while it runs. The document was already saved or discarded."""
+        self._stopping = True
+        self._run = None
+        self._compare_run = None
+        self.canvas.set_preview(None)
+        if self.compare_dialog is not None:
+            self.compare_dialog.close()
+        for widget in (self.menuBar(), self.canvas, *self.toolbars, self.tool_dock, self.run_dock,
+                       self.history_dock):
+            widget.setEnabled(False)
+        self.setWindowTitle("Stopping… — Inpaint Studio")
+        self.stage_label.setText("Stopping the running fill…")
+        self.statusBar().showMessage("Stopping the running fill; the window closes as soon as it has stopped…")
+        self.setCursor(Qt.CursorShape.BusyCursor)
+        self.controller.thread.finished.connect(self.close, Qt.ConnectionType.QueuedConnection)
+        if self.controller.thread.isFinished():  # stopped in the meantime
+            QTimer.singleShot(0, self.close)
 
     def shutdown(self) -> None:
         """Save the window layout, stop the worker thread (cancel, quit, wait) and detach app-wide hooks."""

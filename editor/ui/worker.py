@@ -320,13 +320,23 @@ class InferenceController(QObject):
         if self._done(req_id):
             self.cancelled.emit(req_id)
 
-    def shutdown(self, timeout_ms: int = 10000) -> bool:
-        """Cancel, stop the thread's event loop and wait for it (never kills it). True if it stopped."""
+    def stop(self, timeout_ms: int = 0) -> bool:
+        """Cancel the current run, ask the thread's event loop to end, and wait up to ``timeout_ms`` for it.
+        True when the thread has stopped; otherwise it stops by itself once the running step returns (a step
+        that does not check for cancellation) and emits ``thread.finished``."""
         if self._token is not None:
             self._token.cancel()
-        self.current_id = None
+        self.current_id, self._token = None, None
         self.thread.quit()
-        return self.thread.wait(timeout_ms)
+        return self.thread.wait(max(0, int(timeout_ms)))
+
+    def shutdown(self, timeout_ms: int = 10000) -> bool:
+        """Cancel, stop the thread's event loop and wait for it to end: never kills it, and never returns while
+        it still runs (Qt aborts the program when a running QThread is destroyed). Returns True."""
+        if not self.stop(timeout_ms):
+            log.warning("the running fill does not stop; waiting for its current step to end")
+            self.thread.wait()
+        return True
 
 
 class FileLoader(QObject):
