@@ -26,7 +26,7 @@ from editor.ui.jpeg_quality import estimate_jpeg_quality
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
-                              load_document, unavailable_label, unavailable_tip)
+                              gui_words, load_document, unavailable_label, unavailable_tip)
 
 __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
 
@@ -95,6 +95,17 @@ def _filter_for(suffix: str) -> str:
     return ""
 
 
+def _mask_size_question(exc: Exception, path: Path) -> str:
+    """The question asked when an imported mask's size differs from the photo's, in the editor's words."""
+    sizes = re.search(r"mask is (\d+)x(\d+) but the photo is (\d+)x(\d+)", str(exc))
+    if sizes:
+        mw, mh, pw, ph = sizes.groups()
+        what = f"The mask “{path.name}” is {mw} × {mh} pixels but the photo is {pw} × {ph}."
+    else:
+        what = gui_words(str(exc))
+    return f"{what}\n\nStretch the mask to fit the photo?"
+
+
 def _same_file(a: Path, b: Path) -> bool:
     try:
         return os.path.samefile(a, b)
@@ -142,6 +153,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._stopping = False  # closing: waiting for the worker's current step to end
         self._space_pan = False  # a Space press was taken for panning (its release is too)
+        self._hd_auto = False      # Full res changed by the editor (not the user): not saved as the choice
+        self._hd_fell_back = False  # "Full" was replaced by "CRA" for a method that cannot run on the whole photo
 
         self.setWindowTitle("Inpaint Studio")
         self.setCentralWidget(self.canvas)
@@ -502,8 +515,7 @@ class MainWindow(QMainWindow):
         self.opacity_spin.valueChanged.connect(self._on_opacity)
         self.grow_spin.valueChanged.connect(lambda v: self.settings.set(S.GROW_SHRINK_PX, v))
         self.method_combo.currentIndexChanged.connect(self._on_method_changed)
-        self.hd_combo.currentIndexChanged.connect(
-            lambda i: self.settings.set(S.LAST_HD, self.hd_combo.currentData() or "cra"))
+        self.hd_combo.currentIndexChanged.connect(self._on_hd_changed)
         self.hd_combo.currentIndexChanged.connect(
             lambda i: self.texture_spin.setEnabled(self.hd_combo.currentData() == "cra"))
         self.texture_spin.valueChanged.connect(lambda v: self.settings.set(S.LAST_TEXTURE, v))
@@ -862,7 +874,7 @@ class MainWindow(QMainWindow):
             try:
                 mask = load_mask(Path(path), size, invert=invert)
             except MaskError as exc:
-                answer = QMessageBox.question(self, "Mask size differs", f"{exc}\n\nStretch the mask to the photo?")
+                answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, Path(path)))
                 if answer != QMessageBox.StandardButton.Yes:
                     return False
                 mask = load_mask(Path(path), size, invert=invert, resize=True)
@@ -988,6 +1000,7 @@ class MainWindow(QMainWindow):
             self._populating = False
         if final and self.current_method():
             self.settings.set(S.LAST_METHOD, self.current_method())
+        self._update_hd_choices()
 
     def _fill_methods(self, infos: list[dict], final: bool) -> None:
         self.method_infos = infos
@@ -1040,6 +1053,44 @@ class MainWindow(QMainWindow):
             self.settings.set(S.LAST_METHOD, name)
             info = next((i for i in self.method_infos if i["name"] == name), {})
             self.method_combo.setToolTip(info.get("description") or name)
+        self._update_hd_choices()
+
+    def _method_info(self, name: str | None) -> dict:
+        return next((i for i in self.method_infos if i["name"] == name), {})
+
+    def _update_hd_choices(self) -> None:
+        """"Full" (the method on the whole photo) is offered only for methods that can do it; when the chosen
+        method cannot, Full res falls back to CRA with a note, and returns to Full with a method that can."""
+        name = self.current_method()
+        supported = self._method_info(name).get("full_resolution", True) if name else True
+        row = self.hd_combo.findData("full")
+        if row < 0:
+            return
+        item = self.hd_combo.model().item(row)
+        item.setEnabled(supported)
+        item.setToolTip(HD_TIPS["full"] if supported else
+                        f"{name} cannot run on the whole full-resolution photo; choose CRA, Resize or Crop")
+        if not supported and self.hd_combo.currentData() == "full":
+            self._set_hd_automatically("cra")
+            self._hd_fell_back = True
+            self.stage_label.setText(f"{name} cannot run on the whole full-resolution photo: Full res is set to "
+                                     f"CRA for it.")
+        elif supported and self._hd_fell_back and self.hd_combo.currentData() == "cra":
+            self._set_hd_automatically("full")
+            self._hd_fell_back = False
+
+    def _set_hd_automatically(self, hd: str) -> None:
+        self._hd_auto = True
+        try:
+            self.hd_combo.setCurrentIndex(self.hd_combo.findData(hd))
+        finally:
+            self._hd_auto = False
+
+    def _on_hd_changed(self, index: int) -> None:
+        if self._hd_auto:  # a fallback for the chosen method: the user's choice stays remembered
+            return
+        self._hd_fell_back = False
+        self.settings.set(S.LAST_HD, self.hd_combo.currentData() or "cra")
 
     def _on_devices(self, devices: list[str]) -> None:
         current = self.settings.get(S.LAST_DEVICE)
@@ -1066,8 +1117,11 @@ class MainWindow(QMainWindow):
                                                          "photo unpainted so the fill has something to copy from.")
             return None
         dilate = self.dilate_spin.value()
+        hd = self.hd_combo.currentData() or "cra"
+        if hd == "full" and not compare and not self._method_info(methods[0]).get("full_resolution", True):
+            hd = "cra"  # (the combo offers no "Full" for such a method; Compare falls back per method)
         return InpaintRequest(image=self.model.image.copy(), hole=hole, methods=methods,
-                              hd=self.hd_combo.currentData() or "cra",
+                              hd=hd,
                               device=self.device_combo.currentData() or "auto",
                               dilate=None if dilate < 0 else dilate, detail=self.texture_spin.value() / 100,
                               compare=compare, coverage=coverage)

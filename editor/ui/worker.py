@@ -10,6 +10,7 @@ network module) run in the worker thread.
 from __future__ import annotations
 
 import logging
+import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -21,7 +22,7 @@ from editor.core.errors import Cancelled, InpaintError
 from editor.core.progress import CancelToken, Reporter
 
 __all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "FileLoader", "FileSaver", "load_document",
-           "friendly_error", "unavailable_label", "unavailable_tip"]
+           "friendly_error", "gui_words", "unavailable_label", "unavailable_tip"]
 
 log = logging.getLogger(__name__)
 
@@ -72,12 +73,36 @@ def friendly_error(exc: BaseException, method: str | None = None) -> str:
         return ("Not enough memory for this photo. Close other programs, try the 'resize' or 'cra' HD "
                 "strategy, or work on a smaller copy of the photo.")
     if isinstance(exc, InpaintError):
-        return str(exc)
+        return gui_words(str(exc))
     what = f"The method '{method}'" if method else "The operation"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "out of memory" in text.lower():
         return f"{what} ran out of memory. Try the CPU device or the 'resize' HD strategy."
     return f"{what} failed unexpectedly: {text}"
+
+
+def _full_resolution(method) -> bool:
+    """Whether ``method`` can run on a whole full-resolution photo (the "Full" HD strategy)."""
+    return bool(getattr(method, "supports_full_resolution", True))
+
+
+# the pipeline's and core's messages are written for the command line: their advice in the editor's words
+_GUI_WORDS = (
+    (re.compile(r";?\s*use --hd cra or crop\b"), "; choose “CRA” or “Crop” under Full res instead"),
+    (re.compile(r";?\s*use --resize-mask to scale it"), ""),
+    (re.compile(r";?\s*use --max-pixels \d+ to open it anyway"),
+     "; the editor does not open photos this large"),
+    (re.compile(r"\s*\(use --force to overwrite it\)"), ""),
+    (re.compile(r";?\s*\(?(?:use|pass|with) --[a-z][\w-]*[^;)]*\)?"), ""),  # any other command-line advice
+)
+
+
+def gui_words(text: str) -> str:
+    """``text`` with command-line advice (``use --hd cra or crop``, ``--resize-mask`` …) put in the editor's
+    words or dropped."""
+    for pattern, replacement in _GUI_WORDS:
+        text = pattern.sub(replacement, text)
+    return text
 
 
 def _probe_devices() -> list[str]:
@@ -142,7 +167,7 @@ class InferenceWorker(QObject):
                                 "reason": "checking for weights…", "description": method.description}
                         pending.append((len(infos), method))
                     else:
-                        info = dict(method.info())
+                        info = dict(method.info(), full_resolution=_full_resolution(method))
                 except Exception as exc:  # a broken method must not hide the others
                     info = {"name": name, "kind": "?", "available": False, "reason": friendly_error(exc, name),
                             "description": ""}
@@ -151,7 +176,7 @@ class InferenceWorker(QObject):
             self.methodsReady.emit([dict(i) for i in infos], not pending)
             for index, method in pending:
                 try:
-                    info = dict(method.info())
+                    info = dict(method.info(), full_resolution=_full_resolution(method))
                 except Exception as exc:
                     info = dict(infos[index], reason=friendly_error(exc, method.name))
                 info["default"] = infos[index]["default"]
@@ -199,7 +224,10 @@ class InferenceWorker(QObject):
                 token.check()
                 method, device = self._method(name, request.device)
                 method.require_available()
-                pipeline = InpaintPipeline.with_options(method, request.hd, device, dilate=request.dilate,
+                hd = request.hd
+                if hd == "full" and not _full_resolution(method):  # (Compare runs several methods with one hd)
+                    hd = "cra"
+                pipeline = InpaintPipeline.with_options(method, hd, device, dilate=request.dilate,
                                                         lowres_size=request.lowres_size, detail=request.detail)
                 reporter = Reporter(lambda stage, f, _id=req_id: self.progress.emit(_id, stage, f), token)
                 on_preview = None if request.compare else (lambda lr, _id=req_id: self.preview.emit(_id, lr))

@@ -1,0 +1,93 @@
+"""The editor speaks the editor's language: no command-line flags in its messages, and a Full res choice a
+method cannot do is not offered for it."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from editor.methods.base import InpaintMethod, LowResResult
+from editor.ui import settings as S
+
+pytestmark = pytest.mark.gui
+
+
+class LowResOnlyMethod(InpaintMethod):
+    """Test-only: like the cra network, cannot run on a whole full-resolution photo."""
+
+    name = "test-lowres-only"
+    description = "low resolution only"
+    supports_full_resolution = False
+
+    def inpaint(self, image, hole, reporter=None):
+        out = image.copy()
+        out[hole] = 77
+        return LowResResult(out)
+
+
+@pytest.fixture
+def lowres_only(monkeypatch):
+    from editor.methods import base as method_base
+    method_base.list_methods()
+    monkeypatch.setitem(method_base._REGISTRY, LowResOnlyMethod.name, LowResOnlyMethod)
+
+
+def _hole(window):
+    new = window.model.coverage.copy()
+    new[20:40, 30:50] = 255
+    window._push_mask(new, "hole")
+
+
+def test_full_res_is_not_offered_for_a_method_that_cannot_do_it(qtbot, lowres_only, make_window, photo_path,
+                                                                 settings, no_modal_dialogs):
+    w = make_window()
+    qtbot.waitUntil(lambda: w.methods_final, timeout=30000)
+    assert w.open_file(photo_path)
+    _hole(w)
+    w.select_method("telea")
+    w.hd_combo.setCurrentIndex(w.hd_combo.findData("full"))
+    full_item = w.hd_combo.model().item(w.hd_combo.findData("full"))
+    w.select_method(LowResOnlyMethod.name)
+    assert w.hd_combo.currentData() == "cra" and not full_item.isEnabled()
+    assert "cannot run on the whole full-resolution photo" in w.stage_label.text()
+    assert "cannot run" in full_item.toolTip()
+    assert settings.get(S.LAST_HD) == "full"          # the user's choice is remembered...
+    with qtbot.waitSignal(w.controller.finished, timeout=20000):
+        w.inpaint()                                    # ...and the fill runs instead of failing
+    assert not no_modal_dialogs and (w.model.image[20:40, 30:50] != 0).any()
+    w.select_method("telea")                           # ...and comes back with a method that can
+    assert w.hd_combo.currentData() == "full" and full_item.isEnabled()
+    # Compare with Full res: the method that cannot falls back to CRA instead of failing
+    _hole(w)
+    dlg = w.show_compare()
+    dlg.set_checked(["telea", LowResOnlyMethod.name])
+    with qtbot.waitSignal(w.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    assert set(dlg.results) == {"telea", LowResOnlyMethod.name} and not no_modal_dialogs
+    dlg.close()
+
+
+def test_pipeline_and_file_messages_have_no_command_line_flags():
+    from editor.core.errors import ImageReadError, MaskError, OutputError
+    from editor.methods.base import MethodUnavailableError
+    from editor.ui.worker import friendly_error
+    for exc in (MethodUnavailableError("method 'cra' cannot run on a whole full-resolution photo; "
+                                       "use --hd cra or crop"),
+                MaskError("/x/m.png: mask is 200x100 but the photo is 96x64; use --resize-mask to scale it"),
+                ImageReadError("/x/a.jpg: 20000x20000 is 400,000,000 pixels, above the limit of 89,478,485 that "
+                               "guards against decompression bombs; use --max-pixels 400000000 to open it anyway"),
+                OutputError("/x/a.jpg: the file already exists (use --force to overwrite it)")):
+        text = friendly_error(exc)
+        assert "--" not in text and text[:12] == str(exc)[:12]
+    assert "“CRA” or “Crop” under Full res" in friendly_error(MethodUnavailableError(
+        "method 'cra' cannot run on a whole full-resolution photo; use --hd cra or crop"))
+
+
+def test_mask_size_question_is_in_words(opened, tmp_path, no_modal_dialogs):
+    mask = tmp_path / "m.png"
+    Image.fromarray(np.full((50, 80), 255, np.uint8)).save(mask)
+    assert not opened.import_mask(mask)                # the fixture answers the question with "no"
+    kind, title, text = no_modal_dialogs[-1]
+    assert kind == "question" and title == "Mask size differs"
+    assert "--" not in text and "80 × 50" in text and "96 × 64" in text and "Stretch" in text
