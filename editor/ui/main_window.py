@@ -153,6 +153,8 @@ class MainWindow(QMainWindow):
         self._closing = False
         self._stopping = False  # closing: waiting for the worker's current step to end
         self._space_pan = False  # a Space press was taken for panning (its release is too)
+        self._edit_serial = 0      # counts changes of the undo history (edits made while a photo loads)
+        self._load_base: tuple | None = None  # (document, edit serial) when the pending background open began
         self._hd_auto = False      # Full res changed by the editor (not the user): not saved as the choice
         self._hd_fell_back = False  # "Full" was replaced by "CRA" for a method that cannot run on the whole photo
 
@@ -510,6 +512,7 @@ class MainWindow(QMainWindow):
         self.canvas.cursorMoved.connect(self._on_cursor)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
+        self.undo_stack.indexChanged.connect(self._count_edit)
         self.size_spin.valueChanged.connect(self._on_brush_size)
         self.hardness_spin.valueChanged.connect(self._on_hardness)
         self.opacity_spin.valueChanged.connect(self._on_opacity)
@@ -603,6 +606,9 @@ class MainWindow(QMainWindow):
             self.setWindowTitle("Inpaint Studio")
         self.setWindowModified(self.model.has_document and not self.undo_stack.isClean())
 
+    def _count_edit(self, *_) -> None:
+        self._edit_serial += 1
+
     def _update_actions(self) -> None:
         has = self.model.has_document
         for key in ("save", "save_as", "export", "import_mask", "export_mask", "clear_mask", "invert_mask",
@@ -653,6 +659,7 @@ class MainWindow(QMainWindow):
         path = Path(path)
         if background:
             self.loader.load(path, mask)
+            self._load_base = (self.model.doc, self._edit_serial)  # what the user agreed to close
             self._set_opening(path)
             return True
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
@@ -679,6 +686,12 @@ class MainWindow(QMainWindow):
             return
         self._set_opening(None)
         doc, pyramid = payload
+        if self._load_base != (self.model.doc, self._edit_serial):
+            # the photo still shown was edited while this one loaded: those edits are not dropped unasked
+            if not self.maybe_save(f"Save the changes to “{self._document_name()}” before opening "
+                                   f"“{doc.path.name}”?"):
+                self.show_message(f"Kept {self._document_name()}; {doc.path.name} was not opened.")
+                return
         self._adopt(doc, pyramid, doc.path)
 
     def _on_load_failed(self, req_id: int, message: str) -> None:
@@ -847,13 +860,15 @@ class MainWindow(QMainWindow):
         return self._write(path, lambda clean: self.show_message(f"Exported {path}" + self._alpha_note(path)),
                            background)
 
-    def maybe_save(self) -> bool:
+    def _document_name(self) -> str:
+        return (self.save_path or self.model.path or Path("Untitled")).name
+
+    def maybe_save(self, question: str | None = None) -> bool:
         """Ask Save / Discard / Cancel when there is unsaved work; True when it is fine to go on."""
         if not self.model.has_document or self.undo_stack.isClean():
             return True
-        name = (self.save_path or self.model.path or Path("Untitled")).name
         answer = QMessageBox.question(
-            self, "Unsaved changes", f"Save the changes to “{name}” before closing it?",
+            self, "Unsaved changes", question or f"Save the changes to “{self._document_name()}” before closing it?",
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:

@@ -103,3 +103,33 @@ def test_a_jpeg_is_saved_at_the_quality_it_was_opened_with(make_window, tmp_path
     png = tmp_path / "p.png"
     Image.fromarray(synthetic_photo()).save(png)
     assert w.open_file(png) and w.save_quality(tmp_path / "p.jpg") == 95
+
+
+def test_edits_made_while_another_photo_loads_are_not_dropped_unasked(qtbot, opened, photo_path, tmp_path,
+                                                                      monkeypatch, no_modal_dialogs):
+    other = tmp_path / "other.png"
+    Image.fromarray(synthetic_photo(80, 50, seed=3)).save(other)
+    # nothing edited meanwhile: opens without a question
+    with qtbot.waitSignal(opened.loader.loaded, timeout=10000):
+        assert opened.open_file(other, background=True)
+    qtbot.waitUntil(lambda: opened.model.path == other)
+    assert not no_modal_dialogs
+    assert opened.open_file(photo_path)
+    # the user keeps editing the photo still shown while the next one decodes, then cancels the question
+    _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+    with qtbot.waitSignal(opened.loader.loaded, timeout=10000):
+        assert opened.open_file(other, background=True)
+        opened.model.image[0:4, 0:4] = 0
+        opened.undo_stack.push(_noop_command("edit while loading"))
+    qtbot.wait(50)
+    assert no_modal_dialogs[-1][1] == "Unsaved changes" and "other.png" in no_modal_dialogs[-1][2]
+    assert opened.model.path == photo_path and opened.isWindowModified()
+    assert opened.undo_stack.text(opened.undo_stack.count() - 1) == "edit while loading"
+    assert "was not opened" in opened.statusBar().currentMessage()
+    # Discard: the new photo replaces it
+    _answer(monkeypatch, no_modal_dialogs, SB.Discard)
+    with qtbot.waitSignal(opened.loader.loaded, timeout=10000):
+        assert opened.open_file(other, background=True)   # (asked here: answered Discard)
+        opened.undo_stack.push(_noop_command("another edit"))
+    qtbot.waitUntil(lambda: opened.model.path == other)
+    assert len([d for d in no_modal_dialogs if d[0] == "question"]) == 3
