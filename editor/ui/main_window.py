@@ -772,7 +772,24 @@ class MainWindow(QMainWindow):
             return self.source_quality
         return self.settings.get(S.JPEG_QUALITY)
 
+    def _settle_saves(self, timeout: float = 30.0) -> None:
+        """Let background saves still writing finish (busy cursor), and take their outcome now: a save of the
+        current state makes the document clean before anyone asks about unsaved changes."""
+        if not self._saves:
+            return
+        if self.saver.pending:
+            self.statusBar().showMessage("Finishing the save…")
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                self.saver.wait(timeout)
+            finally:
+                QApplication.restoreOverrideCursor()
+        for job in sorted(self._saves):
+            if job in self.saver.done:
+                self._on_saved(job, self.saver.done[job])  # (its queued signal then finds nothing to do)
+
     def _on_saved(self, job: int, error: str) -> None:
+        self.saver.done.pop(job, None)
         index, doc, path, on_success = self._saves.pop(job, (None, None, None, None))
         if on_success is None:
             return
@@ -865,6 +882,7 @@ class MainWindow(QMainWindow):
 
     def maybe_save(self, question: str | None = None) -> bool:
         """Ask Save / Discard / Cancel when there is unsaved work; True when it is fine to go on."""
+        self._settle_saves()
         if not self.model.has_document or self.undo_stack.isClean():
             return True
         answer = QMessageBox.question(

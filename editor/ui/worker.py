@@ -453,6 +453,11 @@ class FileSaver(QObject):
         super().__init__(parent)
         self._next = 0
         self._threads: list = []
+        self.done: dict[int, str] = {}  # job -> error ("" = written), set before ``saved`` is emitted
+
+    @property
+    def pending(self) -> bool:
+        return any(t.is_alive() for t in self._threads)
 
     def save(self, path, doc, quality: int) -> int:
         import threading
@@ -471,12 +476,16 @@ class FileSaver(QObject):
             error = ""
         except (Exception, MemoryError) as exc:
             error = friendly_error(exc)
+        self.done[job] = error
         try:
             self.saved.emit(job, error)
         except RuntimeError:  # the window was deleted meanwhile; the file is written anyway
             pass
 
-    def wait(self, timeout: float = 60.0) -> None:
-        """Block until pending saves are written (on close: never lose a save in flight)."""
+    def wait(self, timeout: float = 60.0) -> bool:
+        """Block until pending saves are written (on close: never lose a save in flight), at most ``timeout``
+        seconds in all. True when none is left."""
+        deadline = time.monotonic() + timeout
         for t in self._threads:
-            t.join(timeout)
+            t.join(max(0.0, deadline - time.monotonic()))
+        return not self.pending

@@ -133,3 +133,33 @@ def test_edits_made_while_another_photo_loads_are_not_dropped_unasked(qtbot, ope
         opened.undo_stack.push(_noop_command("another edit"))
     qtbot.waitUntil(lambda: opened.model.path == other)
     assert len([d for d in no_modal_dialogs if d[0] == "question"]) == 3
+
+
+def test_closing_right_after_ctrl_s_waits_for_the_save_instead_of_asking(qtbot, make_window, photo_path, tmp_path,
+                                                                         monkeypatch, no_modal_dialogs):
+    import time
+
+    from editor.core import imageio
+    real_save = imageio.save_document
+
+    def slow_save(*args, **kwargs):
+        time.sleep(0.3)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(imageio, "save_document", slow_save)
+    w = make_window()
+    assert w.open_file(photo_path)
+    w.model.image[0:4, 0:4] = 0
+    w.undo_stack.push(_noop_command("edit"))
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "bad" / "x.png"), ""))
+    w.actions_["save"].trigger()                 # a background save that fails: the question still comes
+    _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+    assert not w.close() and w.isVisible()
+    assert [d[1] for d in no_modal_dialogs] == ["Could not save", "Unsaved changes"]
+    target = tmp_path / "out.png"
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(target), ""))
+    w.actions_["save"].trigger()                 # Ctrl+S, then closing at once, while the file is written
+    assert any(t.is_alive() for t in w.saver._threads)
+    assert w.close()
+    assert len(no_modal_dialogs) == 2 and target.is_file()
+    assert Image.open(target).getpixel((0, 0)) == (0, 0, 0)
