@@ -1245,7 +1245,7 @@ class MainWindow(QMainWindow):
 
     def _on_image_changed(self, *_) -> None:
         self._image_rev += 1
-        self._schedule_compare_check()
+        self._check_compare()  # at once (fills and their undo are rare); mask strokes are checked after a pause
 
     def _changed_since(self, run: dict) -> str | None:
         """What changed since ``run`` (an Inpaint or Compare request) started, such that its result cannot be
