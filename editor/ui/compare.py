@@ -292,9 +292,10 @@ class CompareDialog(QDialog):
 
     def _update_apply(self) -> None:
         """Apply is enabled when a finished result is selected, nothing runs, and the results still fit."""
-        self.apply_button.setEnabled(self.selected in self.results and self.run_button.isEnabled()
-                                     and self.stale is None)
-        self.apply_button.setToolTip(self.stale or "")
+        running = not self.run_button.isEnabled()
+        self.apply_button.setEnabled(self.selected in self.results and not running and self.stale is None)
+        self.apply_button.setToolTip(self.stale or ("Available when the comparison has finished, or once it is "
+                                                    "cancelled" if running else ""))
 
     def set_stale(self, reason: str | None) -> None:
         """The window says whether the results still fit the photo and its hole (None) or why not."""

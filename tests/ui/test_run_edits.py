@@ -92,6 +92,8 @@ def test_a_cancelled_comparison_keeps_its_finished_results_applicable(qtbot, tes
     dlg.set_checked(["telea", "test-slow"])
     with qtbot.waitSignal(opened.controller.compareResult, timeout=20000):
         dlg.run_button.click()
+    assert dlg.selected == "telea" and not dlg.apply_button.isEnabled()   # still running
+    assert "once it is cancelled" in dlg.apply_button.toolTip()
     with qtbot.waitSignal(opened.controller.cancelled, timeout=10000):
         dlg.cancel_button.click()
     assert dlg.status.text().startswith("Cancelled.") and "1 finished result kept" in dlg.status.text()
