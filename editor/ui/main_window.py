@@ -1308,6 +1308,7 @@ class MainWindow(QMainWindow):
         checked = [current] if current else []
         checked += [i["name"] for i in available if i["name"] != current][:max(0, 2 - len(checked))]
         self.compare_dialog.set_methods(self.method_infos, checked)
+        self._check_compare()  # results still shown from before: can they still be applied?
         self.compare_dialog.show()
         self.compare_dialog.raise_()
         return self.compare_dialog

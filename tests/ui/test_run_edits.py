@@ -102,6 +102,8 @@ def test_a_cancelled_comparison_keeps_its_finished_results_applicable(qtbot, tes
     assert history(opened)[0][-1] == "Inpaint (telea, compared)" and not dlg.isVisible()
     changed = (opened.model.image != original).any(axis=2)
     assert changed[20:40, 30:50].any() and not changed[:, 50:].any()
+    assert opened.show_compare() is dlg                  # reopened: the applied results cannot be applied again
+    assert not dlg.apply_button.isEnabled() and "Run the comparison again" in dlg.status.text()
     dlg.close()
 
 
