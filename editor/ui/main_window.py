@@ -885,8 +885,9 @@ class MainWindow(QMainWindow):
         self._settle_saves()
         if not self.model.has_document or self.undo_stack.isClean():
             return True
+        question = question or f"Save the changes to “{self._document_name()}” before closing it?"
         answer = QMessageBox.question(
-            self, "Unsaved changes", question or f"Save the changes to “{self._document_name()}” before closing it?",
+            self, "Unsaved changes", question,
             QMessageBox.StandardButton.Save | QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
             QMessageBox.StandardButton.Save)
         if answer == QMessageBox.StandardButton.Save:
