@@ -82,10 +82,12 @@ class InpaintMethod(ABC):
         return None
 
     def info(self) -> dict:
-        """Metadata for ``inpaint-studio methods --json`` (without ``default``, which the registry adds)."""
+        """Metadata for ``inpaint-studio methods --json`` (without ``default``, which the registry adds);
+        ``full_resolution`` is :attr:`supports_full_resolution` (whether ``--hd full`` can run it)."""
         ok, why = self.availability()
         return {"name": self.name, "kind": self.kind, "available": ok, "reason": why or None,
-                "parameters": self.parameter_count(), "description": self.description}
+                "parameters": self.parameter_count(), "description": self.description,
+                "full_resolution": bool(self.supports_full_resolution)}
 
     def require_available(self) -> None:
         """Raise :class:`MethodUnavailableError` with the reason when the method cannot run."""

@@ -81,11 +81,6 @@ def friendly_error(exc: BaseException, method: str | None = None) -> str:
     return f"{what} failed unexpectedly: {text}"
 
 
-def _full_resolution(method) -> bool:
-    """Whether ``method`` can run on a whole full-resolution photo (the "Full" HD strategy)."""
-    return bool(getattr(method, "supports_full_resolution", True))
-
-
 # the pipeline's and core's messages are written for the command line: their advice in the editor's words
 _GUI_WORDS = (
     (re.compile(r";?\s*use --hd cra or crop\b"), "; choose “CRA” or “Crop” under Full res instead"),
@@ -167,7 +162,7 @@ class InferenceWorker(QObject):
                                 "reason": "checking for weights…", "description": method.description}
                         pending.append((len(infos), method))
                     else:
-                        info = dict(method.info(), full_resolution=_full_resolution(method))
+                        info = dict(method.info())
                 except Exception as exc:  # a broken method must not hide the others
                     info = {"name": name, "kind": "?", "available": False, "reason": friendly_error(exc, name),
                             "description": ""}
@@ -176,7 +171,7 @@ class InferenceWorker(QObject):
             self.methodsReady.emit([dict(i) for i in infos], not pending)
             for index, method in pending:
                 try:
-                    info = dict(method.info(), full_resolution=_full_resolution(method))
+                    info = dict(method.info())
                 except Exception as exc:
                     info = dict(infos[index], reason=friendly_error(exc, method.name))
                 info["default"] = infos[index]["default"]
@@ -225,7 +220,7 @@ class InferenceWorker(QObject):
                 method, device = self._method(name, request.device)
                 method.require_available()
                 hd = request.hd
-                if hd == "full" and not _full_resolution(method):  # (Compare runs several methods with one hd)
+                if hd == "full" and not method.supports_full_resolution:  # (Compare runs several methods with one hd)
                     hd = "cra"
                 pipeline = InpaintPipeline.with_options(method, hd, device, dilate=request.dilate,
                                                         lowres_size=request.lowres_size, detail=request.detail)

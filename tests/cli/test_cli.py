@@ -347,8 +347,10 @@ def test_methods_json(capsys):
     assert {"telea", "navier-stokes", "patchmatch"} <= set(rows)
     assert sum(r["default"] for r in rows.values()) == 1 and rows[info["default"]]["default"]
     for r in rows.values():
-        assert {"name", "kind", "available", "reason", "default", "parameters", "description"} <= set(r)
+        assert {"name", "kind", "available", "reason", "default", "parameters", "description",
+                "full_resolution"} <= set(r)
         assert r["kind"] in ("classical", "network")
+    assert rows["telea"]["full_resolution"] is True and rows["cra"]["full_resolution"] is False  # --hd full
     assert main(["methods"]) == 0
     text = capsys.readouterr().out
     assert "telea" in text and "default" in text
