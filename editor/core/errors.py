@@ -4,8 +4,24 @@
 class InpaintError(Exception):
     """Base class for user-facing errors (bad input file, mask mismatch, unwritable output, ...).
 
-    The message is one line, in words a photographer understands, naming the file when there is one.
+    The message is one line, in words a photographer understands, naming the file when there is one. How to
+    fix it depends on where the user is, so the advice is kept apart: ``hint`` for the command line (``str(exc)``
+    is ``"message; hint"``), ``gui_hint`` for the editor (see ``editor.ui.worker.friendly_error``); either may
+    be None.
     """
+
+    def __init__(self, message: str = "", hint: str | None = None, gui_hint: str | None = None) -> None:
+        super().__init__(message)
+        self.message = message
+        self.hint = hint
+        self.gui_hint = gui_hint
+
+    def __str__(self) -> str:
+        return f"{self.message}; {self.hint}" if self.hint else self.message
+
+    def gui_text(self) -> str:
+        """The message with the editor's advice instead of the command line's."""
+        return f"{self.message}; {self.gui_hint}" if self.gui_hint else self.message
 
 
 class ImageReadError(InpaintError):
@@ -14,6 +30,15 @@ class ImageReadError(InpaintError):
 
 class MaskError(InpaintError):
     """A hole mask does not fit its photo (size mismatch) or is unusable (covers the whole photo)."""
+
+
+class MaskSizeError(MaskError):
+    """A mask whose size differs from its photo's: ``mask_size`` and ``photo_size`` are (width, height), px."""
+
+    def __init__(self, message: str, mask_size: tuple[int, int], photo_size: tuple[int, int], **hints) -> None:
+        super().__init__(message, **hints)
+        self.mask_size = mask_size
+        self.photo_size = photo_size
 
 
 class OutputError(InpaintError):

@@ -73,7 +73,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from editor.core.document import Document
-from editor.core.errors import ImageReadError, MaskError, OutputError
+from editor.core.errors import ImageReadError, MaskError, MaskSizeError, OutputError
 
 __all__ = [
     "EXTENSION_FORMATS",
@@ -183,8 +183,8 @@ def _open_decoded(
             if limit is not None and pixels > limit:
                 raise ImageReadError(
                     f"{name}: {img.width}x{img.height} is {pixels:,} pixels, above the limit of {limit:,} "
-                    f"that guards against decompression bombs; use --max-pixels {pixels} to open it anyway"
-                )
+                    f"that guards against decompression bombs", hint=f"use --max-pixels {pixels} to open it anyway",
+                    gui_hint="the editor does not open photos this large")
             orientation = _stored_orientation(img)
             if fast_rgb and img.format == "JPEG" and img.mode == "RGB" and orientation == 1:
                 rgb = _decode_jpeg_rgb(path, img.size)
@@ -456,7 +456,7 @@ def load_mask(
 
     Raises:
         ImageReadError: the file cannot be read (see :func:`load_image`).
-        MaskError: its size differs from ``size`` and ``resize`` is False.
+        MaskSizeError: its size differs from ``size`` and ``resize`` is False (a MaskError).
     """
     path = Path(path)
     return _fit_hole(_read_hole(path, invert, max_pixels), path, size, resize)
@@ -512,9 +512,8 @@ def _fit_hole(hole: np.ndarray, path: Path, size: tuple[int, int], resize: bool)
     mh, mw = hole.shape
     if (mw, mh) != (width, height):
         if not resize:
-            raise MaskError(
-                f"{path}: mask is {mw}x{mh} but the photo is {width}x{height}; use --resize-mask to scale it"
-            )
+            raise MaskSizeError(f"{path}: mask is {mw}x{mh} but the photo is {width}x{height}", (mw, mh),
+                                (width, height), hint="use --resize-mask to scale it")
         import cv2
 
         hole = cv2.resize(hole.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
@@ -658,7 +657,7 @@ def save_image(
     if alpha is not None and (alpha.dtype != np.uint8 or alpha.shape != (h, w)):
         raise ValueError(f"save_image alpha must be uint8 ({h}, {w}), got {alpha.dtype} {alpha.shape}")
     if not overwrite and path.exists():
-        raise OutputError(f"{path}: the file already exists (use --force to overwrite it)")
+        raise OutputError(f"{path}: the file already exists", hint="use --force to overwrite it")
     if path.is_dir():
         raise OutputError(f"{path}: is a folder")
 

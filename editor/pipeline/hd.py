@@ -370,8 +370,9 @@ def hd_full(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_p
             (``supports_full_resolution`` is False).
     """
     if not method.supports_full_resolution:
-        raise MethodUnavailableError(
-            f"method '{method.name}' cannot run on a whole full-resolution photo; use --hd cra or crop")
+        raise MethodUnavailableError(f"method '{method.name}' cannot run on a whole full-resolution photo",
+                                     hint="use --hd cra or crop",
+                                     gui_hint="choose “CRA” or “Crop” under Full res instead")
     if reporter is not None:
         reporter.report("hd", 0.0)
     work_hole = lowres_hole(hole, (hole.shape[1], hole.shape[0]), max(0, round(dilate_px)))

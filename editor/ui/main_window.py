@@ -26,7 +26,7 @@ from editor.ui.jpeg_quality import estimate_jpeg_quality
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
-                              gui_words, load_document, unavailable_label, unavailable_tip)
+                              load_document, unavailable_label, unavailable_tip)
 
 __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
 
@@ -97,12 +97,12 @@ def _filter_for(suffix: str) -> str:
 
 def _mask_size_question(exc: Exception, path: Path) -> str:
     """The question asked when an imported mask's size differs from the photo's, in the editor's words."""
-    sizes = re.search(r"mask is (\d+)x(\d+) but the photo is (\d+)x(\d+)", str(exc))
-    if sizes:
-        mw, mh, pw, ph = sizes.groups()
+    from editor.core.errors import InpaintError, MaskSizeError
+    if isinstance(exc, MaskSizeError):
+        (mw, mh), (pw, ph) = exc.mask_size, exc.photo_size
         what = f"The mask “{path.name}” is {mw} × {mh} pixels but the photo is {pw} × {ph}."
     else:
-        what = gui_words(str(exc))
+        what = exc.gui_text() if isinstance(exc, InpaintError) else str(exc)
     return f"{what}\n\nStretch the mask to fit the photo?"
 
 

@@ -10,7 +10,6 @@ network module) run in the worker thread.
 from __future__ import annotations
 
 import logging
-import re
 import time
 import traceback
 from dataclasses import dataclass, field
@@ -22,7 +21,7 @@ from editor.core.errors import Cancelled, InpaintError
 from editor.core.progress import CancelToken, Reporter
 
 __all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "FileLoader", "FileSaver", "load_document",
-           "friendly_error", "gui_words", "unavailable_label", "unavailable_tip"]
+           "friendly_error", "unavailable_label", "unavailable_tip"]
 
 log = logging.getLogger(__name__)
 
@@ -73,31 +72,12 @@ def friendly_error(exc: BaseException, method: str | None = None) -> str:
         return ("Not enough memory for this photo. Close other programs, try the 'resize' or 'cra' HD "
                 "strategy, or work on a smaller copy of the photo.")
     if isinstance(exc, InpaintError):
-        return gui_words(str(exc))
+        return exc.gui_text()  # the message with the editor's advice, not the command line's
     what = f"The method '{method}'" if method else "The operation"
     text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
     if "out of memory" in text.lower():
         return f"{what} ran out of memory. Try the CPU device or the 'resize' HD strategy."
     return f"{what} failed unexpectedly: {text}"
-
-
-# the pipeline's and core's messages are written for the command line: their advice in the editor's words
-_GUI_WORDS = (
-    (re.compile(r";?\s*use --hd cra or crop\b"), "; choose “CRA” or “Crop” under Full res instead"),
-    (re.compile(r";?\s*use --resize-mask to scale it"), ""),
-    (re.compile(r";?\s*use --max-pixels \d+ to open it anyway"),
-     "; the editor does not open photos this large"),
-    (re.compile(r"\s*\(use --force to overwrite it\)"), ""),
-    (re.compile(r";?\s*\(?(?:use|pass|with) --[a-z][\w-]*[^;)]*\)?"), ""),  # any other command-line advice
-)
-
-
-def gui_words(text: str) -> str:
-    """``text`` with command-line advice (``use --hd cra or crop``, ``--resize-mask`` …) put in the editor's
-    words or dropped."""
-    for pattern, replacement in _GUI_WORDS:
-        text = pattern.sub(replacement, text)
-    return text
 
 
 def _probe_devices() -> list[str]:

@@ -68,20 +68,29 @@ def test_full_res_is_not_offered_for_a_method_that_cannot_do_it(qtbot, lowres_on
     dlg.close()
 
 
-def test_pipeline_and_file_messages_have_no_command_line_flags():
-    from editor.core.errors import ImageReadError, MaskError, OutputError
-    from editor.methods.base import MethodUnavailableError
+def test_pipeline_and_file_messages_have_no_command_line_flags(tmp_path):
+    """The same errors, raised by the real code: the command line's advice (``str``) names its flags, the
+    editor's text (``friendly_error``) never does."""
+    from editor.core.errors import InpaintError
+    from editor.core.imageio import load_image, load_mask, save_image
+    from editor.pipeline.hd import hd_full
     from editor.ui.worker import friendly_error
-    for exc in (MethodUnavailableError("method 'cra' cannot run on a whole full-resolution photo; "
-                                       "use --hd cra or crop"),
-                MaskError("/x/m.png: mask is 200x100 but the photo is 96x64; use --resize-mask to scale it"),
-                ImageReadError("/x/a.jpg: 20000x20000 is 400,000,000 pixels, above the limit of 89,478,485 that "
-                               "guards against decompression bombs; use --max-pixels 400000000 to open it anyway"),
-                OutputError("/x/a.jpg: the file already exists (use --force to overwrite it)")):
-        text = friendly_error(exc)
-        assert "--" not in text and text[:12] == str(exc)[:12]
-    assert "“CRA” or “Crop” under Full res" in friendly_error(MethodUnavailableError(
-        "method 'cra' cannot run on a whole full-resolution photo; use --hd cra or crop"))
+    photo = tmp_path / "a.png"
+    Image.fromarray(np.zeros((64, 96, 3), np.uint8)).save(photo)
+    Image.fromarray(np.zeros((100, 200), np.uint8)).save(tmp_path / "m.png")
+    calls = [lambda: hd_full(LowResOnlyMethod(), np.zeros((8, 8, 3), np.uint8), np.eye(8, dtype=bool), 0),
+             lambda: load_mask(tmp_path / "m.png", (96, 64)),
+             lambda: load_image(photo, max_pixels=100),
+             lambda: save_image(photo, np.zeros((4, 4, 3), np.uint8), overwrite=False)]
+    flags = ["--hd cra or crop", "--resize-mask", "--max-pixels 6144", "--force"]
+    for call, flag in zip(calls, flags):
+        with pytest.raises(InpaintError) as info:
+            call()
+        text = friendly_error(info.value)
+        assert flag in str(info.value) and "--" not in text and text.startswith(info.value.message)
+    with pytest.raises(InpaintError) as info:
+        calls[0]()
+    assert friendly_error(info.value).endswith("; choose “CRA” or “Crop” under Full res instead")
 
 
 def test_mask_size_question_is_in_words(opened, tmp_path, no_modal_dialogs):
