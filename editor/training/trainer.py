@@ -492,12 +492,14 @@ class Trainer:
             stop["flag"] = True
 
         old = {}
-        if self.is_main:
-            for s in (signal.SIGINT, signal.SIGTERM):
-                try:
-                    old[s] = signal.signal(s, _on_signal)
-                except ValueError:  # not the main thread
-                    pass
+        # every rank: the flag is all-reduced each step, so a signal to any rank (torchrun forwards one to all of
+        # them; `kill` may hit one) stops all of them after the same step, instead of killing a rank mid-step
+        # and leaving the others blocked in a collective
+        for s in (signal.SIGINT, signal.SIGTERM):
+            try:
+                old[s] = signal.signal(s, _on_signal)
+            except ValueError:  # not the main thread
+                pass
         bar = log = batches = None
         try:
             if self.is_main:
