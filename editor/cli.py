@@ -605,7 +605,9 @@ def _cmd_evaluate(args) -> int:
     device = "cpu"
     if any(create_method(n).kind == "network" for n in names):
         device = resolve_device(args.device)
-    final = Path(args.masks_out) if args.masks_out and args.masks is None else None
+    if args.masks is not None and args.masks_out:
+        raise UsageError("--masks-out saves generated masks, and with --masks none are generated: leave one out")
+    final = Path(args.masks_out) if args.masks_out else None
     if final is not None:
         if final.exists() and not final.is_dir():
             raise UsageError(f"--masks-out {final}: is a file, not a folder")

@@ -167,6 +167,8 @@ def test_masks_out_errors(data, tmp_path, capsys):
     photo = data / "images" / "p0.png"
     assert _eval(data, "--masks-out", str(photo)) == 2
     assert capsys.readouterr().err == f"error: --masks-out {photo}: is a file, not a folder\n"
+    assert _eval(data, "--masks", str(tmp_path), "--masks-out", str(tmp_path / "m")) == 2
+    assert "with --masks none are generated" in capsys.readouterr().err
 
 
 def test_stems_name_masks_unambiguously(data, tmp_path, capsys):
