@@ -28,6 +28,16 @@ class ImageReadError(InpaintError):
     """A photo or mask file is missing, empty, truncated, not an image, or too large to decode."""
 
 
+class TooLargeError(ImageReadError):
+    """A photo with more pixels than the decompression-bomb limit: ``pixels`` and ``limit`` (width × height);
+    opening it anyway needs a higher ``max_pixels``."""
+
+    def __init__(self, message: str, pixels: int, limit: int, **hints) -> None:
+        super().__init__(message, **hints)
+        self.pixels = pixels
+        self.limit = limit
+
+
 class MaskError(InpaintError):
     """A hole mask does not fit its photo (size mismatch) or is unusable (covers the whole photo)."""
 

@@ -73,7 +73,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from editor.core.document import Document
-from editor.core.errors import ImageReadError, MaskError, MaskSizeError, OutputError
+from editor.core.errors import ImageReadError, MaskError, MaskSizeError, OutputError, TooLargeError
 
 __all__ = [
     "EXTENSION_FORMATS",
@@ -181,10 +181,10 @@ def _open_decoded(
         try:
             pixels = img.width * img.height
             if limit is not None and pixels > limit:
-                raise ImageReadError(
+                raise TooLargeError(
                     f"{name}: {img.width}x{img.height} is {pixels:,} pixels, above the limit of {limit:,} "
-                    f"that guards against decompression bombs", hint=f"use --max-pixels {pixels} to open it anyway",
-                    gui_hint="the editor does not open photos this large")
+                    f"that guards against decompression bombs", pixels, limit,
+                    hint=f"use --max-pixels {pixels} to open it anyway")
             orientation = _stored_orientation(img)
             if fast_rgb and img.format == "JPEG" and img.mode == "RGB" and orientation == 1:
                 rgb = _decode_jpeg_rgb(path, img.size)
@@ -332,8 +332,8 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
         and ``source_mode``.
 
     Raises:
-        ImageReadError: missing, empty, truncated or non-image file; unsupported pixel mode; more pixels
-            than the limit (the message names ``--max-pixels``).
+        ImageReadError: missing, empty, truncated or non-image file; unsupported pixel mode. Its subclass
+            TooLargeError: more pixels than the limit (the hint names ``--max-pixels``).
     """
     path = Path(path)
     img, orientation, rgb = _open_decoded(path, max_pixels, "photo", fast_rgb=True)

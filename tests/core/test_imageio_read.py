@@ -366,6 +366,10 @@ def test_bomb_limit_with_tiny_max_pixels(tmp_path):
     Image.fromarray(_pattern(24, 40)).save(path)
     message = _assert_read_error(path, max_pixels=100)
     assert "--max-pixels" in message and "960" in message
+    from editor.core.errors import TooLargeError
+    with pytest.raises(TooLargeError) as info:  # what the editor needs to offer "open anyway"
+        load_image(path, max_pixels=100)
+    assert (info.value.pixels, info.value.limit) == (960, 100) and "--" not in info.value.message
     assert load_image(path, max_pixels=960).image.shape == (24, 40, 3)
 
 
