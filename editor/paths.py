@@ -17,15 +17,19 @@ from __future__ import annotations
 
 import os
 import sys
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 import platformdirs
 
-__all__ = ["APP_NAME", "resolve_dir", "resources_dir", "models_dirs", "user_models_dir", "resource"]
+__all__ = ["APP_NAME", "resolve_dir", "resources_dir", "models_dirs", "user_models_dir", "resource",
+           "shipped_models_only"]
 
 APP_NAME = "inpaint-studio"
 _ENV = {"resources": "INPAINT_STUDIO_RESOURCES", "models": "INPAINT_STUDIO_MODELS"}
 _PACKAGE_DIR = Path(__file__).resolve().parent
+_use_user_models = True
 
 
 def resolve_dir(name: str, *, environ: dict | None = None, frozen_root: str | None = None,
@@ -63,6 +67,18 @@ def resource(*parts: str) -> Path:
     return resources_dir().joinpath(*parts)
 
 
+@contextmanager
+def shipped_models_only() -> Iterator[None]:
+    """Within the block, :func:`models_dirs` leaves the per-user folder out (the self-test checks the install's
+    own weights, not weights a user added). Not thread-safe: for the self-test's single thread."""
+    global _use_user_models
+    saved, _use_user_models = _use_user_models, False
+    try:
+        yield
+    finally:
+        _use_user_models = saved
+
+
 def user_models_dir() -> Path:
     """Per-user folder for weights the user trains (e.g. ``~/.local/share/inpaint-studio/models``); not created."""
     return Path(platformdirs.user_data_dir(APP_NAME, appauthor=False)) / "models"
@@ -77,6 +93,6 @@ def models_dirs() -> list[Path]:
     overridden = bool(override) and found is not None and found == Path(override)
     dirs = [found] if found is not None else []
     user = user_models_dir()
-    if user.is_dir() and user not in dirs:
+    if _use_user_models and user.is_dir() and user not in dirs:
         dirs.insert(len(dirs) if overridden else 0, user)
     return dirs

@@ -168,14 +168,21 @@ def run_self_test(methods: Sequence[str] | None = None, *, device: str = "cpu",
         device: torch device for network methods (the self-test is meant for ``"cpu"``).
         out: where the report goes (default ``sys.stdout``).
     """
+    from editor.paths import shipped_models_only
+
+    with shipped_models_only():  # the install's own weights, whatever a user added to the per-user folder
+        return _run_self_test(methods, device, sys.stdout if out is None else out)
+
+
+def _run_self_test(methods: Sequence[str] | None, device: str, out: TextIO) -> int:
     import editor
     from editor.methods.base import list_methods
-    from editor.paths import resolve_dir
+    from editor.paths import resolve_dir, user_models_dir
 
-    out = sys.stdout if out is None else out
     where = "bundle" if getattr(sys, "frozen", False) else "python install"
+    user = f"; not checked: the per-user folder {user_models_dir()}" if user_models_dir().is_dir() else ""
     print(f"Inpaint Studio {editor.__version__} self-test ({where}; resources: {resolve_dir('resources')}; "
-          f"models: {resolve_dir('models')})", file=out, flush=True)
+          f"models: {resolve_dir('models')}{user})", file=out, flush=True)
     checks: list[MethodCheck] = []
     try:
         image, hole = _load_sample()

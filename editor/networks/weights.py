@@ -54,7 +54,7 @@ def read_card(path: str | Path) -> dict:
     try:
         text = path.read_text(encoding="utf-8")
     except OSError:
-        raise MethodUnavailableError(f"model card missing: {path.name}") from None
+        raise MethodUnavailableError(f"model card missing: {path.name} in {path.parent}") from None
     parts = text.split("---", 2)
     if not text.startswith("---") or len(parts) < 3:
         raise MethodUnavailableError(f"model card {path.name} has no YAML front matter")

@@ -179,3 +179,21 @@ def test_classical_self_test_needs_neither_torch_nor_a_display(tmp_path):
                           timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     assert "self-test passed: 2 ok, 0 failed, 0 skipped" in proc.stdout
+
+
+def test_checks_the_shipped_weights_not_the_users(tmp_path, monkeypatch):
+    """A per-user folder holding a half-copied export (weights without a card, which the app would now try
+    first) does not fail the install's self-test, and the report says that folder was not checked."""
+    pytest.importorskip("torch")
+    user = tmp_path / "user-models"
+    user.mkdir()
+    (user / "cra.cpu-5.safetensors").write_bytes(b"not really weights")
+    monkeypatch.setattr("editor.paths.user_models_dir", lambda: user)
+    monkeypatch.delenv("INPAINT_STUDIO_MODELS", raising=False)
+    from editor.methods.network import CRAMethod
+    ok, why = CRAMethod().availability()
+    assert not ok and f"model card missing: cra.cpu-5.md in {user}" in why  # what the app itself would say
+    out = io.StringIO()
+    assert run_self_test(["cra"], out=out) == 0, out.getvalue()
+    assert f"not checked: the per-user folder {user}" in out.getvalue()
+    assert "ok    cra" in out.getvalue()
