@@ -860,8 +860,25 @@ def main(argv: list[str] | None = None) -> int:
     """Entry point of ``inpaint-studio`` and ``python -m editor``; returns the exit code.
 
     0 success, 1 an internal failure (one line), 2 a user error (one line ``error: ...``), 130 interrupted.
+    Called as the program (``argv`` None), a process that was interrupted during a native call (a cancelled
+    PatchMatch / OpenCV fill still running, :func:`editor.core.progress.abandoned_calls_running`) ends here with
+    ``os._exit`` once its output is flushed: the interpreter's normal exit would tear the native library down
+    under the running call and abort the process (exit -6 instead of 130).
     """
-    argv = list(sys.argv[1:] if argv is None else argv)
+    code = _main(list(sys.argv[1:]) if argv is None else list(argv))
+    if argv is None:
+        from editor.core.progress import abandoned_calls_running
+        if abandoned_calls_running():
+            for stream in (sys.stdout, sys.stderr):
+                try:
+                    stream.flush()
+                except (OSError, ValueError):
+                    pass
+            os._exit(code)
+    return code
+
+
+def _main(argv: list[str]) -> int:
     try:
         return _run(argv)
     except UsageError as exc:

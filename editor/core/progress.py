@@ -10,7 +10,7 @@ from typing import Callable, Protocol, TypeVar
 
 from editor.core.errors import Cancelled
 
-__all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled", "run_cancellable"]
+__all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled", "run_cancellable", "abandoned_calls_running"]
 
 T = TypeVar("T")
 
@@ -60,6 +60,20 @@ class Reporter:
         self.cancel.check()
 
 
+_abandoned: list[threading.Thread] = []
+
+
+def abandoned_calls_running() -> bool:
+    """Whether a native call that :func:`run_cancellable` gave up on is still running.
+
+    A process must not run its normal exit while one does: a native library's static teardown under a running
+    call can abort it ("terminate called without an active exception", seen with OpenCV). The command-line
+    entry point ends such a process with ``os._exit`` after flushing its output.
+    """
+    _abandoned[:] = [t for t in _abandoned if t.is_alive()]
+    return bool(_abandoned)
+
+
 def run_cancellable(fn: Callable[[], T], reporter: Reporter | None, *, lock: threading.Lock | None = None,
                     poll_s: float = 0.05) -> T:
     """``fn()`` — one long call into native code that cannot look at the cancel flag itself — made cancellable.
@@ -98,14 +112,19 @@ def run_cancellable(fn: Callable[[], T], reporter: Reporter | None, *, lock: thr
                 lock.release()
             done.set()
 
+    thread = threading.Thread(target=call, name="native-call", daemon=True)
     try:
-        threading.Thread(target=call, name="native-call", daemon=True).start()
+        thread.start()
     except BaseException:
         if lock is not None:
             lock.release()
         raise
-    while not done.wait(poll_s):
-        reporter.check()
+    try:
+        while not done.wait(poll_s):
+            reporter.check()
+    except BaseException:  # cancelled (or Ctrl+C): the call goes on without us
+        _abandoned.append(thread)
+        raise
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]

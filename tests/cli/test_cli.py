@@ -505,3 +505,24 @@ def test_open_without_photo_opens_empty_editor(monkeypatch):
     monkeypatch.setitem(sys.modules, "editor.ui.app", fake)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
     assert main(["open"]) == 0 and seen == {"photo": None, "mask": None}
+
+
+def test_the_program_ends_with_os_exit_while_an_abandoned_native_call_runs(monkeypatch, capsys):
+    """Interrupted during a native call that goes on running: the process must not run the interpreter's normal
+    exit (OpenCV's teardown under the running call aborted it: exit -6 instead of 130)."""
+    import editor.core.progress as progress
+
+    class Exited(Exception):
+        pass
+
+    def fake_exit(code):
+        raise Exited(code)
+    monkeypatch.setattr(os, "_exit", fake_exit)
+    monkeypatch.setattr(sys, "argv", ["inpaint-studio", "methods"])
+    monkeypatch.setattr(progress, "abandoned_calls_running", lambda: True)
+    with pytest.raises(Exited) as info:
+        main()
+    assert info.value.args == (0,) and "telea" in capsys.readouterr().out
+    assert main(["methods"]) == 0  # called with arguments (tests, embedding): returns as usual
+    monkeypatch.setattr(progress, "abandoned_calls_running", lambda: False)
+    assert main() == 0

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from editor.core.errors import Cancelled
-from editor.core.progress import CancelToken, Reporter, run_cancellable
+from editor.core.progress import CancelToken, Reporter, abandoned_calls_running, run_cancellable
 
 
 def test_value_and_error_come_back():
@@ -30,10 +30,10 @@ def test_cancel_returns_at_once_and_the_lock_serialises_the_abandoned_call():
     with pytest.raises(Cancelled):
         run_cancellable(slow, Reporter(cancel=tok), lock=lock, poll_s=0.02)
     assert time.perf_counter() - t0 < 0.4
-    assert lock.locked()                            # the abandoned call still holds it ...
+    assert lock.locked() and abandoned_calls_running()  # the abandoned call still runs, holding the lock ...
     run_cancellable(lambda: order.append("next"), Reporter(), lock=lock, poll_s=0.02)
     assert order == ["slow", "next"]                # ... and the next call ran after it
-    assert not lock.locked()
+    assert not lock.locked() and not abandoned_calls_running()
 
 
 def test_cancel_while_waiting_for_the_lock():
