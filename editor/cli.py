@@ -206,7 +206,7 @@ class _Outputs:
         """``write(path)`` — a function that writes ``path`` atomically — remembering how to undo it."""
         backup = None
         if path.exists():
-            backup = path.with_name(f".{path.name}.{os.getpid()}.replaced")
+            backup = path.with_name(f".{path.name}.{os.getpid()}.{len(self._written)}.replaced")
             try:
                 os.link(path, backup)                     # the old file stays where it is until replaced
             except OSError:
@@ -485,6 +485,10 @@ def _cmd_compare(args) -> int:
         hd = hd or args.hd
         if hd not in HD_CHOICES:
             raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
+        same = next((other for other, n, h in runs if (n, h) == (name, hd)), None)
+        if same is not None:
+            raise UsageError(f"--methods: {item} " + ("is listed twice" if same == item else
+                                                      f"is the same run as {same} (--hd {hd})"))
         runs.append((item, name, hd))
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
@@ -499,6 +503,10 @@ def _cmd_compare(args) -> int:
                 _check_output(p, [photo, mask], args.force, outputs=[out])
             full_outputs[item] = p
     methods = {name: _make_method(name, args.device) for _, name, _ in runs}
+    for item, name, hd in runs:  # before any run: not after the others have been computed
+        if hd == "full" and not methods[name][0].supports_full_resolution:
+            raise UsageError(f"--methods {item}: {name} cannot run on the whole full-resolution photo "
+                             f"(use {name}:cra or {name}:crop)")
 
     doc, hole = _load_inputs(args)
     if not hole.any():

@@ -323,6 +323,43 @@ def test_compare_failure_leaves_no_files(files, capsys, monkeypatch):
     assert not sheet.exists() and not (files.dir / "made").exists()
 
 
+def test_compare_refuses_repeated_and_impossible_runs_before_any(files, capsys, monkeypatch):
+    """A repeated run would write one --out-dir file twice (and a --force'd file was then lost on failure);
+    cra on the whole photo cannot run: both are refused before any method runs."""
+    from editor.pipeline import InpaintPipeline
+    ran = []
+    monkeypatch.setattr(InpaintPipeline, "run", lambda self, *a, **k: ran.append(1))
+    sheet = files.dir / "sheet.png"
+    for methods, words in [("telea,telea", "telea is listed twice"),
+                           ("telea,telea:cra", "telea:cra is the same run as telea (--hd cra)"),
+                           ("telea,cra:full", "cra:full: cra cannot run on the whole full-resolution photo")]:
+        assert main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods", methods]) == 2
+        assert words in _one_error_line(capsys)
+    assert ran == [] and not sheet.exists()
+
+
+def test_outputs_rollback_restores_every_replaced_file(tmp_path):
+    """Two writes over existing files in one command: each keeps its own backup until the end."""
+    a, b = tmp_path / "a.txt", tmp_path / "b.txt"
+    a.write_text("old a")
+    b.write_text("old b")
+
+    def atomic(text):  # as every real write is: a temp file renamed over the target
+        def write(path):
+            tmp = path.with_name(path.name + ".tmp")
+            tmp.write_text(text)
+            os.replace(tmp, path)
+        return write
+    with pytest.raises(KeyboardInterrupt):
+        with cli._Outputs() as outputs:
+            outputs.write(a, atomic("new a"))
+            outputs.write(b, atomic("new b"))
+            outputs.write(a, atomic("newer a"))
+            raise KeyboardInterrupt
+    assert (a.read_text(), b.read_text()) == ("old a", "old b")
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["a.txt", "b.txt"]
+
+
 def test_compare_large_crop_is_downscaled_and_labelled(tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(cli, "MAX_TILE", 64)
     monkeypatch.setattr(cli, "MIN_TILE", 32)
