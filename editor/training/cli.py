@@ -118,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder: checkpoint.pt, log.jsonl, samples/, exported weights "
                                  "(required, except with --resume: the checkpoint's folder)")
     p.add_argument("--force", action="store_true",
-                   help="start over in an --out that already holds a run (its checkpoint, log and samples are "
-                        "removed) and overwrite an existing cra.<tag>.* export")
+                   help="start over in an --out that already holds a run (its checkpoint, log, samples and "
+                        "exported weights are removed) and overwrite an existing cra.<tag>.* export")
     p.add_argument("--size", type=_size, help="square crop side, px, multiple of 64 (default 512)")
     p.add_argument("--batch", type=_int(1, "a batch of at least 1"), help="batch per process (default 8)")
     p.add_argument("--steps", type=_int(1, "a positive number of steps"),
@@ -199,6 +199,15 @@ def _config(args: argparse.Namespace, given: dict):
                        if k in known and k not in ("betas", "out", "changes", "tag", "max_minutes")})
         values["beta1"], values["beta2"] = saved.get("betas", (DEFAULTS["beta1"], DEFAULTS["beta2"]))
         values["out"] = str(Path(args.resume).parent)
+    for name in ("images", "templates"):  # recorded absolute: a resume from another folder means the same photos
+        if given.get(name) is not None:
+            given[name] = str(Path(given[name]).resolve())
+    if ck is not None:
+        for name in ("images", "templates"):
+            saved = ck["config_dict"].get(name)
+            if name not in given and saved is not None and not Path(saved).is_absolute():
+                raise UsageError(f"{args.resume} names its --{name} by the relative path '{saved}': pass "
+                                 f"--{name} with that folder (as seen from where the run started)")
     values.update(given)
     for name in ("images", "out"):
         if values.get(name) is None:
@@ -261,7 +270,7 @@ def _train(argv: list[str]) -> int:
             if path.exists():
                 raise UsageError(f"{path} already exists: choose another --tag or --out, or pass --force to "
                                  f"overwrite it")
-    summary = trainer.fit(progress=not args.no_progress, clean=clean)
+    summary = trainer.fit(progress=not args.no_progress and sys.stderr.isatty(), clean=clean)
     if "weights" in summary:
         done = summary["steps"] - summary["start_step"]
         first = summary["start_step"] + 1

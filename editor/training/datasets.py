@@ -75,7 +75,9 @@ class PhotoCrops:
                  scale_jitter: float = 1.25, exclude: list[str] | None = None) -> None:
         self.paths = list_images(folder, exclude)
         if not self.paths:
-            raise FileNotFoundError(f"no images in {folder}")
+            every = list_images(folder)
+            raise FileNotFoundError(f"--exclude leaves none of the {len(every)} photos in {folder}" if every
+                                    else f"no images in {folder}")
         self.size = size
         long_side = decode_long_side or 2 * size
         self.photos = [_decode(p, max(long_side, size)) for p in self.paths]

@@ -443,7 +443,7 @@ class Trainer:
     def _prepare_out(self, clean: bool) -> None:
         """Make the run folder and set its log up (rank 0): cut back to ``self.step`` on a resume (records of
         steps trained after the checkpoint, before a hard kill, are dropped: those steps are trained again), or
-        start clean: an empty log, no earlier checkpoint and no earlier sample grids.
+        start clean: an empty log, no earlier checkpoint, sample grids or exported weights and cards.
 
         Raises:
             OutputError: the run folder or the log's folder cannot be created or written.
@@ -451,8 +451,9 @@ class Trainer:
         try:
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            if clean:
-                for old in [self.out / "checkpoint.pt", *(self.out / "samples").glob("step_*.png")]:
+            if clean:  # an earlier run's exports go too: find_weights would prefer one with more steps
+                for old in [self.out / "checkpoint.pt", *(self.out / "samples").glob("step_*.png"),
+                            *self.out.glob("cra.*.safetensors"), *self.out.glob("cra.*.md")]:
                     old.unlink(missing_ok=True)
                 if self.log_path.exists():
                     _cut_log(self.log_path, -1)

@@ -116,6 +116,28 @@ def test_a_run_folder_is_never_overwritten_without_force(tiny_data, tmp_path, ca
     assert train_main(_base(tiny_data, out, "--steps", "1", "--force")) == 0
     assert _log_steps(out / "log.jsonl") == [1] and _ck_step(out) == 1
     assert sorted(p.name for p in (out / "samples").glob("step_*.png")) == ["step_0000001.png"]
+    # ... and its exports: the old cra.cpu-2 (more steps) would otherwise be the one `--models-dir run` uses
+    assert sorted(p.name for p in out.glob("cra.*")) == ["cra.cpu-1.md", "cra.cpu-1.safetensors"]
+
+
+def test_a_resume_from_another_folder_trains_on_the_same_photos(tiny_data, tmp_path, capsys, monkeypatch):
+    """Paths are recorded absolute: a relative --images given at the start means the same photos on resume,
+    wherever the resume is run from (a same-named folder elsewhere is not picked up)."""
+    photos, templates = tiny_data
+    monkeypatch.chdir(photos.parent)
+    out = tmp_path / "run"
+    argv = _base(tiny_data, out, "--steps", "1")
+    argv[argv.index("--images") + 1] = photos.name   # relative
+    assert train_main(argv) == 0
+    elsewhere = tmp_path / "elsewhere"
+    (elsewhere / photos.name).mkdir(parents=True)   # an unrelated folder of the same name
+    monkeypatch.chdir(elsewhere)
+    assert train_main(["cra", "--resume", str(out / "checkpoint.pt"), "--steps", "2", "--no-progress"]) == 0
+    assert read_card(out / "cra.cpu-2.md")["data"].startswith(str(photos))
+    rc, err = _run(capsys, ["cra", "--resume", str(out / "checkpoint.pt"), "--steps", "3", "--images", photos.name])
+    _one_error(rc, err, "--images")   # relative to here, it is the other folder: refused
+    rc, err = _run(capsys, _base(tiny_data, tmp_path / "r2", "--steps", "1", "--exclude", "*.png"))
+    _one_error(rc, err, f"--exclude leaves none of the 3 photos in {photos}")
 
 
 def test_resume_keeps_the_runs_options_cuts_the_log_and_records_an_lr_change(tiny_data, tmp_path, capsys):
