@@ -362,10 +362,11 @@ def _cmd_inpaint(args) -> int:
                 size = lowres_size(hole.shape, args.lowres_size or DEFAULT_LOWRES_SIZE)
                 outputs.save(preview, cv2.resize(doc.image, size, interpolation=cv2.INTER_AREA),
                              quality=args.quality, overwrite=True)
+            t_save = time.perf_counter()
             _write_unchanged(outputs, doc, out, saved)
             t_end = time.perf_counter()
             info.update(seconds_load=t_loaded - t0, seconds_preview=t_end - t0, seconds_pipeline=0.0,
-                        seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
+                        seconds_save=t_end - t_save, seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
             if args.json:
                 _json_line(info)
             return 0
@@ -619,6 +620,9 @@ def _cmd_evaluate(args) -> int:
     if final is not None:
         if final.exists() and not final.is_dir():
             raise UsageError(f"--masks-out {final}: is a file, not a folder")
+        if final.resolve() == Path(args.images).resolve():
+            raise UsageError(f"--masks-out {final}: is the --images folder (its masks would be read as photos "
+                             f"next time): choose another folder")
         old = generated_mask_names(final)
         if old and not args.force:
             raise UsageError(f"--masks-out {final}: already holds {len(old)} generated masks: replay them with "

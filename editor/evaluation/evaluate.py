@@ -231,7 +231,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
     """
     from editor.core.imageio import load_image, load_mask, save_mask
     from editor.methods import create_method
-    from editor.pipeline import InpaintPipeline
+    from editor.pipeline import DEFAULT_DETAIL, InpaintPipeline
 
     methods = list(methods)
     if not methods:
@@ -245,6 +245,11 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
             raise ImageReadError(f"{images_dir}: {by_stem[path.stem].name} and {path.name} have the same name "
                                  f"'{path.stem}', which names their masks: rename one")
         by_stem[path.stem] = path
+    for stem, path in by_stem.items():
+        for kind in MASK_KINDS:
+            if f"{stem}.{kind}" in by_stem:
+                raise ImageReadError(f"{images_dir}: {by_stem[f'{stem}.{kind}'].name} is named like the {kind} mask "
+                                     f"of {path.name} ({stem}.{kind}.png), so masks would be confused: rename it")
 
     pipelines = []
     weights: dict[str, str] = {}
@@ -322,7 +327,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                              f"L1 {sc.l1:.4f}, {seconds:.2f} s")
     settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
                 "mask_kind": "given" if not generate else mask_kind, "methods": methods,
-                "lowres_size": lowres_size, "dilate": dilate, "detail": detail, "device": device,
+                "lowres_size": lowres_size, "dilate": dilate, "detail": DEFAULT_DETAIL if detail is None else detail, "device": device,
                 "weights": weights}
     return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,
                       skipped=skipped)

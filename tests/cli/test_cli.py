@@ -212,7 +212,8 @@ def test_empty_mask_writes_photo_unchanged(files, capsys):
                  "--json"]) == 0
     cap = capsys.readouterr()
     assert "mask is empty" in cap.err and "error" not in cap.err
-    assert json.loads(cap.out.splitlines()[-1])["hole_fraction"] == 0.0
+    info = json.loads(cap.out.splitlines()[-1])
+    assert info["hole_fraction"] == 0.0 and info["seconds_save"] >= 0  # the same keys as a real fill
     assert np.array_equal(np.asarray(Image.open(out).convert("RGB")), files.img)
     assert Image.open(prev).size == (128, 96)           # the photo is below --lowres-size: its own size
     # same format: the file's own bytes (a JPEG is not re-encoded); another format: converted, EXIF kept

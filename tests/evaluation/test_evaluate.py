@@ -169,6 +169,8 @@ def test_masks_out_errors(data, tmp_path, capsys):
     assert capsys.readouterr().err == f"error: --masks-out {photo}: is a file, not a folder\n"
     assert _eval(data, "--masks", str(tmp_path), "--masks-out", str(tmp_path / "m")) == 2
     assert "with --masks none are generated" in capsys.readouterr().err
+    assert _eval(data, "--masks-out", str(data / "images")) == 2
+    assert "is the --images folder" in capsys.readouterr().err
 
 
 def test_stems_name_masks_unambiguously(data, tmp_path, capsys):
@@ -183,6 +185,10 @@ def test_stems_name_masks_unambiguously(data, tmp_path, capsys):
     assert sorted((s["image"], s["mask_kind"]) for s in replay["scores"]) == \
         [("p0.png", "free-form"), ("p0.v2.png", "free-form"), ("p1.png", "free-form")]
     assert [s["psnr"] for s in replay["scores"]] == [s["psnr"] for s in made["scores"]]
+    (imgs / "p0.free-form.png").write_bytes((imgs / "p1.png").read_bytes())  # p0's free-form mask's name
+    assert _eval(data, "--masks-out", str(tmp_path / "m3")) == 2
+    assert "p0.free-form.png is named like the free-form mask of p0.png" in capsys.readouterr().err
+    (imgs / "p0.free-form.png").unlink()
     (imgs / "p1.jpg").write_bytes(b"")  # same stem as p1.png: their masks would overwrite each other
     assert _eval(data, "--masks-out", str(tmp_path / "m2")) == 2
     assert "p1.jpg and p1.png have the same name 'p1'" in capsys.readouterr().err
@@ -203,6 +209,9 @@ def test_skipped_masks_are_said_and_recorded(data, tmp_path, capsys):
     ev = json.loads(cap.out.strip().splitlines()[-1])
     assert ev["skipped"] == [{"image": "p0.png", "mask_kind": "given", "reason": "empty"}]
     assert ev["detail"] == 0.5 and [s["image"] for s in ev["scores"]] == ["p1.png"]
+    assert main(["evaluate", "--images", str(data / "images"), "--masks", str(masks), "--methods", "telea",
+                 "--json"]) == 0
+    assert json.loads(capsys.readouterr().out.strip().splitlines()[-1])["detail"] == 1.0  # the default, stated
 
 
 def test_sigterm_unwinds_like_ctrl_c(data, tmp_path, capsys, monkeypatch):
