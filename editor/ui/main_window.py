@@ -749,9 +749,10 @@ class MainWindow(QMainWindow):
         doc = self.model.sync_document_mask()
         if background:
             job = self.saver.save(path, doc.copy(), quality)
-            self._saves[job] = (self.undo_stack.index(), self.model.doc, path, on_success)
+            self._saves[job] = (self._edit_serial, self.model.doc, path, on_success)
             self.statusBar().showMessage(f"Saving {path.name}…")
             return True
+        self._settle_saves()  # an older background save still writing must not land after this one
         QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
         try:
             save_document(path, doc, quality=quality)
@@ -790,15 +791,15 @@ class MainWindow(QMainWindow):
 
     def _on_saved(self, job: int, error: str) -> None:
         self.saver.done.pop(job, None)
-        index, doc, path, on_success = self._saves.pop(job, (None, None, None, None))
+        serial, doc, path, on_success = self._saves.pop(job, (None, None, None, None))
         if on_success is None:
             return
         if error:
             self.show_error("Could not save", error)
             return
         self.settings.set(S.LAST_FOLDER, str(path.parent))
-        if doc is self.model.doc:
-            on_success(self.undo_stack.index() == index)
+        if doc is self.model.doc:  # clean only when nothing was done, undone or redone since the snapshot
+            on_success(self._edit_serial == serial)
 
     def _saved_as(self, path: Path, clean: bool, remember: bool = True) -> None:
         if remember:

@@ -12,6 +12,7 @@ from __future__ import annotations
 import logging
 import time
 import traceback
+from collections import deque
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -419,48 +420,68 @@ def load_document(path, mask=None):
 class FileSaver(QObject):
     """Encodes and writes photos off the GUI thread (core's atomic ``save_document`` on a snapshot).
 
-    Signal: saved(job id, error message or "" on success).
+    Saves are written one at a time, in the order they were asked for, by a single writer thread: two saves
+    to the same file (Ctrl+S, an edit, Ctrl+S again while the first is still writing) can never finish in the
+    wrong order, so the file always ends up holding the newest state asked for.
+
+    Signal: saved(job id, error message or "" on success), in job order.
     """
 
     saved = Signal(int, str)
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
+        import threading
         self._next = 0
-        self._threads: list = []
+        self._cond = threading.Condition()
+        self._queue: deque = deque()   # (job, path, doc, quality) not started yet
+        self._writing = False           # the writer thread is on a job
+        self._thread = None             # the writer thread, while there is work
         self.done: dict[int, str] = {}  # job -> error ("" = written), set before ``saved`` is emitted
 
     @property
     def pending(self) -> bool:
-        return any(t.is_alive() for t in self._threads)
+        """True while a save is queued or being written."""
+        with self._cond:
+            return bool(self._queue) or self._writing
 
     def save(self, path, doc, quality: int) -> int:
+        """Queue a save of ``doc`` (a snapshot the caller no longer touches); returns its job id."""
         import threading
-        self._next += 1
-        job = self._next
-        thread = threading.Thread(target=self._work, args=(job, path, doc, quality), name=f"save-{job}",
-                                  daemon=False)
-        self._threads = [t for t in self._threads if t.is_alive()] + [thread]
-        thread.start()
+        with self._cond:
+            self._next += 1
+            job = self._next
+            self._queue.append((job, path, doc, quality))
+            if self._thread is None:  # not daemon: the program does not end before the file is written
+                self._thread = threading.Thread(target=self._work, name="saver", daemon=False)
+                self._thread.start()
         return job
 
-    def _work(self, job: int, path, doc, quality: int) -> None:
-        from editor.core.imageio import save_document
-        try:
-            save_document(path, doc, quality=quality)
-            error = ""
-        except (Exception, MemoryError) as exc:
-            error = friendly_error(exc)
-        self.done[job] = error
-        try:
-            self.saved.emit(job, error)
-        except RuntimeError:  # the window was deleted meanwhile; the file is written anyway
-            pass
+    def _work(self) -> None:
+        from editor.core import imageio
+        while True:
+            with self._cond:
+                if not self._queue:
+                    self._thread = None
+                    self._writing = False
+                    self._cond.notify_all()
+                    return
+                job, path, doc, quality = self._queue.popleft()
+                self._writing = True
+            try:
+                imageio.save_document(path, doc, quality=quality)
+                error = ""
+            except (Exception, MemoryError) as exc:
+                error = friendly_error(exc)
+            with self._cond:
+                self.done[job] = error
+            try:
+                self.saved.emit(job, error)
+            except RuntimeError:  # the window was deleted meanwhile; the file is written anyway
+                pass
 
     def wait(self, timeout: float = 60.0) -> bool:
-        """Block until pending saves are written (on close: never lose a save in flight), at most ``timeout``
+        """Block until the queued saves are written (on close: never lose a save in flight), at most ``timeout``
         seconds in all. True when none is left."""
-        deadline = time.monotonic() + timeout
-        for t in self._threads:
-            t.join(max(0.0, deadline - time.monotonic()))
-        return not self.pending
+        with self._cond:
+            return self._cond.wait_for(lambda: not self._queue and not self._writing, timeout)

@@ -159,7 +159,39 @@ def test_closing_right_after_ctrl_s_waits_for_the_save_instead_of_asking(qtbot, 
     target = tmp_path / "out.png"
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(target), ""))
     w.actions_["save"].trigger()                 # Ctrl+S, then closing at once, while the file is written
-    assert any(t.is_alive() for t in w.saver._threads)
+    assert w.saver.pending
     assert w.close()
     assert len(no_modal_dialogs) == 2 and target.is_file()
     assert Image.open(target).getpixel((0, 0)) == (0, 0, 0)
+
+
+def test_overlapping_background_saves_land_in_the_order_they_were_asked(qtbot, opened, tmp_path, monkeypatch):
+    import time
+
+    from editor.core import imageio
+    real_save, delays = imageio.save_document, [0.4]
+
+    def slow_first(*args, **kwargs):                   # the first save is slow to write (a large photo)
+        time.sleep(delays.pop() if delays else 0)
+        real_save(*args, **kwargs)
+
+    monkeypatch.setattr(imageio, "save_document", slow_first)
+    target = tmp_path / "out.png"
+    opened.save_path = target
+    opened.model.image[0:8, 0:8] = 10
+    opened.undo_stack.push(_noop_command("fill A"))
+    opened.actions_["save"].trigger()                  # Ctrl+S: state A
+    opened.model.image[0:8, 0:8] = 200
+    opened.undo_stack.push(_noop_command("fill B"))
+    newest = opened.model.image.copy()
+    opened.actions_["save"].trigger()                  # Ctrl+S again while A is still being written
+    qtbot.waitUntil(lambda: not opened.saver.pending and not opened._saves, timeout=10000)
+    np.testing.assert_array_equal(np.asarray(Image.open(target).convert("RGB")), newest)
+    assert not opened.isWindowModified()               # clean, and the file is what the window shows
+    # saved, then edited, then the save's answer: not clean (the edit is not in the file)
+    delays.append(0.3)
+    opened.actions_["save"].trigger()
+    opened.model.image[0:8, 0:8] = 50
+    opened.undo_stack.push(_noop_command("fill C"))
+    qtbot.waitUntil(lambda: not opened.saver.pending and not opened._saves, timeout=10000)
+    assert opened.isWindowModified() and "not in the file" in opened.statusBar().currentMessage()
