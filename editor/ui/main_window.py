@@ -841,16 +841,19 @@ class MainWindow(QMainWindow):
         return self._write(path, lambda clean: self._saved_as(path, clean), background)
 
     def _with_extension(self, name: str, chosen_filter: str, default_suffix: str) -> Path | None:
-        """The file a save dialog's answer ``name`` means: a name typed without extension gets the chosen
-        file type's (else ``default_suffix``). The dialog only asked about replacing the name as typed, so when
-        the completed name exists, ask here (Replace / Cancel, Cancel by default); None when the user cancels."""
+        """The file a save dialog's answer ``name`` means: a name without an image extension (``holiday``,
+        ``photo.v2``, ``holiday.2024``, ``trail.``) gets the chosen file type's (else ``default_suffix``), after
+        any trailing dots, as GIMP and Photoshop complete it. The dialog only asked about replacing the name as
+        typed, so when the completed name exists, ask here (Replace / Cancel, Cancel by default); None when the
+        user cancels."""
         if not name:
             return None
         path = Path(name)
-        if path.suffix:
+        if path.suffix.lower() in IMAGE_EXTENSIONS:
             return path
         match = re.search(r"\*(\.[A-Za-z0-9]+)", chosen_filter or "")
-        path = path.with_name(path.name + (match.group(1) if match else default_suffix))
+        stem = path.name.rstrip(".") or path.name
+        path = path.with_name(stem + (match.group(1) if match else default_suffix))
         if not path.exists():
             return path
         opened = self.model.path is not None and _same_file(path, self.model.path)

@@ -165,6 +165,31 @@ def test_closing_right_after_ctrl_s_waits_for_the_save_instead_of_asking(qtbot, 
     assert Image.open(target).getpixel((0, 0)) == (0, 0, 0)
 
 
+def test_names_with_a_dot_but_no_image_extension_get_the_chosen_types(opened, tmp_path, monkeypatch,
+                                                                      no_modal_dialogs):
+    def answer(name, chosen):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / name), chosen))
+
+    answer("photo.v2", "JPEG (*.jpg *.jpeg)")
+    assert opened.save_as() and Image.open(tmp_path / "photo.v2.jpg").format == "JPEG"
+    assert opened.save_path == tmp_path / "photo.v2.jpg"
+    answer("holiday.2024", "PNG (*.png)")
+    assert opened.export_copy() and Image.open(tmp_path / "holiday.2024.png").format == "PNG"
+    answer("trail.", "JPEG (*.jpg *.jpeg)")            # a trailing dot: not "trail..jpg"
+    assert opened.save_as() and (tmp_path / "trail.jpg").is_file()
+    answer("mask.v2", "PNG (*.png)")
+    opened.export_mask_dialog()
+    assert Image.open(tmp_path / "mask.v2.png").size == (96, 64)
+    assert opened.last_error is None and not no_modal_dialogs
+    # the completed name is the one asked about before it is replaced
+    answer("photo.v2", "All files (*)")                 # (no type chosen: the photo's own, PNG)
+    (tmp_path / "photo.v2.png").write_bytes(b"keep me")
+    _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+    assert not opened.save_as()
+    assert (tmp_path / "photo.v2.png").read_bytes() == b"keep me" and "“photo.v2.png” already exists" in \
+        no_modal_dialogs[-1][2]
+
+
 def test_overlapping_background_saves_land_in_the_order_they_were_asked(qtbot, opened, tmp_path, monkeypatch):
     import time
 
