@@ -658,6 +658,10 @@ class MainWindow(QMainWindow):
             return False
         path = Path(path)
         if background:
+            # the user agreed to close the photo shown: a fill still running on it must not land on it now
+            # (nor make it "changed" again, asking a second time when the new photo arrives)
+            if self.controller.busy:
+                self._cancel_runs("Stopped: another photo is being opened.")
             self.loader.load(path, mask)
             self._load_base = (self.model.doc, self._edit_serial)  # what the user agreed to close
             self._set_opening(path)
@@ -1196,9 +1200,18 @@ class MainWindow(QMainWindow):
         else:
             self.canvas.cancel_gesture()
 
-    def _cancel_runs(self) -> None:
+    def _cancel_runs(self, note: str = "Stopped: another photo was opened.") -> None:
+        """Cancel the running fill or comparison and forget it (its result is dropped whenever it comes);
+        a comparison dialog still waiting for it says ``note``."""
         if self.controller.busy:
             self.controller.cancel()
+        if self._run is not None:
+            self.canvas.set_preview(None)
+            self.progress_bar.setValue(0)
+            self.stage_label.setText("Cancelled; the photo is unchanged.")
+        compare = self._compare_run
+        if compare is not None and not compare["done"] and self.compare_dialog is not None:
+            self.compare_dialog.finish(note)
         self._run = None
         self._compare_run = None
 
@@ -1295,7 +1308,8 @@ class MainWindow(QMainWindow):
                 self._check_compare()
         self.progress_bar.setValue(0)
         self.stage_label.setText("Cancelled; the photo is unchanged.")
-        self.show_message("Cancelled")
+        if not self.loader.busy:  # (while a photo opens, the status bar says so)
+            self.show_message("Cancelled")
         self._update_actions()
 
     # ----------------------------------------------------------------- compare

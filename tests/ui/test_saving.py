@@ -220,3 +220,35 @@ def test_overlapping_background_saves_land_in_the_order_they_were_asked(qtbot, o
     opened.undo_stack.push(_noop_command("fill C"))
     qtbot.waitUntil(lambda: not opened.saver.pending and not opened._saves, timeout=10000)
     assert opened.isWindowModified() and "not in the file" in opened.statusBar().currentMessage()
+
+
+def test_opening_another_photo_while_a_fill_runs_asks_once(qtbot, test_methods, opened, tmp_path, monkeypatch,
+                                                           no_modal_dialogs):
+    import threading
+
+    from editor.ui import worker
+    real_load, fill_over = worker.load_document, threading.Event()
+
+    def slow_load(*args, **kwargs):                    # the next photo decodes slower than the fill takes
+        fill_over.wait(10)
+        return real_load(*args, **kwargs)
+
+    monkeypatch.setattr(worker, "load_document", slow_load)
+    qtbot.waitUntil(lambda: opened.methods_final, timeout=30000)
+    opened.controller.finished.connect(lambda *a: fill_over.set())
+    opened.controller.cancelled.connect(lambda *a: fill_over.set())
+    other = tmp_path / "other.png"
+    Image.fromarray(synthetic_photo(80, 50, seed=3)).save(other)
+    new = opened.model.coverage.copy()
+    new[20:40, 30:50] = 255
+    opened._push_mask(new, "hole")
+    filled = []
+    opened.model.imageChanged.connect(lambda rect: filled.append(opened.model.path))
+    opened.select_method("test-sleepy")                # 0.4 s
+    opened.inpaint()
+    assert opened.open_file(other, background=True)    # "Save the changes…?": Discard
+    assert len(no_modal_dialogs) == 1
+    qtbot.waitUntil(lambda: opened.model.path == other, timeout=10000)
+    assert len(no_modal_dialogs) == 1                  # asked once: the fill did not land on the closed photo...
+    assert not filled and not opened.isWindowModified()
+    assert opened.undo_stack.count() == 0              # ...nor on the new one
