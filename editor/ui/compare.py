@@ -172,6 +172,7 @@ class CompareDialog(QDialog):
         self.results: dict[str, object] = {}
         self.selected: str | None = None
         self.stale: str | None = None  # why the results no longer fit the photo (Apply disabled), or None
+        self._status_before_stale = ""  # the status the stale reason replaced (shown again when it clears)
         self.crop: Box | None = None
         self._group: list[SyncView] = []
         self._panels: dict[str, _Panel] = {}
@@ -298,12 +299,20 @@ class CompareDialog(QDialog):
                                                     "cancelled" if running else ""))
 
     def set_stale(self, reason: str | None) -> None:
-        """The window says whether the results still fit the photo and its hole (None) or why not."""
-        changed = reason != self.stale
+        """The window says whether the results still fit the photo and its hole (None) or why not. The status
+        shows the reason while there is one; when it clears (the change was undone), it says what it said
+        before."""
+        old = self.stale
         self.stale = reason
         self._update_apply()
-        if reason and changed:
+        if reason == old:
+            return
+        if old is None:
+            self._status_before_stale = self.status.text()
+        if reason:
             self.status.setText(reason)
+        elif self.status.text() == old:  # (not replaced meanwhile by a newer message)
+            self.status.setText(self._status_before_stale or f"{len(self.results)} result(s). Click one, then Apply.")
 
     def add_result(self, name: str, result) -> None:
         """One method's PipelineResult: add its panel (cropped to the hole's neighbourhood)."""

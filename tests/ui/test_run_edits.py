@@ -120,6 +120,7 @@ def test_a_finished_comparison_is_not_applied_over_a_later_fill(qtbot, opened, n
     assert "hole changed" in dlg.status.text() and "hole changed" in dlg.apply_button.toolTip()
     opened.undo_stack.undo()
     qtbot.waitUntil(lambda: dlg.apply_button.isEnabled(), timeout=3000)
+    assert dlg.status.text() == "2 result(s). Click one, then Apply."   # the reason went with the change
     # the user fills with Inpaint in the main window instead, the dialog staying open
     opened.select_method("telea")
     with qtbot.waitSignal(opened.controller.finished, timeout=20000):
