@@ -60,6 +60,7 @@ def proposed_save_path(path: Path) -> Path:
 _TEXT_WIDGETS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
 _SPACE_WIDGETS = _TEXT_WIDGETS + (QAbstractButton, QAbstractItemView)  # Space types, presses or selects there
 BRUSH_SLIDER_STEPS = 1000
+IDLE_HINT = "Paint over what should disappear, then Inpaint."
 STOP_WAIT_MS = 500  # closing waits this long for a run to stop before showing the window as "Stopping…"
 
 
@@ -157,6 +158,7 @@ class MainWindow(QMainWindow):
         self._load_base: tuple | None = None  # (document, edit serial) when the pending background open began
         self._hd_auto = False      # Full res changed by the editor (not the user): not saved as the choice
         self._hd_fell_back = False  # "Full" was replaced by "CRA" for a method that cannot run on the whole photo
+        self._hd_note: str | None = None  # the fallback note shown in the stage label, if any
 
         self.setWindowTitle("Inpaint Studio")
         self.setCentralWidget(self.canvas)
@@ -453,7 +455,7 @@ class MainWindow(QMainWindow):
         self.progress_bar.setRange(0, 1000)
         self.progress_bar.setTextVisible(False)
         self.progress_bar.setFixedHeight(6)
-        self.stage_label = QLabel("Paint over what should disappear, then Inpaint.")
+        self.stage_label = QLabel(IDLE_HINT)
         self.stage_label.setProperty("role", "hint")
         self.stage_label.setWordWrap(True)
         v.addWidget(self.progress_bar)
@@ -1042,7 +1044,7 @@ class MainWindow(QMainWindow):
             self._populating = False
         if final and self.current_method():
             self.settings.set(S.LAST_METHOD, self.current_method())
-        self._update_hd_choices()
+        self._update_hd_choices(announce=False)
 
     def _fill_methods(self, infos: list[dict], final: bool) -> None:
         self.method_infos = infos
@@ -1095,14 +1097,16 @@ class MainWindow(QMainWindow):
             self.settings.set(S.LAST_METHOD, name)
             info = next((i for i in self.method_infos if i["name"] == name), {})
             self.method_combo.setToolTip(info.get("description") or name)
-        self._update_hd_choices()
+        self._update_hd_choices(announce=not getattr(self, "_populating", False))
 
     def _method_info(self, name: str | None) -> dict:
         return next((i for i in self.method_infos if i["name"] == name), {})
 
-    def _update_hd_choices(self) -> None:
+    def _update_hd_choices(self, announce: bool = True) -> None:
         """"Full" (the method on the whole photo) is offered only for methods that can do it; when the chosen
-        method cannot, Full res falls back to CRA with a note, and returns to Full with a method that can."""
+        method cannot, Full res falls back to CRA, and returns to Full with a method that can. The fallback is
+        noted under the Inpaint button when the user picked the method (``announce``; not when the remembered
+        choices are restored at startup, which keeps its hint), and the note goes once it no longer applies."""
         name = self.current_method()
         supported = self._method_info(name).get("full_resolution", True) if name else True
         row = self.hd_combo.findData("full")
@@ -1115,11 +1119,24 @@ class MainWindow(QMainWindow):
         if not supported and self.hd_combo.currentData() == "full":
             self._set_hd_automatically("cra")
             self._hd_fell_back = True
-            self.stage_label.setText(f"{name} cannot run on the whole full-resolution photo: Full res is set to "
-                                     f"CRA for it.")
+            if announce and not self.controller.busy:  # (a running fill's progress keeps the label)
+                self._set_hd_note(f"{name} cannot run on the whole full-resolution photo: Full res is set to CRA "
+                                  f"for it.")
         elif supported and self._hd_fell_back and self.hd_combo.currentData() == "cra":
             self._set_hd_automatically("full")
             self._hd_fell_back = False
+        if not self._hd_fell_back:
+            self._set_hd_note(None)
+
+    def _set_hd_note(self, note: str | None) -> None:
+        """Show the Full-res fallback ``note`` in the stage label, or (None) take a note still shown away."""
+        if note is not None:
+            self.stage_label.setText(note)
+            self._hd_note = note
+        elif self._hd_note is not None:
+            if self.stage_label.text() == self._hd_note:
+                self.stage_label.setText(IDLE_HINT)
+            self._hd_note = None
 
     def _set_hd_automatically(self, hd: str) -> None:
         self._hd_auto = True
@@ -1132,6 +1149,7 @@ class MainWindow(QMainWindow):
         if self._hd_auto:  # a fallback for the chosen method: the user's choice stays remembered
             return
         self._hd_fell_back = False
+        self._set_hd_note(None)
         self.settings.set(S.LAST_HD, self.hd_combo.currentData() or "cra")
 
     def _on_devices(self, devices: list[str]) -> None:

@@ -1,5 +1,5 @@
-"""The editor speaks the editor's language: no command-line flags in its messages, and a Full res choice a
-method cannot do is not offered for it."""
+"""The editor speaks the editor's language: no command-line flags in its messages, a Full res choice a method
+cannot do is not offered for it (and its note goes when it no longer applies)."""
 
 from __future__ import annotations
 
@@ -100,3 +100,27 @@ def test_mask_size_question_is_in_words(opened, tmp_path, no_modal_dialogs):
     kind, title, text = no_modal_dialogs[-1]
     assert kind == "question" and title == "Mask size differs"
     assert "--" not in text and "80 × 50" in text and "96 × 64" in text and "Stretch" in text
+
+
+def test_the_full_res_fallback_note_goes_when_it_no_longer_applies(qtbot, lowres_only, make_window, tmp_path):
+    from PySide6.QtCore import QSettings
+    store = S.Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat))
+    w = make_window(store)
+    qtbot.waitUntil(lambda: w.methods_final, timeout=30000)
+    hint = w.stage_label.text()
+    w.select_method("telea")
+    w.hd_combo.setCurrentIndex(w.hd_combo.findData("full"))
+    w.select_method(LowResOnlyMethod.name)
+    assert "cannot run on the whole" in w.stage_label.text()
+    w.select_method("telea")                          # Full is back: so is the hint
+    assert w.hd_combo.currentData() == "full" and w.stage_label.text() == hint
+    w.select_method(LowResOnlyMethod.name)
+    w.hd_combo.setCurrentIndex(w.hd_combo.findData("crop"))   # the user picks another Full res himself
+    assert w.stage_label.text() == hint
+    # restarted with that method and Full remembered: Full res is CRA, and the start-up hint stays
+    w.hd_combo.setCurrentIndex(w.hd_combo.findData("full"))
+    store.sync()
+    again = make_window(S.Settings(QSettings(str(tmp_path / "s.ini"), QSettings.Format.IniFormat)))
+    qtbot.waitUntil(lambda: again.methods_final, timeout=30000)
+    assert again.current_method() == LowResOnlyMethod.name and again.hd_combo.currentData() == "cra"
+    assert again.stage_label.text() == hint
