@@ -122,6 +122,19 @@ def _hd_strategies() -> tuple[str, ...]:
         return ("cra", "resize", "crop", "full")
 
 
+class _PopupClosed(QObject):
+    """Event filter on a combo box's popup: calls ``callback`` when the popup hides."""
+
+    def __init__(self, callback, parent: QObject) -> None:
+        super().__init__(parent)
+        self._callback = callback
+
+    def eventFilter(self, obj: QObject, event: QEvent) -> bool:
+        if event.type() == QEvent.Type.Hide:
+            self._callback()
+        return False
+
+
 class MainWindow(QMainWindow):
     """The editor window. ``settings`` defaults to the user's QSettings; tests pass an isolated one."""
 
@@ -478,11 +491,32 @@ class MainWindow(QMainWindow):
         hl.setContentsMargins(12, 4, 12, 12)
         hl.addWidget(self.undo_view)
         self.history_dock = self._dock("History", "historyDock", hist)
+        # a step clicked in the History or a choice picked from a list hands the keyboard back to the canvas
+        # (as in Photoshop), so Space pans and the single-key shortcuts work again at once; keyboard use of
+        # them (Tab, arrows) keeps the focus where it is
+        self.undo_view.pressed.connect(self._focus_canvas)
+        self._popup_watcher = _PopupClosed(self._return_focus_from_popup, self)
+        for combo in (self.method_combo, self.hd_combo, self.device_combo):
+            combo.view().window().installEventFilter(self._popup_watcher)
         for dock in (self.run_dock, self.tool_dock, self.history_dock):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.view_menu.addAction(dock.toggleViewAction())
         self.resizeDocks([self.run_dock, self.tool_dock, self.history_dock], [260, 220, 240], Qt.Orientation.Vertical)
         self.resizeDocks([self.run_dock], [300], Qt.Orientation.Horizontal)
+
+    def _focus_canvas(self, *_) -> None:
+        self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
+
+    def _return_focus_from_popup(self) -> None:
+        """A combo box's list closed (a choice made, or Esc): the focus, still on the combo box, goes to the
+        canvas (at once, so a key pressed right after it reaches the canvas; and again once the popup has
+        gone, should the platform hand the focus back to the combo box then)."""
+        def hand_on() -> None:
+            focus = QApplication.focusWidget()
+            if focus is None or focus in (self.method_combo, self.hd_combo, self.device_combo):
+                self._focus_canvas()
+        hand_on()
+        QTimer.singleShot(0, hand_on)
 
     def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
         dock = QDockWidget(title, self)

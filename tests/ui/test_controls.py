@@ -64,3 +64,39 @@ def test_space_presses_a_focused_button_and_pans_elsewhere(qtbot, opened):
     # clicking a panel button does not take the focus away from the canvas
     qtbot.mouseClick(opened.inpaint_button, Qt.MouseButton.LeftButton)   # (the hole is empty: nothing runs)
     assert clicked == [1, 1] and QApplication.focusWidget() is opened.canvas
+
+
+def test_the_keyboard_goes_back_to_the_canvas_after_a_history_click_or_a_list_choice(qtbot, opened):
+    from PySide6.QtWidgets import QApplication
+    opened.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is opened, timeout=3000)
+    for box in ((10, 10, 20, 20), (30, 30, 40, 40)):
+        new = opened.model.coverage.copy()
+        new[box[1]:box[3], box[0]:box[2]] = 255
+        opened._push_mask(new, "stroke")
+    view = opened.undo_view
+    qtbot.mouseClick(view.viewport(), Qt.MouseButton.LeftButton, pos=view.visualRect(view.model().index(1, 0)).center())
+    assert opened.undo_stack.index() == 1                # the step was taken...
+    assert QApplication.focusWidget() is opened.canvas   # ...and Space pans at once
+    qtbot.keyPress(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert opened.canvas._space_down and opened.undo_stack.index() == 1
+    qtbot.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Space)
+    # a Full res picked from its list
+    combo = opened.hd_combo
+    combo.setFocus()
+    combo.showPopup()
+    qtbot.waitUntil(lambda: combo.view().isVisible(), timeout=3000)
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Down)
+    qtbot.keyClick(combo.view(), Qt.Key.Key_Return)
+    assert QApplication.focusWidget() is opened.canvas and combo.currentIndex() == 1
+    qtbot.keyPress(QApplication.focusWidget(), Qt.Key.Key_Space)
+    assert opened.canvas._space_down and not combo.view().isVisible()
+    qtbot.keyRelease(QApplication.focusWidget(), Qt.Key.Key_Space)
+    # used with the keyboard (Tab, arrows) a list keeps the focus, and Space still types in a text field
+    combo.setFocus()
+    qtbot.keyClick(combo, Qt.Key.Key_Up)
+    assert QApplication.focusWidget() is combo and combo.currentIndex() == 0
+    opened.texture_spin.setFocus()
+    qtbot.keyPress(opened.texture_spin, Qt.Key.Key_Space)
+    assert not opened.canvas._space_down
+    qtbot.keyRelease(opened.texture_spin, Qt.Key.Key_Space)
