@@ -371,7 +371,27 @@ class MainWindow(QMainWindow):
             slider.setValue(brush_size_to_slider(size))
             slider.blockSignals(False)
 
+        def step(action: int) -> None:
+            # arrows, Page Up/Down and the wheel step by size, not by slider position: one press is `]` / `[`
+            # (+25 % / −20 %, at least 1 px), a page twice or half the size; a drag still moves freely
+            A = QSlider.SliderAction
+            size = spin.value()
+            if action in (A.SliderSingleStepAdd.value, A.SliderSingleStepSub.value):
+                new = bigger_brush(size) if action == A.SliderSingleStepAdd.value else smaller_brush(size)
+            elif action in (A.SliderPageStepAdd.value, A.SliderPageStepSub.value):
+                new = (min(hi, max(size + 1, size * 2)) if action == A.SliderPageStepAdd.value
+                       else max(lo, min(size - 1, round(size / 2))))
+            elif action == A.SliderMove.value and not slider.isSliderDown():  # the wheel
+                if slider.sliderPosition() == slider.value():
+                    return
+                new = bigger_brush(size) if slider.sliderPosition() > slider.value() else smaller_brush(size)
+            else:
+                return
+            spin.setValue(int(min(hi, max(lo, new))))  # moves the slider too (to_slider)
+            slider.setSliderPosition(slider.value())  # instead of the position the action computed
+
         slider.valueChanged.connect(from_slider)
+        slider.actionTriggered.connect(step)
         spin.valueChanged.connect(to_slider)
         lay.addWidget(slider, 1)
         lay.addWidget(spin)

@@ -66,6 +66,38 @@ def test_space_presses_a_focused_button_and_pans_elsewhere(qtbot, opened):
     assert clicked == [1, 1] and QApplication.focusWidget() is opened.canvas
 
 
+def test_arrow_keys_page_keys_and_wheel_on_the_size_slider_step_like_the_bracket_keys(qtbot, window):
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    from PySide6.QtWidgets import QApplication
+    slider = window.size_slider
+    window.set_brush_size(1)
+    slider.setFocus()
+    sizes = []
+    for _ in range(5):
+        qtbot.keyClick(slider, Qt.Key.Key_Right)
+        sizes.append(window.canvas.brush_size)
+    assert sizes == [2, 3, 4, 5, 6]                     # one press, one step: not 54 presses from 1 to 2 px
+    qtbot.keyClick(slider, Qt.Key.Key_Left)
+    assert window.canvas.brush_size == window.size_spin.value() == 5
+    qtbot.keyClick(slider, Qt.Key.Key_PageUp)
+    assert window.canvas.brush_size == 10
+    qtbot.keyClick(slider, Qt.Key.Key_PageDown)
+    assert window.canvas.brush_size == 5
+    window.set_brush_size(100)
+    center = QPointF(slider.rect().center())
+    wheel = QWheelEvent(center, QPointF(slider.mapToGlobal(slider.rect().center())), QPoint(0, 0), QPoint(0, 120),
+                        Qt.MouseButton.NoButton, Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase, False)
+    QApplication.sendEvent(slider, wheel)
+    assert window.canvas.brush_size == 125              # one notch, one `]`
+    window.set_brush_size(2000)
+    qtbot.keyClick(slider, Qt.Key.Key_Right)
+    assert window.canvas.brush_size == 2000 and slider.value() == slider.maximum()
+    qtbot.keyClick(slider, Qt.Key.Key_Home)            # (Home / End still jump to the ends)
+    qtbot.keyClick(slider, Qt.Key.Key_Left)
+    assert window.canvas.brush_size == 1 and slider.value() == 0
+
+
 def test_the_keyboard_goes_back_to_the_canvas_after_a_history_click_or_a_list_choice(qtbot, opened):
     from PySide6.QtWidgets import QApplication
     opened.activateWindow()
