@@ -428,6 +428,11 @@ class MainWindow(QMainWindow):
             b.setDefaultAction(self.actions_[key])
             gl.addWidget(b)
         form.addRow("Grow / shrink", grow_row)
+        # the slider rows end at one x: their value fields all as wide as the widest ("2000 px")
+        value_width = max(76, *(spin.sizeHint().width() for spin in (self.size_spin, self.hardness_spin,
+                                                                      self.opacity_spin)))
+        for spin in (self.size_spin, self.hardness_spin, self.opacity_spin):
+            spin.setFixedWidth(value_width)
         self.tool_dock = self._dock("Tool options", "toolDock", opts)
 
         # ---- inpaint
@@ -466,6 +471,8 @@ class MainWindow(QMainWindow):
         self.texture_spin.setToolTip("How much of the surrounding fine texture (grain, ripples, foliage) the CRA "
                                      "fill carries. 100 % matches the photo around the hole; lower is softer "
                                      "but, on average, closer to what was really there (0 % = Resize)")
+        for spin in (self.grow_spin, self.texture_spin, self.dilate_spin):  # numbers right-aligned, as above
+            spin.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         f2.addRow("Method", self.method_combo)
         f2.addRow("Full res", self.hd_combo)
         f2.addRow("Texture", self.texture_spin)

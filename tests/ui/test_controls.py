@@ -1,4 +1,5 @@
-"""Tool-option controls and keys: brush size over its whole range, [ and ], Space on focused buttons."""
+"""Tool-option controls and keys: brush size over its whole range, [ and ] (and the slider's keys), the
+value fields' layout, Space on focused buttons, and the keyboard handed back to the canvas."""
 
 from __future__ import annotations
 
@@ -96,6 +97,17 @@ def test_arrow_keys_page_keys_and_wheel_on_the_size_slider_step_like_the_bracket
     qtbot.keyClick(slider, Qt.Key.Key_Home)            # (Home / End still jump to the ends)
     qtbot.keyClick(slider, Qt.Key.Key_Left)
     assert window.canvas.brush_size == 1 and slider.value() == 0
+
+
+def test_tool_option_values_are_aligned_alike_and_the_slider_rows_end_together(window):
+    right = Qt.AlignmentFlag.AlignRight
+    spins = (window.size_spin, window.hardness_spin, window.opacity_spin, window.grow_spin, window.texture_spin,
+             window.dilate_spin)
+    assert all(spin.alignment() & right for spin in spins)
+    sliders = (window.size_slider, window.hardness_slider, window.opacity_slider)
+    ends = {slider.mapTo(window, slider.rect().topRight()).x() for slider in sliders}
+    widths = {spin.width() for spin in spins[:3]}
+    assert len(ends) == 1 and len(widths) == 1
 
 
 def test_the_keyboard_goes_back_to_the_canvas_after_a_history_click_or_a_list_choice(qtbot, opened):
