@@ -346,12 +346,14 @@ class InferenceController(QObject):
 class FileLoader(QObject):
     """Opens photos off the GUI thread (decode + display levels), so the window never freezes on an 8K file.
 
-    Signals: loaded(id, (Document, ImagePyramid)), failed(id, message). A newer ``load`` supersedes an older
-    one (its result is dropped).
+    Signals: loaded(id, (Document, ImagePyramid)), failed(id, message), tooLarge(id, (TooLargeError, path,
+    mask)) for a photo above the decompression-bomb limit. A newer ``load`` supersedes an older one (its
+    result is dropped).
     """
 
     loaded = Signal(int, object)
     failed = Signal(int, str)
+    tooLarge = Signal(int, object)  # (id, (TooLargeError, path, mask)): the window may ask to open it anyway
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -363,18 +365,23 @@ class FileLoader(QObject):
     def busy(self) -> bool:
         return self.current_id is not None
 
-    def load(self, path, mask=None) -> int:
+    def load(self, path, mask=None, max_pixels: int | None = None) -> int:
         import threading
         self._next += 1
         req_id = self.current_id = self._next
-        thread = threading.Thread(target=self._work, args=(req_id, path, mask), name=f"load-{req_id}", daemon=True)
+        thread = threading.Thread(target=self._work, args=(req_id, path, mask, max_pixels), name=f"load-{req_id}",
+                                  daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return req_id
 
-    def _work(self, req_id: int, path, mask) -> None:
+    def _work(self, req_id: int, path, mask, max_pixels: int | None) -> None:
+        from editor.core.errors import TooLargeError
         try:
-            payload = load_document(path, mask)
+            payload = load_document(path, mask, max_pixels=max_pixels)
+        except TooLargeError as exc:
+            self._emit(self.tooLarge, req_id, (exc, path, mask))
+            return
         except (Exception, MemoryError) as exc:
             self._emit(self.failed, req_id, friendly_error(exc))
             return
@@ -398,22 +405,26 @@ class FileLoader(QObject):
             t.join(timeout)
 
 
-def load_document(path, mask=None):
+def load_document(path, mask=None, max_pixels: int | None = None):
     """Read a photo (and optionally its hole mask, white = hole) and build its display levels.
+
+    ``max_pixels`` raises the decompression-bomb limit (None: Pillow's, ~89.5 MP) for a photo the user chose
+    to open anyway.
 
     Returns:
         ``(Document, ImagePyramid)``.
 
     Raises:
-        ImageReadError / MaskError (InpaintError) with a message naming the file; MemoryError.
+        ImageReadError / MaskError (InpaintError) with a message naming the file, TooLargeError (an
+        ImageReadError) above the limit; MemoryError.
     """
     from pathlib import Path
 
     from editor.core.imageio import load_image, load_mask
     from editor.ui.canvas import ImagePyramid
-    doc = load_image(Path(path))
+    doc = load_image(Path(path), max_pixels=max_pixels)
     if mask is not None:
-        doc.hole_mask = load_mask(Path(mask), (doc.width, doc.height))
+        doc.hole_mask = load_mask(Path(mask), (doc.width, doc.height), max_pixels=max_pixels)
     return doc, ImagePyramid(doc.image)
 
 

@@ -222,6 +222,33 @@ def test_overlapping_background_saves_land_in_the_order_they_were_asked(qtbot, o
     assert opened.isWindowModified() and "not in the file" in opened.statusBar().currentMessage()
 
 
+def test_a_photo_above_the_safety_limit_is_opened_only_when_the_user_agrees(qtbot, window, photo_path,
+                                                                            monkeypatch, no_modal_dialogs):
+    from PIL import Image as PILImage
+
+    from editor.core.errors import TooLargeError
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 5000)   # the 96 × 64 photo has 6144 pixels
+    assert not window.open_file(photo_path)                 # the fixture answers Discard: not opened
+    kind, title, text = no_modal_dialogs[-1]
+    assert kind == "question" and "0.006 megapixels" in text and "0.005 MP safety limit" in text
+    assert "memory" in text and "Open it anyway?" in text and "--" not in text
+    assert not window.model.has_document and "Not opened" in window.statusBar().currentMessage()
+    _answer(monkeypatch, no_modal_dialogs, SB.Open)
+    assert window.open_file(photo_path) and window.model.width == 96
+    # the same from the background loader (File → Open, recent files, drag and drop)
+    other = photo_path.with_name("other.png")
+    Image.fromarray(synthetic_photo(80, 70, seed=2)).save(other)
+    assert window.open_file(other, background=True)
+    qtbot.waitUntil(lambda: window.model.path == other, timeout=10000)
+    assert no_modal_dialogs[-1][2].startswith("“other.png” has 0.006 megapixels") and len(no_modal_dialogs) == 3
+    # the memory it may take, from what the editor holds per pixel (a 102 MP camera: about 3 GB)
+    _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+    big = TooLargeError("x", pixels=102_000_000, limit=89_478_485)
+    assert not window._open_large_anyway(big, photo_path)
+    text = no_modal_dialogs[-1][2]
+    assert "102 megapixels" in text and "89 MP safety limit" in text and "about 3.0 GB of memory" in text
+
+
 def test_opening_another_photo_while_a_fill_runs_asks_once(qtbot, test_methods, opened, tmp_path, monkeypatch,
                                                            no_modal_dialogs):
     import threading
