@@ -38,7 +38,8 @@ RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
 Reading a mask (:func:`load_mask`): a grayscale or RGB file is converted to luminance (ITU-R 601-2; a colour
 JPEG mask is decoded straight to its Y channel, the same luma) and ``>= 128`` is hole; a mask with alpha (RGBA, LA, PA, P with transparency) uses its alpha channel
 (``>= 128`` = hole) unless that alpha is fully opaque everywhere, in which case its luminance is used.
-16-bit masks are scaled as 16-bit photos are (so 32 768 is hole), a 32-bit "I" mask with values in 0..255 as 8-bit. The mask's own EXIF orientation is applied; its size must equal the
+16-bit masks are scaled as 16-bit photos are (so 32 768 is hole), a 32-bit "I" mask with values in 0..255 as
+8-bit. The mask's own EXIF orientation is applied; its size must equal the
 photo's displayed size unless ``resize=True`` (nearest-neighbour).
 
 Writing (:func:`save_image`, :func:`save_document`, :func:`save_mask`): the format follows the output
@@ -720,7 +721,8 @@ def _save_jpeg_banded(path: Path, image: np.ndarray, params: dict) -> bool:
     return True
 
 
-def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, overwrite: bool = True) -> None:
+def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, overwrite: bool = True,
+                  subsampling: int = 0) -> None:
     """Write ``doc.image`` (with its alpha, EXIF, ICC and DPI) to ``path``; see :func:`save_image`."""
     save_image(
         path,
@@ -731,6 +733,7 @@ def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, 
         dpi=doc.dpi,
         quality=quality,
         overwrite=overwrite,
+        subsampling=subsampling,
     )
 
 

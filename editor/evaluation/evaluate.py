@@ -327,7 +327,8 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                              f"L1 {sc.l1:.4f}, {seconds:.2f} s")
     settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
                 "mask_kind": "given" if not generate else mask_kind, "methods": methods,
-                "lowres_size": lowres_size, "dilate": dilate, "detail": DEFAULT_DETAIL if detail is None else detail, "device": device,
+                "lowres_size": lowres_size, "dilate": dilate,
+                "detail": DEFAULT_DETAIL if detail is None else detail, "device": device,
                 "weights": weights}
     return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,
                       skipped=skipped)

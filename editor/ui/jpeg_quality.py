@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ijg_table", "estimate_quality", "estimate_jpeg_quality"]
+__all__ = ["ijg_table", "estimate_quality", "estimate_jpeg_quality", "jpeg_settings"]
 
 # IJG example tables (Annex K.1), natural (row-major) order, as Pillow's ``Image.quantization`` gives them.
 _LUMA = (16, 11, 10, 16, 24, 40, 51, 61,
@@ -51,6 +51,23 @@ def estimate_quality(tables: dict) -> int | None:
         if best_err is None or err < best_err or (err == best_err and q > best):
             best, best_err = q, err   # ties (q 98..100 share near-1 tables): the higher quality, never worse
     return best
+
+
+def jpeg_settings(path) -> tuple[int, int] | None:
+    """``(quality, subsampling)`` to save the JPEG ``path`` again as it was saved (reads only its header):
+    the estimated quality and Pillow's chroma subsampling code (0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0; 0 for
+    grayscale or an unusual layout). None when it is not a readable JPEG with quantisation tables."""
+    from PIL import Image, JpegImagePlugin
+    try:
+        with Image.open(Path(path)) as img:
+            if img.format != "JPEG":
+                return None
+            quality = estimate_quality(dict(getattr(img, "quantization", None) or {}))
+            if quality is None:
+                return None
+            return quality, max(0, JpegImagePlugin.get_sampling(img))
+    except (OSError, ValueError, SyntaxError):
+        return None
 
 
 def estimate_jpeg_quality(path) -> int | None:

@@ -445,7 +445,7 @@ class FileSaver(QObject):
         import threading
         self._next = 0
         self._cond = threading.Condition()
-        self._queue: deque = deque()   # (job, path, doc, quality) not started yet
+        self._queue: deque = deque()   # (job, path, doc, quality, subsampling) not started yet
         self._writing = False           # the writer thread is on a job
         self._thread = None             # the writer thread, while there is work
         self.done: dict[int, str] = {}  # job -> error ("" = written), set before ``saved`` is emitted
@@ -456,13 +456,14 @@ class FileSaver(QObject):
         with self._cond:
             return bool(self._queue) or self._writing
 
-    def save(self, path, doc, quality: int) -> int:
-        """Queue a save of ``doc`` (a snapshot the caller no longer touches); returns its job id."""
+    def save(self, path, doc, quality: int, subsampling: int = 0) -> int:
+        """Queue a save of ``doc`` (a snapshot the caller no longer touches) at JPEG/WebP ``quality`` and JPEG
+        chroma ``subsampling`` (see ``save_image``); returns its job id."""
         import threading
         with self._cond:
             self._next += 1
             job = self._next
-            self._queue.append((job, path, doc, quality))
+            self._queue.append((job, path, doc, quality, subsampling))
             if self._thread is None:  # not daemon: the program does not end before the file is written
                 self._thread = threading.Thread(target=self._work, name="saver", daemon=False)
                 self._thread.start()
@@ -477,10 +478,10 @@ class FileSaver(QObject):
                     self._writing = False
                     self._cond.notify_all()
                     return
-                job, path, doc, quality = self._queue.popleft()
+                job, path, doc, quality, subsampling = self._queue.popleft()
                 self._writing = True
             try:
-                imageio.save_document(path, doc, quality=quality)
+                imageio.save_document(path, doc, quality=quality, subsampling=subsampling)
                 error = ""
             except (Exception, MemoryError) as exc:
                 error = friendly_error(exc)

@@ -88,8 +88,9 @@ def test_ijg_quality_estimate_is_exact_for_libjpeg_tables():
 
 
 def test_a_jpeg_is_saved_at_the_quality_it_was_opened_with(make_window, tmp_path, monkeypatch):
+    from PIL import JpegImagePlugin
     src = tmp_path / "q60.jpg"
-    Image.fromarray(synthetic_photo()).save(src, quality=60)
+    Image.fromarray(synthetic_photo()).save(src, quality=60, subsampling=2)   # 4:2:0, as cameras write
     w = make_window()
     assert w.open_file(src)
     w.model.image[5:10, 5:10] = 0
@@ -98,11 +99,16 @@ def test_a_jpeg_is_saved_at_the_quality_it_was_opened_with(make_window, tmp_path
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, name=name: (str(tmp_path / name), ""))
         assert w.save_as()
     assert list(Image.open(tmp_path / "out.jpg").quantization[0]) == list(Image.open(src).quantization[0])
+    assert JpegImagePlugin.get_sampling(Image.open(tmp_path / "out.jpg")) == 2   # and its chroma subsampling
+    w.save_path = tmp_path / "bg.jpg"
+    assert w.save(background=True)                        # the background saver keeps them too
+    w._settle_saves()
+    assert JpegImagePlugin.get_sampling(Image.open(tmp_path / "bg.jpg")) == 2
     assert w.save_quality(tmp_path / "x.webp") == 95      # other formats: the files/quality setting
     # a PNG source has no JPEG quality: the setting applies
     png = tmp_path / "p.png"
     Image.fromarray(synthetic_photo()).save(png)
-    assert w.open_file(png) and w.save_quality(tmp_path / "p.jpg") == 95
+    assert w.open_file(png) and w.save_quality(tmp_path / "p.jpg") == 95 and w.save_subsampling(tmp_path / "p.jpg") == 0
 
 
 def test_edits_made_while_another_photo_loads_are_not_dropped_unasked(qtbot, opened, photo_path, tmp_path,
