@@ -773,11 +773,16 @@ class MainWindow(QMainWindow):
                     f"{_megapixels(exc.limit)} MP safety limit for opening photos (it protects against damaged "
                     f"or malicious files that would fill the memory).\n\nIt may need about "
                     f"{_memory_text(exc.pixels * EDITOR_BYTES_PER_PIXEL)} of memory. Open it anyway?")
-        answer = QMessageBox.question(self, "Very large photo", question,
-                                      QMessageBox.StandardButton.Open | QMessageBox.StandardButton.Cancel,
+        return self._confirm("Very large photo", question, QMessageBox.StandardButton.Open,
+                             f"Not opened: {path.name}")
+
+    def _confirm(self, title: str, text: str, button, declined: str) -> bool:
+        """Ask ``text`` with ``button`` and Cancel (the default: Enter never destroys anything); True when the
+        user chose ``button``, else False after showing ``declined`` in the status bar."""
+        answer = QMessageBox.question(self, title, text, button | QMessageBox.StandardButton.Cancel,
                                       QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Open:
-            self.show_message(f"Not opened: {path.name}")
+        if answer != button:
+            self.show_message(declined)
             return False
         return True
 
@@ -983,11 +988,8 @@ class MainWindow(QMainWindow):
         opened = self.model.path is not None and _same_file(path, self.model.path)
         text = (f"“{path.name}” is the photo you opened. Replace the original with the edited photo?\n\n"
                 f"This cannot be undone." if opened else f"“{path.name}” already exists. Replace it?")
-        answer = QMessageBox.question(self, "Replace file?", text,
-                                      QMessageBox.StandardButton.Yes | QMessageBox.StandardButton.Cancel,
-                                      QMessageBox.StandardButton.Cancel)
-        if answer != QMessageBox.StandardButton.Yes:
-            self.show_message(f"Not saved: “{path.name}” was left as it was.")
+        if not self._confirm("Replace file?", text, QMessageBox.StandardButton.Yes,
+                             f"Not saved: “{path.name}” was left as it was."):
             return None
         return path
 
