@@ -118,8 +118,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--out", help="run folder: checkpoint.pt, log.jsonl, samples/, exported weights "
                                  "(required, except with --resume: the checkpoint's folder)")
     p.add_argument("--force", action="store_true",
-                   help="start over in an --out that already holds a run (its checkpoint, log, samples and "
-                        "exported weights are removed) and overwrite an existing cra.<tag>.* export")
+                   help="start over in an --out that already holds a run (its checkpoint, log, samples and the "
+                        "weights it exported are removed) and overwrite an existing cra.<tag>.* export")
     p.add_argument("--size", type=_size, help="square crop side, px, multiple of 64 (default 512)")
     p.add_argument("--batch", type=_int(1, "a batch of at least 1"), help="batch per process (default 8)")
     p.add_argument("--steps", type=_int(1, "a positive number of steps"),
@@ -199,7 +199,7 @@ def _config(args: argparse.Namespace, given: dict):
                        if k in known and k not in ("betas", "out", "changes", "tag", "max_minutes")})
         values["beta1"], values["beta2"] = saved.get("betas", (DEFAULTS["beta1"], DEFAULTS["beta2"]))
         values["out"] = str(Path(args.resume).parent)
-    for name in ("images", "templates"):  # recorded absolute: a resume from another folder means the same photos
+    for name in ("images", "templates", "log"):  # recorded absolute: a resume from elsewhere means the same files
         if given.get(name) is not None:
             given[name] = str(Path(given[name]).resolve())
     if ck is not None:

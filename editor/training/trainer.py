@@ -270,6 +270,7 @@ class Trainer:
         self.step = 0
         self.start_step = 0  # step this lineage's training started from (an --init file's steps, else 0)
         self.adv_steps = 0  # generator steps trained with the WGAN-GP term since start_step
+        self.exports: list[str] = []  # file names this run exported into its folder (what --force removes)
         self.resumed = False  # fit() cuts the log back to self.step (True) or starts it empty (False)
         self.overwrite_exports = False  # export() refuses to replace an existing cra.<tag>.* unless True
         self.wall_seconds = 0.0
@@ -292,7 +293,7 @@ class Trainer:
                 "wall_seconds": self.wall_seconds, "rng": json.dumps(self.rng.bit_generator.state),
                 "torch_rng": self.torch_gen.get_state(), "config": json.dumps(asdict(self.cfg)),
                 "last_losses": json.dumps(self.last_losses), "start_step": self.start_step,
-                "adv_steps": self.adv_steps}
+                "adv_steps": self.adv_steps, "exports": json.dumps(self.exports)}
 
     def load_checkpoint(self, path: str | Path | dict) -> None:
         """Resume generator, critic, optimisers, step, wall time and random state from ``path`` (or a dict
@@ -321,6 +322,7 @@ class Trainer:
             group["lr"] = self.cfg.lr  # --lr applies to a resumed run too (recorded below)
         self.step, self.wall_seconds = int(ck["step"]), float(ck["wall_seconds"])
         self.start_step = int(ck.get("start_step", 0))
+        self.exports = list(json.loads(ck.get("exports", "[]")))
         self.adv_steps = int(ck.get("adv_steps", max(0, self.step - max(self.cfg.adv_start, self.start_step))
                                     if self.cfg.d_steps > 0 else 0))  # checkpoints from before the counter
         changes = {k: [list(e) for e in v] for k, v in (saved.get("changes") or {}).items()}
@@ -443,7 +445,8 @@ class Trainer:
     def _prepare_out(self, clean: bool) -> None:
         """Make the run folder and set its log up (rank 0): cut back to ``self.step`` on a resume (records of
         steps trained after the checkpoint, before a hard kill, are dropped: those steps are trained again), or
-        start clean: an empty log, no earlier checkpoint, sample grids or exported weights and cards.
+        start clean: an empty log, no earlier checkpoint or sample grids, and none of the weights and cards the
+        earlier checkpoint records it exported (other files in the folder are never removed).
 
         Raises:
             OutputError: the run folder or the log's folder cannot be created or written.
@@ -451,9 +454,10 @@ class Trainer:
         try:
             (self.out / "samples").mkdir(parents=True, exist_ok=True)
             self.log_path.parent.mkdir(parents=True, exist_ok=True)
-            if clean:  # an earlier run's exports go too: find_weights would prefer one with more steps
-                for old in [self.out / "checkpoint.pt", *(self.out / "samples").glob("step_*.png"),
-                            *self.out.glob("cra.*.safetensors"), *self.out.glob("cra.*.md")]:
+            if clean:  # the earlier run's exports go too (find_weights would prefer one with more steps), but
+                # only the files its checkpoint says it wrote: never other weights kept in the same folder
+                for old in [*self._exports_of(self.out / "checkpoint.pt"), self.out / "checkpoint.pt",
+                            *(self.out / "samples").glob("step_*.png")]:
                     old.unlink(missing_ok=True)
                 if self.log_path.exists():
                     _cut_log(self.log_path, -1)
@@ -461,6 +465,17 @@ class Trainer:
                 _cut_log(self.log_path, self.step)
         except OSError as exc:
             raise OutputError(f"cannot write the run folder {self.out} ({exc.strerror or exc})") from None
+
+    def _exports_of(self, checkpoint: Path) -> list[Path]:
+        """The exported files recorded in ``checkpoint`` (none when it is missing, unreadable or older than
+        the record), as paths in this run folder."""
+        if not checkpoint.is_file():
+            return []
+        try:
+            names = json.loads(read_checkpoint(checkpoint).get("exports", "[]"))
+        except (ValueError, FileNotFoundError, TypeError):
+            return []
+        return [self.out / Path(name).name for name in names if isinstance(name, str)]
 
     def fit(self, crops: PhotoCrops | None = None, masks: MaskSampler | None = None,
             progress: bool = True, clean: bool | None = None) -> dict:
@@ -562,6 +577,8 @@ class Trainer:
                 log.close()
                 log = None
             # still under the signal handlers: a second Ctrl+C cannot cut the checkpoint or export short
+            if self.is_main:  # recorded before the checkpoint that precedes the export
+                self.exports += [p.name for p in self.export_paths() if p.name not in self.exports]
             self.save_checkpoint()
             summary = {"steps": self.step, "start_step": first_step, "wall_seconds": self.wall_seconds,
                        "last_losses": self.last_losses, "interrupted": stop["flag"]}

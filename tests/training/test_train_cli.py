@@ -116,8 +116,21 @@ def test_a_run_folder_is_never_overwritten_without_force(tiny_data, tmp_path, ca
     assert train_main(_base(tiny_data, out, "--steps", "1", "--force")) == 0
     assert _log_steps(out / "log.jsonl") == [1] and _ck_step(out) == 1
     assert sorted(p.name for p in (out / "samples").glob("step_*.png")) == ["step_0000001.png"]
-    # ... and its exports: the old cra.cpu-2 (more steps) would otherwise be the one `--models-dir run` uses
+    # ... and its exports: the old cra.cpu-2 (more steps) would otherwise be the one `--models-dir run` uses;
+    # but only the files the old checkpoint records: other weights kept in the folder stay
     assert sorted(p.name for p in out.glob("cra.*")) == ["cra.cpu-1.md", "cra.cpu-1.safetensors"]
+    (out / "cra.keep.safetensors").write_bytes(b"someone's weights")
+    (out / "cra.notes.md").write_text("notes")
+    assert train_main(_base(tiny_data, out, "--steps", "2", "--force")) == 0
+    assert sorted(p.name for p in out.glob("cra.*")) == ["cra.cpu-2.md", "cra.cpu-2.safetensors",
+                                                         "cra.keep.safetensors", "cra.notes.md"]
+    # a folder of weights without a run (e.g. the models folder): a run there removes none of them
+    models = tmp_path / "models"
+    models.mkdir()
+    (models / "cra.cpu-99.safetensors").write_bytes(b"shipped")
+    (models / "cra.cpu-99.md").write_text("card")
+    assert train_main(_base(tiny_data, models, "--steps", "1")) == 0
+    assert (models / "cra.cpu-99.safetensors").read_bytes() == b"shipped" and (models / "cra.cpu-99.md").exists()
 
 
 def test_a_resume_from_another_folder_trains_on_the_same_photos(tiny_data, tmp_path, capsys, monkeypatch):
@@ -126,14 +139,16 @@ def test_a_resume_from_another_folder_trains_on_the_same_photos(tiny_data, tmp_p
     photos, templates = tiny_data
     monkeypatch.chdir(photos.parent)
     out = tmp_path / "run"
-    argv = _base(tiny_data, out, "--steps", "1")
-    argv[argv.index("--images") + 1] = photos.name   # relative
+    argv = _base(tiny_data, out, "--steps", "1", "--log", "logs/run.jsonl")   # relative photos and log
+    argv[argv.index("--images") + 1] = photos.name
     assert train_main(argv) == 0
+    log = photos.parent / "logs" / "run.jsonl"
     elsewhere = tmp_path / "elsewhere"
     (elsewhere / photos.name).mkdir(parents=True)   # an unrelated folder of the same name
     monkeypatch.chdir(elsewhere)
     assert train_main(["cra", "--resume", str(out / "checkpoint.pt"), "--steps", "2", "--no-progress"]) == 0
     assert read_card(out / "cra.cpu-2.md")["data"].startswith(str(photos))
+    assert _log_steps(log) == [1, 2] and not (elsewhere / "logs").exists()   # the same log, continued
     rc, err = _run(capsys, ["cra", "--resume", str(out / "checkpoint.pt"), "--steps", "3", "--images", photos.name])
     _one_error(rc, err, "--images")   # relative to here, it is the other folder: refused
     rc, err = _run(capsys, _base(tiny_data, tmp_path / "r2", "--steps", "1", "--exclude", "*.png"))
