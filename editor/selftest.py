@@ -180,9 +180,11 @@ def _run_self_test(methods: Sequence[str] | None, device: str, out: TextIO) -> i
     from editor.paths import resolve_dir, user_models_dir
 
     where = "bundle" if getattr(sys, "frozen", False) else "python install"
-    user = f"; not checked: the per-user folder {user_models_dir()}" if user_models_dir().is_dir() else ""
+    models, user_dir = resolve_dir("models"), user_models_dir()
+    unchecked = user_dir.is_dir() and (models is None or models.resolve() != user_dir.resolve())
+    user = f"; not checked: the per-user folder {user_dir}" if unchecked else ""
     print(f"Inpaint Studio {editor.__version__} self-test ({where}; resources: {resolve_dir('resources')}; "
-          f"models: {resolve_dir('models')}{user})", file=out, flush=True)
+          f"models: {models}{user})", file=out, flush=True)
     checks: list[MethodCheck] = []
     try:
         image, hole = _load_sample()

@@ -66,8 +66,8 @@ def jpeg_settings(path) -> tuple[int, int] | None:
             if quality is None:
                 return None
             return quality, max(0, JpegImagePlugin.get_sampling(img))
-    except (OSError, ValueError, SyntaxError):
-        return None
+    except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
+        return None  # (a photo opened above the bomb limit on request: saved at the defaults instead)
 
 
 def estimate_jpeg_quality(path) -> int | None:

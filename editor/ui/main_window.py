@@ -981,8 +981,9 @@ class MainWindow(QMainWindow):
         if path.suffix.lower() in IMAGE_EXTENSIONS:
             return path
         match = re.search(r"\*(\.[A-Za-z0-9]+)", chosen_filter or "")
-        stem = path.name.rstrip(".") or path.name
-        path = path.with_name(stem + (match.group(1) if match else default_suffix))
+        path = path.with_name(path.name.rstrip(".") or path.name)
+        if path.suffix.lower() not in IMAGE_EXTENSIONS:   # ("photo.jpg." is photo.jpg, not photo.jpg.jpg)
+            path = path.with_name(path.name + (match.group(1) if match else default_suffix))
         if not path.exists():
             return path
         opened = self.model.path is not None and _same_file(path, self.model.path)

@@ -197,3 +197,14 @@ def test_checks_the_shipped_weights_not_the_users(tmp_path, monkeypatch):
     assert run_self_test(["cra"], out=out) == 0, out.getvalue()
     assert f"not checked: the per-user folder {user}" in out.getvalue()
     assert "ok    cra" in out.getvalue()
+
+
+def test_a_models_override_on_the_user_folder_is_not_called_unchecked(tmp_path, monkeypatch):
+    user = tmp_path / "user-models"
+    user.mkdir()
+    monkeypatch.setattr("editor.paths.user_models_dir", lambda: user)
+    monkeypatch.setenv("INPAINT_STUDIO_MODELS", str(user))
+    out = io.StringIO()
+    run_self_test(["telea"], out=out)
+    header = out.getvalue().splitlines()[0]
+    assert f"models: {user}" in header and "not checked" not in header

@@ -87,6 +87,19 @@ def test_ijg_quality_estimate_is_exact_for_libjpeg_tables():
     assert estimate_jpeg_quality("/nonexistent.jpg") is None
 
 
+def test_jpeg_settings_of_a_photo_above_the_bomb_limit_fall_back_to_the_defaults(tmp_path, monkeypatch):
+    """Opened on request above twice the limit, its header read raises DecompressionBombError in Pillow: the
+    photo still opens (saved at the defaults) instead of failing half-way through adopting it."""
+    from PIL import Image as PILImage
+
+    from editor.ui.jpeg_quality import jpeg_settings
+    src = tmp_path / "big.jpg"
+    Image.fromarray(synthetic_photo()).save(src, quality=70, subsampling=2)
+    assert jpeg_settings(src) == (70, 2)
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 100)
+    assert jpeg_settings(src) is None
+
+
 def test_a_jpeg_is_saved_at_the_quality_it_was_opened_with(make_window, tmp_path, monkeypatch):
     from PIL import JpegImagePlugin
     src = tmp_path / "q60.jpg"
@@ -183,6 +196,8 @@ def test_names_with_a_dot_but_no_image_extension_get_the_chosen_types(opened, tm
     assert opened.export_copy() and Image.open(tmp_path / "holiday.2024.png").format == "PNG"
     answer("trail.", "JPEG (*.jpg *.jpeg)")            # a trailing dot: not "trail..jpg"
     assert opened.save_as() and (tmp_path / "trail.jpg").is_file()
+    answer("dots.jpg.", "JPEG (*.jpg *.jpeg)")          # after an extension: dots.jpg, not dots.jpg.jpg
+    assert opened.save_as() and (tmp_path / "dots.jpg").is_file() and not (tmp_path / "dots.jpg.jpg").exists()
     answer("mask.v2", "PNG (*.png)")
     opened.export_mask_dialog()
     assert Image.open(tmp_path / "mask.v2.png").size == (96, 64)
