@@ -507,7 +507,7 @@ def _cmd_compare(args) -> int:
     for item, name, hd in runs:  # before any run: not after the others have been computed
         if hd == "full" and not methods[name][0].supports_full_resolution:
             raise UsageError(f"--methods {item}: {name} cannot run on the whole full-resolution photo "
-                             f"(write {name}:crop, or {name} alone for --hd cra)")
+                             f"(give it another --hd: {name}:crop or {name}:cra)")
 
     doc, hole = _load_inputs(args)
     if not hole.any():
