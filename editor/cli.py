@@ -798,6 +798,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--max-pixels", type=_positive, metavar="N", help="largest photo accepted (width x height)")
     e.add_argument("--force", action="store_true", help="replace the generated masks already in --masks-out")
 
+    for command in (o, i, c, m, e):  # the global flag is accepted after the command name too
+        command.add_argument("--models-dir", dest="command_models_dir", metavar="DIR",
+                             help="folder of network weights (sets INPAINT_STUDIO_MODELS)")
     sub.add_parser("train", help="train a network (see 'train --help')", add_help=False)
     return p
 
@@ -838,10 +841,11 @@ def _run(argv: list[str]) -> int:
                              "(pip install -e .) to use 'inpaint-studio train'") from None
         return int(train_main(rest[1:]) or 0)
     args = build_parser().parse_args(rest)
-    if args.models_dir is not None:  # also accepted after other global flags
-        if not Path(args.models_dir).is_dir():
-            raise UsageError(f"--models-dir {args.models_dir}: no such folder")
-        os.environ["INPAINT_STUDIO_MODELS"] = str(Path(args.models_dir).resolve())
+    models = getattr(args, "command_models_dir", None) or args.models_dir  # after the command, or other flags
+    if models is not None:
+        if not Path(models).is_dir():
+            raise UsageError(f"--models-dir {models}: no such folder")
+        os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
     if args.self_test:
         from editor.selftest import run_self_test
         return int(run_self_test() or 0)

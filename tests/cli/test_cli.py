@@ -417,6 +417,12 @@ def test_dispatch_gui_train_selftest(monkeypatch, tmp_path, capsys):
     capsys.readouterr()
     assert main(["--models-dir", str(tmp_path / "nope"), "methods"]) == 2
     _one_error_line(capsys)
+    other = tmp_path / "other"
+    other.mkdir()
+    assert main(["methods", "--models-dir", str(other)]) == 0  # after the command name too
+    assert os.environ["INPAINT_STUDIO_MODELS"] == str(other.resolve())
+    assert main(["methods", "--models-dir", str(tmp_path / "nope")]) == 2
+    assert "--models-dir" in _one_error_line(capsys)
 
 
 def test_version(capsys):
