@@ -405,7 +405,8 @@ def test_dispatch_gui_train_selftest(monkeypatch, tmp_path, capsys):
     monkeypatch.setitem(sys.modules, "editor.ui.app", app)
     monkeypatch.setitem(sys.modules, "editor.training.cli", train)
     monkeypatch.setitem(sys.modules, "editor.selftest", selftest)
-    monkeypatch.delenv("INPAINT_STUDIO_MODELS", raising=False)
+    monkeypatch.setenv("INPAINT_STUDIO_MODELS", "")  # recorded, so the value main() sets is undone afterwards
+    monkeypatch.delenv("INPAINT_STUDIO_MODELS")
     assert main([]) == 0
     assert main(["open", "a.jpg", "--mask", "m.png"]) == 0
     assert main(["train", "cra", "--steps", "3", "--help"]) == 3
