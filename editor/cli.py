@@ -265,11 +265,24 @@ def _alpha_note(path: Path, alpha: np.ndarray | None) -> None:
         _note(f"{path}: {why}")
 
 
-def _method_list(text: str) -> list[str]:
+def _method_runs(text: str, hd: str) -> list[tuple[str, str, str]]:
+    """``(item, method name, HD strategy)`` of each ``--methods`` entry (``name`` or ``name:hd``, ``hd`` where
+    none is given); no entry, an unknown HD strategy or a repeated run
+    (:func:`editor.evaluation.evaluate.method_runs`) is a UsageError."""
+    from editor.evaluation.evaluate import method_runs
     items = [t.strip() for t in text.split(",") if t.strip()]
     if not items:
         raise UsageError("--methods needs at least one method name")
-    return items
+    for item in items:
+        item_hd = item.partition(":")[2]
+        if item_hd and item_hd not in HD_CHOICES:
+            raise UsageError(f"--methods {item}: unknown HD strategy '{item_hd}' (choose from "
+                             f"{', '.join(HD_CHOICES)})")
+    try:
+        runs = method_runs(items, hd)
+    except ValueError as exc:
+        raise UsageError(f"--methods: {exc}") from None
+    return [(item, name, run_hd) for item, (name, run_hd) in zip(items, runs)]
 
 
 class _Progress:
@@ -480,17 +493,7 @@ def _cmd_compare(args) -> int:
     t0 = time.perf_counter()
     photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
     _check_output(out, [photo, mask], args.force, what="sheet")
-    runs = []
-    for item in _method_list(args.methods):
-        name, _, hd = item.partition(":")
-        hd = hd or args.hd
-        if hd not in HD_CHOICES:
-            raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
-        same = next((other for other, n, h in runs if (n, h) == (name, hd)), None)
-        if same is not None:
-            raise UsageError(f"--methods: {item} " + ("is listed twice" if same == item else
-                                                      f"is the same run as {same} (--hd {hd})"))
-        runs.append((item, name, hd))
+    runs = _method_runs(args.methods, args.hd)
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: --out-dir is a file, not a folder")
@@ -599,18 +602,12 @@ def _cmd_evaluate(args) -> int:
     import shutil
     import tempfile
 
-    from editor.evaluation.evaluate import evaluate, format_table, generated_mask_names, method_runs
+    from editor.evaluation.evaluate import evaluate, format_table, generated_mask_names
     from editor.methods import create_method
-    items = _method_list(args.methods)
-    for item in items:  # fail fast (unknown / unavailable) before any image is read
-        name, _, hd = item.partition(":")
-        if hd and hd not in HD_CHOICES:
-            raise UsageError(f"--methods {item}: unknown HD strategy '{hd}' (choose from {', '.join(HD_CHOICES)})")
+    runs = _method_runs(args.methods, args.hd)
+    items, names = [item for item, _, _ in runs], [name for _, name, _ in runs]
+    for name in names:  # fail fast (unknown / unavailable) before any image is read
         create_method(name).require_available()
-    try:
-        names = [name for name, _ in method_runs(items, args.hd)]
-    except ValueError as exc:
-        raise UsageError(f"--methods: {exc}") from None
     device = "cpu"
     if any(create_method(n).kind == "network" for n in names):
         device = resolve_device(args.device)
