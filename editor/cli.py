@@ -855,18 +855,19 @@ def _run(argv: list[str]) -> int:
     return command(args)
 
 
-def _terminate_like_ctrl_c() -> None:
+def _terminate_like_ctrl_c():
     """SIGTERM (``kill``, ``timeout``) unwinds like Ctrl+C, so that files written so far are removed again.
+    Returns the handler it replaced (None when it installed none: not the main thread, no SIGTERM here).
 
     Only for the headless commands: the editor keeps the default handler (Qt's loop would delay a Python one)."""
     import signal
     import threading
     if threading.current_thread() is not threading.main_thread() or not hasattr(signal, "SIGTERM"):
-        return
+        return None
 
     def handler(signum, frame):
         raise KeyboardInterrupt
-    signal.signal(signal.SIGTERM, handler)
+    return signal.signal(signal.SIGTERM, handler)
 
 
 def main(argv: list[str] | None = None) -> int:

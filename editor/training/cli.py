@@ -20,10 +20,9 @@ import math
 import re
 import signal
 import sys
-import threading
 from pathlib import Path
 
-from editor.cli import UsageError, _Parser
+from editor.cli import UsageError, _number, _Parser, _terminate_like_ctrl_c
 
 __all__ = ["build_parser", "train_main"]
 
@@ -45,15 +44,7 @@ def _default_templates() -> str | None:
 
 # ------------------------------------------------------------------------------------- argument types
 def _int(low: int, what: str):
-    def parse(text: str) -> int:
-        try:
-            v = int(text)
-        except ValueError:
-            raise argparse.ArgumentTypeError(f"expected {what}, got '{text}'") from None
-        if v < low:
-            raise argparse.ArgumentTypeError(f"expected {what}, got {v}")
-        return v
-    return parse
+    return lambda text: _number(text, int, low, None, what)
 
 
 def _float(low: float, what: str, high: float | None = None, low_open: bool = True, high_open: bool = False):
@@ -292,11 +283,7 @@ def train_main(argv: list[str] | None = None) -> int:
     from editor.core.errors import InpaintError
 
     argv = list(sys.argv[1:] if argv is None else argv)
-    old_term = None
-    if threading.current_thread() is threading.main_thread() and hasattr(signal, "SIGTERM"):
-        def _term(signum, frame):  # until fit() takes over: unwind like Ctrl+C (nothing written yet)
-            raise KeyboardInterrupt
-        old_term = signal.signal(signal.SIGTERM, _term)
+    old_term = _terminate_like_ctrl_c()  # until fit() takes over (nothing is written before it)
     try:
         return _train(argv)
     except (UsageError, InpaintError, FileNotFoundError, ValueError) as exc:
