@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
-__all__ = ["ijg_table", "estimate_quality", "estimate_jpeg_quality", "jpeg_settings"]
+__all__ = ["ijg_table", "estimate_quality", "jpeg_settings"]
 
 # IJG example tables (Annex K.1), natural (row-major) order, as Pillow's ``Image.quantization`` gives them.
 _LUMA = (16, 11, 10, 16, 24, 40, 51, 61,
@@ -69,16 +69,3 @@ def jpeg_settings(path) -> tuple[int, int] | None:
     except (OSError, ValueError, SyntaxError, Image.DecompressionBombError):
         return None  # (a photo opened above the bomb limit on request: saved at the defaults instead)
 
-
-def estimate_jpeg_quality(path) -> int | None:
-    """Estimated quality of the JPEG file ``path`` (reads only its header), or None when it is not a readable
-    JPEG or has no quantisation tables."""
-    from PIL import Image
-    try:
-        with Image.open(Path(path)) as img:
-            if img.format != "JPEG":
-                return None
-            tables = getattr(img, "quantization", None) or {}
-            return estimate_quality(dict(tables))
-    except (OSError, ValueError, SyntaxError):
-        return None

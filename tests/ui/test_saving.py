@@ -75,7 +75,7 @@ def test_names_without_extension_take_the_chosen_type_and_ask_before_replacing(
 def test_ijg_quality_estimate_is_exact_for_libjpeg_tables():
     import io
 
-    from editor.ui.jpeg_quality import estimate_jpeg_quality, estimate_quality, ijg_table
+    from editor.ui.jpeg_quality import estimate_quality, ijg_table, jpeg_settings
     assert ijg_table(50)[:3] == [16, 11, 10] and ijg_table(100) == [1] * 64
     img = Image.fromarray(synthetic_photo(16, 16))
     for q in (1, 12, 49, 50, 51, 60, 75, 90, 95, 99, 100):
@@ -84,7 +84,7 @@ def test_ijg_quality_estimate_is_exact_for_libjpeg_tables():
         buf.seek(0)
         assert estimate_quality(dict(Image.open(buf).quantization)) == q
     assert estimate_quality({}) is None
-    assert estimate_jpeg_quality("/nonexistent.jpg") is None
+    assert jpeg_settings("/nonexistent.jpg") is None
 
 
 def test_jpeg_settings_of_a_photo_above_the_bomb_limit_fall_back_to_the_defaults(tmp_path, monkeypatch):
