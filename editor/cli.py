@@ -41,6 +41,7 @@ from pathlib import Path
 import numpy as np
 
 from editor.core.errors import Cancelled, InpaintError, MaskError, MethodUnavailableError, OutputError
+from editor.paths import same_file
 
 __all__ = ["main", "build_parser", "peak_rss_mb", "resolve_device"]
 
@@ -142,25 +143,16 @@ def _default_method() -> str:
     raise MethodUnavailableError(f"the default method '{name}' is unavailable: {why}")
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        if a.resolve() == b.resolve():
-            return True
-        return a.exists() and b.exists() and os.path.samefile(a, b)
-    except OSError:
-        return False
-
-
 def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "output",
                   outputs: list[Path] = ()) -> None:
     """Refuse an output that is an input or another output of the command, exists without --force, or cannot
     be written; before any work."""
     from editor.core.imageio import format_for_path
     for inp in inputs:
-        if _same_file(out, inp):
+        if same_file(out, inp):
             raise OutputError(f"{out}: the {what} would overwrite the input {inp}; choose another file name")
     for other in outputs:
-        if _same_file(out, other):
+        if same_file(out, other):
             raise OutputError(f"{out}: the {what} and the output {other} are the same file; choose another name")
     format_for_path(out)  # a known image extension
     if out.is_dir():
@@ -489,7 +481,6 @@ def _outline(tile: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def _cmd_compare(args) -> int:
     import cv2
 
-    from editor.core.imageio import save_image
     t0 = time.perf_counter()
     photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
     _check_output(out, [photo, mask], args.force, what="sheet")

@@ -24,7 +24,7 @@ from typing import Iterator
 import platformdirs
 
 __all__ = ["APP_NAME", "resolve_dir", "resources_dir", "models_dirs", "user_models_dir", "resource",
-           "shipped_models_only"]
+           "shipped_models_only", "same_file"]
 
 APP_NAME = "inpaint-studio"
 _ENV = {"resources": "INPAINT_STUDIO_RESOURCES", "models": "INPAINT_STUDIO_MODELS"}
@@ -96,3 +96,16 @@ def models_dirs() -> list[Path]:
     if _use_user_models and user.is_dir() and user not in dirs:
         dirs.insert(len(dirs) if overridden else 0, user)
     return dirs
+
+
+def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
+    """Whether ``a`` and ``b`` name the same file: the same resolved path (symlinks followed; either may not
+    exist yet), or the same file on disk (hard links, a case-insensitive file system). Never raises: a path
+    that cannot be examined is compared as an absolute path."""
+    a, b = Path(a), Path(b)
+    try:
+        if a.resolve() == b.resolve():
+            return True
+        return a.exists() and b.exists() and os.path.samefile(a, b)
+    except (OSError, RuntimeError):
+        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))

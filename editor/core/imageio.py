@@ -74,7 +74,7 @@ import numpy as np
 from PIL import Image, ImageOps, UnidentifiedImageError
 
 from editor.core.document import Document
-from editor.core.errors import ImageReadError, MaskError, MaskSizeError, OutputError, TooLargeError
+from editor.core.errors import ImageReadError, MaskSizeError, OutputError, TooLargeError
 
 __all__ = [
     "EXTENSION_FORMATS",

@@ -7,7 +7,7 @@ A method only ever sees the low-resolution image (long side ≈ ``--lowres-size`
 from __future__ import annotations
 
 from abc import ABC, abstractmethod
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Callable, Iterator
 
 import numpy as np

@@ -13,7 +13,6 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import torch
-import torch.nn.functional as F
 from torch import nn
 
 from editor.networks.layers import (GatedConv2d, attention_score, attention_transfer, cell_hole_mask,

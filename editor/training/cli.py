@@ -23,6 +23,7 @@ import sys
 from pathlib import Path
 
 from editor.cli import UsageError, _number, _Parser, _terminate_like_ctrl_c
+from editor.paths import same_file
 
 __all__ = ["build_parser", "train_main"]
 
@@ -167,13 +168,6 @@ def _holds_run(out: Path, log: Path) -> list[str]:
     return found
 
 
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return a.exists() and b.exists() and a.samefile(b)
-    except OSError:
-        return False
-
-
 def _config(args: argparse.Namespace, given: dict):
     """The TrainConfig of this invocation and, on ``--resume``, the checkpoint (read once)."""
     from editor.training.trainer import TrainConfig, check_resume_config, read_checkpoint
@@ -220,7 +214,7 @@ def _check_out(cfg, args) -> bool:
     if log.is_dir():
         raise UsageError(f"--log {log}: is a folder, not a file")
     found = _holds_run(out, log)
-    if args.resume and (not (out / "checkpoint.pt").exists() or _same_file(out / "checkpoint.pt", Path(args.resume))):
+    if args.resume and (not (out / "checkpoint.pt").exists() or same_file(out / "checkpoint.pt", Path(args.resume))):
         return False  # resuming this folder's own run (or into a fresh folder): the log is cut back, not lost
     if found and not args.force:
         how = (f"resume it with --resume {out / 'checkpoint.pt'}, " if (out / "checkpoint.pt").exists()

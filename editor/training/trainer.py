@@ -12,7 +12,6 @@ penalty needs a double backward, which DDP's hooks do not support); only rank 0 
 from __future__ import annotations
 
 import json
-import math
 import os
 import platform
 import signal

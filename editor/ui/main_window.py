@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import logging
 import math
-import os
 import re
 import time
 from pathlib import Path
@@ -17,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidge
                                QSpinBox, QToolBar, QToolButton, QUndoView, QVBoxLayout, QWidget, QAbstractSpinBox,
                                QLineEdit, QAbstractButton, QAbstractItemView, QTextEdit, QPlainTextEdit)
 
+from editor.paths import same_file
 from editor.ui import settings as S
 from editor.ui.canvas import Canvas
 from editor.ui.commands import mask_change_command, result_command
@@ -118,13 +118,6 @@ def _mask_size_question(exc: Exception, path: Path) -> str:
     else:
         what = exc.gui_text() if isinstance(exc, InpaintError) else str(exc)
     return f"{what}\n\nStretch the mask to fit the photo?"
-
-
-def _same_file(a: Path, b: Path) -> bool:
-    try:
-        return os.path.samefile(a, b)
-    except OSError:
-        return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
 
 
 def _hd_strategies() -> tuple[str, ...]:
@@ -986,7 +979,7 @@ class MainWindow(QMainWindow):
             path = path.with_name(path.name + (match.group(1) if match else default_suffix))
         if not path.exists():
             return path
-        opened = self.model.path is not None and _same_file(path, self.model.path)
+        opened = self.model.path is not None and same_file(path, self.model.path)
         text = (f"“{path.name}” is the photo you opened. Replace the original with the edited photo?\n\n"
                 f"This cannot be undone." if opened else f"“{path.name}” already exists. Replace it?")
         if not self._confirm("Replace file?", text, QMessageBox.StandardButton.Yes,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 
@@ -118,3 +119,28 @@ def test_this_checkout_ships_resources():
     assert res is not None
     for f in ("sample.jpg", "sample-mask.png", "inpaint-studio.png", "inpaint-studio.desktop"):
         assert (res / f).is_file(), f
+
+
+def test_same_file_sees_one_file_under_several_names(tmp_path, monkeypatch):
+    """``same_file`` guards "would overwrite the input" (CLI), "replace the open photo?" (editor) and a resume
+    from the run's own checkpoint (train): a file reached by another spelling, a symlink or a hard link is the
+    same file; a file that does not exist yet is the same as its own path only."""
+    from editor.paths import same_file
+
+    photo = tmp_path / "photo.jpg"
+    photo.write_bytes(b"x")
+    other = tmp_path / "other.jpg"
+    other.write_bytes(b"x")
+    (tmp_path / "sub").mkdir()
+    link = tmp_path / "link.jpg"
+    link.symlink_to(photo)
+    hard = tmp_path / "hard.jpg"
+    os.link(photo, hard)
+    monkeypatch.chdir(tmp_path)
+    assert same_file(photo, Path("sub/../photo.jpg"))
+    assert same_file("photo.jpg", photo)
+    assert same_file(link, photo)
+    assert same_file(hard, photo)
+    assert not same_file(other, photo)
+    assert same_file(tmp_path / "new.png", Path("new.png"))
+    assert not same_file(tmp_path / "new.png", photo)
