@@ -353,7 +353,8 @@ def _cmd_inpaint(args) -> int:
     if hole.any():
         _check_hole(hole, mask)
     _alpha_note(out, doc.alpha)
-    saved = dict(alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi, quality=args.quality, overwrite=True)
+    saved = dict(alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi, quality=args.quality, overwrite=True,
+                 grayscale=doc.grayscale)
     # the preview is written as soon as it exists (to look at while the full resolution runs); if the run then
     # fails or is interrupted, _Outputs removes it again (and restores a file it replaced)
     with _Outputs() as outputs:
@@ -544,7 +545,7 @@ def _cmd_compare(args) -> int:
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:
                 outputs.save(full_outputs[item], res.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc,
-                             dpi=doc.dpi, quality=args.quality, overwrite=True)
+                             dpi=doc.dpi, quality=args.quality, overwrite=True, grayscale=doc.grayscale)
                 report[-1]["output"] = str(full_outputs[item])
             del res
         sheet = compose_sheet(tiles)

@@ -27,11 +27,15 @@ class Document:
         alpha: The photo's own transparency, uint8 (H, W) (255 = opaque), or None. It is not
             inpainted; it is re-attached on save when the output format supports it.
         exif: Raw EXIF block (as Pillow reads and writes it), orientation tag reset to 1, or None.
-        icc: ICC colour profile (raw bytes) describing ``image``'s RGB values, or None (sRGB assumed).
+        icc: ICC colour profile (raw bytes) of the source's pixels, or None (sRGB assumed): an RGB profile, or
+            for a ``grayscale`` document a GRAY one (``save_image`` writes a profile only onto pixels of its
+            colour space).
         dpi: (x, y) resolution in dots per inch, in display orientation, or None.
         path: The file it was loaded from, or None.
         format: Pillow's format name of the source file (e.g. "JPEG", "PNG"), or None.
         source_mode: Pillow's mode of the source file before conversion (e.g. "RGB", "CMYK", "I;16").
+        grayscale: The source file was grayscale (``source_mode`` 1, L, LA, I;16…, I or F): ``image`` holds
+            R = G = B, and it is written back as an 8-bit grayscale file (where the format has one).
     """
 
     image: np.ndarray
@@ -43,6 +47,7 @@ class Document:
     path: Path | None = None
     format: str | None = None
     source_mode: str = "RGB"
+    grayscale: bool = False
 
     def __post_init__(self) -> None:
         image = self.image

@@ -22,8 +22,11 @@ RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
   (not premultiplied, not composited on a background) and the alpha channel is kept separately in
   ``Document.alpha``; it is not inpainted and is written back when the output format has alpha
   (PNG, TIFF, WebP).
-* **Grayscale** (L, 1, P palette): expanded to RGB with R = G = B. A grayscale ICC profile is dropped
-  (grey stays neutral grey; the output is treated as sRGB).
+* **Grayscale** (L, LA, 1 and the 16/32-bit and float modes below): expanded to RGB with R = G = B, and
+  marked ``Document.grayscale``: it is written back as 8-bit grayscale (L, or LA with alpha; the luma of the
+  result, ITU-R 601-2, so the known region is unchanged) with its GRAY ICC profile, except to WebP, which has
+  no grayscale (RGB, no profile). A 1-bit photo comes back as 8-bit grayscale. A palette (P) image is
+  colour (RGB), whatever its palette.
 * **16-bit grayscale** (I;16, I;16B, I;16L, I;16N): scaled linearly from 0..65535 to 0..255
   (``round(v / 257)``), then expanded to RGB. **32-bit integer** "I" (e.g. a 32-bit TIFF; older Pillows
   loaded 16-bit PNGs so) has no fixed range: its values are taken as 8-bit when they all lie in 0..255,
@@ -382,8 +385,9 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
                     except (ValueError, OSError) as exc:
                         raise ImageReadError(f"{path}: unsupported pixel mode {mode} ({_reason(exc)})") from None
                 image = _to_rgb_array(img)
-        if icc is not None and _icc_colour_space(icc) not in (b"RGB ",):
-            icc = None  # a grey / CMYK / Lab profile does not describe our RGB pixels
+        grayscale = source_mode in _GRAY_MODES
+        if icc is not None and _icc_colour_space(icc) != (b"GRAY" if grayscale else b"RGB "):
+            icc = None  # a CMYK / Lab profile (or a mismatched one) does not describe our pixels
     except MemoryError:
         raise ImageReadError(f"{path}: not enough memory to open a {img.width}x{img.height} photo") from None
     finally:
@@ -397,7 +401,12 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
         path=path,
         format=fmt,
         source_mode=source_mode,
+        grayscale=grayscale,
     )
+
+
+#: Pillow modes of a grayscale photo (``Document.grayscale``), written back as 8-bit grayscale.
+_GRAY_MODES = frozenset({"1", "L", "LA", "La", "I", "I;16", "I;16B", "I;16L", "I;16N", "F"})
 
 
 def _replace(old: Image.Image, new: Image.Image) -> Image.Image:
@@ -629,6 +638,7 @@ def save_image(
     quality: int = 95,
     overwrite: bool = True,
     subsampling: int = 0,
+    grayscale: bool = False,
 ) -> None:
     """Write an RGB image; the format follows ``path``'s extension (see :data:`EXTENSION_FORMATS`).
 
@@ -638,11 +648,14 @@ def save_image(
         alpha: uint8 (H, W) transparency (255 = opaque), written when the format has alpha (PNG, TIFF,
             WebP), dropped otherwise.
         exif: Raw EXIF block (JPEG, PNG, TIFF, WebP).
-        icc: ICC profile (JPEG, PNG, TIFF, WebP).
+        icc: ICC profile (JPEG, PNG, TIFF, WebP), written only when its colour space is that of the written
+            pixels (RGB, or GRAY for a grayscale file).
         dpi: (x, y) dots per inch (JPEG, PNG, TIFF, BMP).
         quality: JPEG / WebP quality 1..100 (default 95).
         overwrite: When False, an existing ``path`` is an error.
         subsampling: JPEG chroma subsampling: 0 = 4:4:4 (default), 1 = 4:2:2, 2 = 4:2:0.
+        grayscale: Write an 8-bit grayscale file (L, or LA with alpha): the luma of ``image`` (ITU-R 601-2,
+            Pillow's ``convert("L")``; exactly the value where R = G = B). WebP has no grayscale: RGB there.
 
     Raises:
         OutputError: unknown extension, existing file with ``overwrite=False``, unwritable folder or
@@ -662,6 +675,9 @@ def save_image(
     if path.is_dir():
         raise OutputError(f"{path}: is a folder")
 
+    grayscale = grayscale and fmt != "WEBP"
+    if icc and _icc_colour_space(icc) != (b"GRAY" if grayscale else b"RGB "):
+        icc = None  # e.g. a grayscale photo's GRAY profile onto a colour sheet: it would not describe its pixels
     params: dict = {}
     if fmt == "JPEG":
         params.update(quality=int(quality), subsampling=int(subsampling))
@@ -678,9 +694,12 @@ def save_image(
         params["icc_profile"] = icc
     if dpi is not None and fmt != "WEBP":
         params["dpi"] = (float(dpi[0]), float(dpi[1]))
-    if fmt == "JPEG" and h * w >= _BANDED_JPEG_MIN_PIXELS and _save_jpeg_banded(path, image, params):
+    if (fmt == "JPEG" and not grayscale and h * w >= _BANDED_JPEG_MIN_PIXELS
+            and _save_jpeg_banded(path, image, params)):
         return
     img = Image.fromarray(np.ascontiguousarray(image), "RGB")
+    if grayscale:
+        img = _replace(img, img.convert("L"))
     if alpha is not None and fmt in _ALPHA_FORMATS:
         img.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
     with atomic_output(path) as tmp:
@@ -723,7 +742,8 @@ def _save_jpeg_banded(path: Path, image: np.ndarray, params: dict) -> bool:
 
 def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, overwrite: bool = True,
                   subsampling: int = 0) -> None:
-    """Write ``doc.image`` (with its alpha, EXIF, ICC and DPI) to ``path``; see :func:`save_image`."""
+    """Write ``doc.image`` (with its alpha, EXIF, ICC and DPI; as grayscale for a grayscale document) to
+    ``path``; see :func:`save_image`."""
     save_image(
         path,
         doc.image,
@@ -734,6 +754,7 @@ def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, 
         quality=quality,
         overwrite=overwrite,
         subsampling=subsampling,
+        grayscale=doc.grayscale,
     )
 
 

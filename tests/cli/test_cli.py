@@ -571,3 +571,19 @@ def test_the_program_ends_with_os_exit_while_an_abandoned_native_call_runs(monke
     assert main(["methods"]) == 0  # called with arguments (tests, embedding): returns as usual
     monkeypatch.setattr(progress, "abandoned_calls_running", lambda: False)
     assert main() == 0
+
+
+def test_grayscale_photo_comes_back_grayscale(tmp_path, capsys):
+    """A black-and-white JPEG is inpainted and written back as a grayscale JPEG, not as RGB."""
+    g = _photo()[:, :, 1]
+    Image.fromarray(g, "L").save(tmp_path / "bw.jpg", quality=95)
+    hole = np.zeros(g.shape, np.uint8)
+    hole[30:50, 40:70] = 255
+    Image.fromarray(hole).save(tmp_path / "m.png")
+    for out in ("o.jpg", "o.png"):
+        assert main(["inpaint", str(tmp_path / "bw.jpg"), str(tmp_path / "m.png"), "--method", "telea",
+                     "-o", str(tmp_path / out)]) == 0
+    known = np.asarray(Image.open(tmp_path / "bw.jpg"))[hole == 0]
+    with Image.open(tmp_path / "o.jpg") as jpg, Image.open(tmp_path / "o.png") as png:
+        assert jpg.mode == "L" and png.mode == "L"
+        np.testing.assert_array_equal(np.asarray(png)[hole == 0], known)

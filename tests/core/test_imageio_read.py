@@ -305,12 +305,25 @@ def test_16bit_rgb_scaled_to_8bit(tmp_path, ext):
     assert np.abs(doc.image.astype(int) - rgb16.astype(int) / 257).max() <= 1.0
 
 
-def test_grayscale_icc_profile_dropped(tmp_path):
-    gray_icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
-    gray_icc[16:20] = b"GRAY"
+def _gray_icc() -> bytes:
+    """An ICC profile whose header says GRAY (only the header is read: enough for the bookkeeping)."""
+    icc = bytearray(ImageCms.ImageCmsProfile(ImageCms.createProfile("sRGB")).tobytes())
+    icc[16:20] = b"GRAY"
+    return bytes(icc)
+
+
+def test_grayscale_photo_keeps_its_gray_icc_profile_and_is_marked_grayscale(tmp_path):
     path = tmp_path / "g.png"
-    Image.fromarray(np.zeros((4, 4), np.uint8), "L").save(path, icc_profile=bytes(gray_icc))
-    assert load_image(path).icc is None
+    Image.fromarray(np.zeros((4, 4), np.uint8), "L").save(path, icc_profile=_gray_icc())
+    doc = load_image(path)
+    assert doc.grayscale and doc.icc == _gray_icc()
+
+
+def test_gray_icc_profile_on_a_colour_photo_is_dropped(tmp_path):
+    path = tmp_path / "c.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8), "RGB").save(path, icc_profile=_gray_icc())
+    doc = load_image(path)
+    assert not doc.grayscale and doc.icc is None
 
 
 # ----------------------------------------------------------------------------------------- bad inputs

@@ -376,3 +376,56 @@ def test_large_jpeg_failed_write_leaves_nothing_and_keeps_existing(tmp_path, mon
     assert "No space left" in str(info.value)
     assert path.read_bytes() == b"previous result"
     assert _leftovers(tmp_path) == ["o.jpg"]
+
+
+# ----------------------------------------------------------------------------------------- grayscale
+def _gray_icc() -> bytes:
+    icc = bytearray(SRGB_ICC)
+    icc[16:20] = b"GRAY"  # only the header's colour space is read
+    return bytes(icc)
+
+
+@pytest.mark.parametrize("ext, mode", [("png", "L"), ("tif", "L"), ("bmp", "L"), ("jpg", "L"), ("webp", "RGB")])
+def test_grayscale_document_is_written_back_as_grayscale(tmp_path, ext, mode):
+    """A grayscale photo stays grayscale (as GIMP and Photoshop keep it), with its GRAY profile; WebP has no
+    grayscale and gets RGB without that profile."""
+    g = _image()[:, :, 0]
+    src = tmp_path / "g.png"
+    Image.fromarray(g, "L").save(src, icc_profile=_gray_icc())
+    doc = load_image(src)
+    out = tmp_path / f"out.{ext}"
+    save_document(out, doc)
+    with Image.open(out) as img:
+        assert img.mode == mode
+        assert img.info.get("icc_profile") == (_gray_icc() if mode == "L" and ext != "bmp" else None)
+        if ext in ("png", "tif", "bmp"):
+            np.testing.assert_array_equal(np.asarray(img), g)
+
+
+def test_grayscale_with_alpha_is_written_back_as_la(tmp_path):
+    g, a = _image()[:, :, 0], _image(seed=1)[:, :, 1]
+    src = tmp_path / "la.png"
+    Image.merge("LA", [Image.fromarray(g, "L"), Image.fromarray(a, "L")]).save(src)
+    save_document(tmp_path / "out.tif", load_image(src))
+    with Image.open(tmp_path / "out.tif") as img:
+        assert img.mode == "LA"
+        np.testing.assert_array_equal(np.asarray(img), np.dstack([g, a]))
+
+
+def test_grayscale_write_is_the_luma_of_a_coloured_fill(tmp_path):
+    """A fill with a tint (a network's output) becomes grey; pixels with R = G = B keep their value."""
+    img = np.repeat(_image()[:, :, :1], 3, axis=2)
+    img[:8, :8] = (200, 100, 50)
+    save_image(tmp_path / "g.png", img, grayscale=True)
+    out = np.asarray(Image.open(tmp_path / "g.png"))
+    assert out.ndim == 2
+    np.testing.assert_array_equal(out[8:], img[8:, :, 0])
+    assert out[0, 0] == round(200 * 0.299 + 100 * 0.587 + 50 * 0.114)
+
+
+def test_icc_profile_is_written_only_onto_pixels_of_its_colour_space(tmp_path):
+    save_image(tmp_path / "rgb.png", _image(), icc=_gray_icc())
+    save_image(tmp_path / "gray.png", _image(), icc=SRGB_ICC, grayscale=True)
+    for name in ("rgb.png", "gray.png"):
+        with Image.open(tmp_path / name) as img:
+            assert "icc_profile" not in img.info
