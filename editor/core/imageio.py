@@ -65,6 +65,7 @@ message naming the file.
 from __future__ import annotations
 
 import contextlib
+import errno
 import io
 import os
 import tempfile
@@ -608,7 +609,9 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     try:
         fd, tmp_name = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=folder)
     except OSError as exc:
-        raise OutputError(f"{path}: cannot write to the folder {folder} ({exc.strerror or exc})") from None
+        # ENOENT for an existing folder: a virtual file system (procfs, sysfs) that creates no new files
+        reason = "it accepts no new files" if exc.errno == errno.ENOENT else exc.strerror or exc
+        raise OutputError(f"{path}: cannot write to the folder {folder} ({reason})") from None
     os.close(fd)
     tmp = Path(tmp_name)
     try:

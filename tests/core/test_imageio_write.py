@@ -429,3 +429,10 @@ def test_icc_profile_is_written_only_onto_pixels_of_its_colour_space(tmp_path):
     for name in ("rgb.png", "gray.png"):
         with Image.open(tmp_path / name) as img:
             assert "icc_profile" not in img.info
+
+
+@pytest.mark.skipif(not os.path.isdir("/proc/self"), reason="needs Linux's procfs")
+def test_folder_that_creates_no_files_says_so():
+    """procfs answers "No such file or directory" for an existing folder: the message must not say that."""
+    with pytest.raises(OutputError, match=r"/proc/x\.png: cannot write to the folder /proc \(it accepts no new files\)"):
+        save_image("/proc/x.png", _image())
