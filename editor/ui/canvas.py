@@ -183,6 +183,8 @@ class PhotoItem(QGraphicsItem):
         self.split: float | None = None  # x position of the before|after split as a fraction of the width
         self.preview: QImage | None = None
         self._preview_buffer: np.ndarray | None = None
+        self._preview_rgb: np.ndarray | None = None   # uint8 (h, w, 3), the low-res result
+        self._preview_hole: np.ndarray | None = None  # uint8 (H, W), the coverage the run was asked to fill
         self._rect = QRectF()
 
     def set_pyramids(self, pyramid: ImagePyramid | None, overlay: OverlayPyramid | None) -> None:
@@ -196,21 +198,50 @@ class PhotoItem(QGraphicsItem):
     def boundingRect(self) -> QRectF:
         return self._rect
 
-    def set_preview(self, lr_result: np.ndarray | None, coverage: np.ndarray | None) -> None:
-        """Show ``lr_result`` uint8 (h, w, 3) stretched over the photo, only inside the hole (alpha = coverage
-        resized to (h, w)); None removes the preview."""
+    def set_preview(self, lr_result: np.ndarray | None, coverage: np.ndarray | None,
+                    current: np.ndarray | None = None) -> None:
+        """Show ``lr_result`` uint8 (h, w, 3) stretched over the photo, only inside the hole: alpha is the
+        run's ``coverage`` uint8 (H, W), less what is no longer hole in ``current`` (the mask now, uint8 (H, W);
+        default ``coverage``), area-resized to (h, w). None removes the preview."""
         if lr_result is None:
-            self.preview, self._preview_buffer = None, None
+            self.preview = self._preview_buffer = self._preview_rgb = self._preview_hole = None
         else:
             h, w = lr_result.shape[:2]
-            alpha = cv2.resize(coverage, (w, h), interpolation=cv2.INTER_AREA).astype(np.uint32)
-            buf = np.empty((h, w, 4), np.uint8)
-            for c_out, c_in in ((0, 2), (1, 1), (2, 0)):
-                buf[..., c_out] = (lr_result[..., c_in].astype(np.uint32) * alpha + 127) // 255
-            buf[..., 3] = alpha
-            self._preview_buffer = buf
-            self.preview = QImage(buf.data, w, h, buf.strides[0], QImage.Format.Format_ARGB32_Premultiplied)
+            self._preview_rgb, self._preview_hole = lr_result, coverage
+            self._preview_buffer = np.empty((h, w, 4), np.uint8)
+            self._fill_preview(coverage if current is None else np.minimum(coverage, current), (0, 0, w, h))
+            self.preview = QImage(self._preview_buffer.data, w, h, self._preview_buffer.strides[0],
+                                  QImage.Format.Format_ARGB32_Premultiplied)
         self.update()
+
+    def update_preview_box(self, current: np.ndarray, box: Box) -> QRectF:
+        """The mask changed in ``box`` (full-res x0, y0, x1, y1) during a run: an erased part of the run's hole
+        shows the photo again instead of the preview (the run's result will not be applied there either).
+        Returns the full-res rect to repaint (empty without a preview)."""
+        if self.preview is None:
+            return QRectF()
+        H, W = self._preview_hole.shape
+        h, w = self._preview_rgb.shape[:2]
+        x0, y0, x1, y1 = box
+        lx0, ly0 = max(0, x0 * w // W), max(0, y0 * h // H)
+        lx1, ly1 = min(w, -(-x1 * w // W)), min(h, -(-y1 * h // H))
+        if lx1 <= lx0 or ly1 <= ly0:
+            return QRectF()
+        fx0, fy0 = lx0 * W // w, ly0 * H // h          # the full-res pixels of those low-res pixels
+        fx1, fy1 = min(W, -(-lx1 * W // w)), min(H, -(-ly1 * H // h))
+        hole = np.minimum(self._preview_hole[fy0:fy1, fx0:fx1], current[fy0:fy1, fx0:fx1])
+        self._fill_preview(hole, (lx0, ly0, lx1, ly1))
+        sx, sy = W / w, H / h  # smooth scaling blends each low-res pixel into its neighbours
+        return QRectF(fx0 - sx, fy0 - sy, fx1 - fx0 + 2 * sx, fy1 - fy0 + 2 * sy)
+
+    def _fill_preview(self, hole: np.ndarray, box: Box) -> None:
+        """Premultiplied BGRA of the preview over low-res ``box``; alpha = ``hole`` (full-res uint8) area-resized."""
+        x0, y0, x1, y1 = box
+        alpha = cv2.resize(hole, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.uint32)
+        buf, rgb = self._preview_buffer[y0:y1, x0:x1], self._preview_rgb[y0:y1, x0:x1]
+        for c_out, c_in in ((0, 2), (1, 1), (2, 0)):
+            buf[..., c_out] = (rgb[..., c_in].astype(np.uint32) * alpha + 127) // 255
+        buf[..., 3] = alpha
 
     def paint(self, painter: QPainter, option: QStyleOptionGraphicsItem, widget=None) -> None:
         if self.pyramid is None:
@@ -238,20 +269,21 @@ class PhotoItem(QGraphicsItem):
             self._draw_overlays(painter, k, exposed)
 
     def _draw_overlays(self, painter: QPainter, k: int, rect: QRectF) -> None:
+        """The mask overlay, then the preview over it (a run's hole shows the preview, untinted; what is painted
+        during the run shows as mask)."""
+        if self.overlay is not None and self.overlay_visible and self.overlay.bbox is not None:
+            x0, y0, x1, y1 = self.overlay.bbox
+            mask_rect = rect.intersected(QRectF(x0, y0, x1 - x0, y1 - y0))
+            if not mask_rect.isEmpty():
+                painter.save()
+                painter.setOpacity(self.overlay_opacity)
+                self._draw_level(painter, self.overlay.images[k], k, mask_rect)
+                painter.restore()
         if self.preview is not None:
             painter.save()
             painter.setRenderHint(QPainter.RenderHint.SmoothPixmapTransform, True)
             painter.setClipRect(rect, Qt.ClipOperation.IntersectClip)
             painter.drawImage(self._rect, self.preview)
-            painter.restore()
-        elif self.overlay is not None and self.overlay_visible and self.overlay.bbox is not None:
-            x0, y0, x1, y1 = self.overlay.bbox
-            rect = rect.intersected(QRectF(x0, y0, x1 - x0, y1 - y0))
-            if rect.isEmpty():
-                return
-            painter.save()
-            painter.setOpacity(self.overlay_opacity)
-            self._draw_level(painter, self.overlay.images[k], k, rect)
             painter.restore()
 
     @staticmethod
@@ -358,8 +390,12 @@ class Canvas(QGraphicsView):
         overlay = self.photo.overlay
         if overlay is None:
             return
-        overlay.update_box(self.model.coverage, (rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1))
-        self.photo.update(QRectF(rect).adjusted(-2, -2, 2, 2))
+        box = (rect.left(), rect.top(), rect.right() + 1, rect.bottom() + 1)
+        overlay.update_box(self.model.coverage, box)
+        dirty = QRectF(rect).adjusted(-2, -2, 2, 2)
+        if self.photo.preview is not None:
+            dirty = dirty.united(self.photo.update_preview_box(self.model.coverage, box))
+        self.photo.update(dirty)
 
     def _on_image(self, rect: QRect) -> None:
         if self.photo.pyramid is None:
@@ -397,7 +433,9 @@ class Canvas(QGraphicsView):
         self.viewport().update()
 
     def set_preview(self, lr_result: np.ndarray | None, coverage: np.ndarray | None = None) -> None:
-        self.photo.set_preview(lr_result, coverage)
+        """Show a run's low-res result over the hole it was asked to fill (``coverage`` uint8 (H, W)), less any
+        part erased since; None removes it."""
+        self.photo.set_preview(lr_result, coverage, None if lr_result is None else self.model.coverage)
 
     # ------------------------------------------------------------------ zoom and pan
     @property

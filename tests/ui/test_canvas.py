@@ -303,3 +303,33 @@ def test_space_and_backslash_are_held_keys_wherever_the_focus_is(qtbot, opened):
     assert opened.canvas.photo.show_original
     qtbot.keyRelease(opened.canvas, Qt.Key.Key_Backslash)
     assert not opened.canvas.photo.show_original
+
+
+def test_preview_yields_to_mask_edits_made_during_a_run(qtbot, opened):
+    """While a run's low-res preview is shown, a stroke painted elsewhere shows as mask, and a part of the
+    run's hole that is erased shows the photo again (the result will not be applied there)."""
+    canvas, model = opened.canvas, opened.model
+    canvas.zoom_to(4.0)
+    canvas.centerOn(48, 32)
+    model.coverage[16:48, 16:48] = 255                      # the run's hole
+    model.notify_mask((16, 16, 48, 48))
+    h, w = 32, 48                                           # a low-res result: pure blue
+    canvas.set_preview(np.dstack([np.zeros((h, w), np.uint8)] * 2 + [np.full((h, w), 255, np.uint8)]),
+                       model.coverage.copy())
+    model.coverage[16:48, 16:30] = 0                        # erased during the run
+    model.notify_mask((16, 16, 30, 48))
+    model.coverage[4:12, 60:80] = 255                       # the next object, painted during the run
+    model.notify_mask((60, 4, 80, 12))
+
+    def shown(x: float, y: float) -> np.ndarray:
+        image = canvas.viewport().grab().toImage()
+        c = image.pixelColor(canvas.view_pos(QPointF(x, y)).toPoint())
+        return np.array([c.red(), c.green(), c.blue()])
+
+    photo = model.image.astype(int)
+    assert np.abs(shown(40.5, 32.5) - (0, 0, 255)).max() <= 8             # the hole still shows the preview
+    assert np.abs(shown(20.5, 32.5) - photo[32, 20]).max() <= 8           # the erased part shows the photo
+    tint = 0.55 * np.array([0xff, 0x3b, 0x6b]) + 0.45 * photo[8, 70]       # overlay #ff3b6b at 55 %
+    assert np.abs(shown(70.5, 8.5) - tint).max() <= 8                     # the new stroke shows as mask
+    canvas.set_preview(None)
+    assert np.abs(shown(40.5, 32.5) - (0, 0, 255)).max() > 60
