@@ -1417,31 +1417,27 @@ class MainWindow(QMainWindow):
         return None
 
     def _on_failed(self, req_id: int, message: str) -> None:
-        self.canvas.set_preview(None)
-        self._run = None
-        compare = self._compare_run
-        if compare is not None and compare["id"] == req_id:
-            compare["done"] = True
-            if self.compare_dialog is not None:
-                self.compare_dialog.finish("Stopped: " + message + self._kept_note(compare))
-        self.progress_bar.setValue(0)
-        self.stage_label.setText("The fill failed; the photo is unchanged.")
-        self._update_actions()
+        self._end_run(req_id, "Stopped: " + message, "The fill failed; the photo is unchanged.")
         self.show_error("Inpainting failed", message)
 
     def _on_cancelled(self, req_id: int) -> None:
+        self._end_run(req_id, "Cancelled.", "Cancelled; the photo is unchanged.")
+        if not self.loader.busy:  # (while a photo opens, the status bar says so)
+            self.show_message("Cancelled")
+
+    def _end_run(self, req_id: int, compare_text: str, stage_text: str) -> None:
+        """A run ended without a result (failed or cancelled): clear the preview and progress, and close the
+        comparison it was, keeping its finished results."""
         self.canvas.set_preview(None)
         self._run = None
         compare = self._compare_run
         if compare is not None and compare["id"] == req_id:
             compare["done"] = True
             if self.compare_dialog is not None:
-                self.compare_dialog.finish("Cancelled." + self._kept_note(compare))
+                self.compare_dialog.finish(compare_text + self._kept_note(compare))
                 self._check_compare()
         self.progress_bar.setValue(0)
-        self.stage_label.setText("Cancelled; the photo is unchanged.")
-        if not self.loader.busy:  # (while a photo opens, the status bar says so)
-            self.show_message("Cancelled")
+        self.stage_label.setText(stage_text)
         self._update_actions()
 
     # ----------------------------------------------------------------- compare
