@@ -197,7 +197,7 @@ def _open_decoded(
                     return img, orientation, rgb
             if gray and img.format == "JPEG" and img.mode == "RGB":
                 img.draft("L", img.size)
-            img.load()  # raises OSError on a truncated file (LOAD_TRUNCATED_IMAGES stays False)
+            img = _load_pixels(img, path, orientation)  # OSError on a truncated file (LOAD_TRUNCATED_IMAGES is False)
         except ImageReadError:
             img.close()
             raise
@@ -205,6 +205,26 @@ def _open_decoded(
             img.close()
             raise ImageReadError(f"{name}: cannot decode the {what} ({_reason(exc)})") from None
     return img, orientation, None
+
+
+def _load_pixels(img: Image.Image, path: Path, orientation: int) -> Image.Image:
+    """Decode ``img`` (opened from ``path``); returns the loaded image (a new one in the case below).
+
+    Pillow 13 memory-maps an uncompressed TIFF opened by file name using the upright size of a 90° EXIF
+    orientation (5–8) instead of the stored one, which garbles L, RGBA and 16-bit pixels. Such a file is
+    decoded again from a file object, which Pillow does not map (and which it then rotates correctly)."""
+    if img.format == "TIFF" and orientation in (5, 6, 7, 8) and getattr(img, "filename", ""):
+        with open(path, "rb") as f:
+            again = Image.open(f)
+            try:
+                again.load()
+            except BaseException:
+                again.close()
+                raise
+        img.close()
+        return again
+    img.load()
+    return img
 
 
 def _decode_jpeg_rgb(path: Path, size: tuple[int, int]) -> np.ndarray | None:

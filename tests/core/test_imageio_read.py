@@ -96,6 +96,28 @@ def test_exif_orientation_in_tiff_and_webp(tmp_path, ext):
     assert 256 not in exif and 273 not in exif  # the TIFF's own layout tags are not passed on as EXIF
 
 
+@pytest.mark.parametrize("mode", ["L", "LA", "RGBA", "I;16", "RGB"])
+@pytest.mark.parametrize("orientation", [5, 6, 7, 8])
+@pytest.mark.parametrize("compression", ["raw", "tiff_lzw"])
+def test_exif_orientation_in_tiff_of_every_mode(tmp_path, mode, orientation, compression):
+    """Pillow 13 garbled uncompressed L / RGBA / 16-bit TIFFs with a 90° orientation (it memory-maps them with
+    the upright size); the photo must come out upright, pixel for pixel, and keep its EXIF."""
+    stored = _pattern()
+    gray = stored[:, :, 0]
+    img = {"L": Image.fromarray(gray, "L"), "RGB": Image.fromarray(stored),
+           "LA": Image.merge("LA", [Image.fromarray(gray, "L")] * 2),
+           "RGBA": Image.fromarray(np.dstack([stored, gray]), "RGBA"),
+           "I;16": Image.fromarray(gray.astype(np.uint16) * 257)}[mode]
+    path = tmp_path / "o.tif"
+    img.save(path, exif=_exif(orientation), compression=compression)
+    doc = load_image(path)
+    expected = DISPLAY[orientation](stored if mode in ("RGB", "RGBA") else np.dstack([gray] * 3))
+    np.testing.assert_array_equal(doc.image, expected)
+    exif = Image.Exif()
+    exif.load(doc.exif)
+    assert exif[ORIENTATION] == 1 and exif[0x010F] == "TestCam"
+
+
 def test_result_is_writable_contiguous_uint8(tmp_path):
     path = tmp_path / "a.png"
     Image.fromarray(_pattern()).save(path)

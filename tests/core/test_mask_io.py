@@ -199,3 +199,13 @@ def test_load_photo_and_mask_matches_the_two_loads(tmp_path, monkeypatch):
     with pytest.raises(ImageReadError, match="above the limit"):               # each load checks its size
         load_photo_and_mask(tmp_path / "p.png", tmp_path / "m.png", max_pixels=1000, resize=True)
     assert Image.MAX_IMAGE_PIXELS == 10_000
+
+
+def test_uncompressed_tiff_mask_with_a_90_degree_orientation(tmp_path):
+    """An L TIFF mask stored sideways (orientation 6, no compression) fits the upright photo."""
+    stored = np.zeros((20, 30), np.uint8)
+    stored[2:6, 3:12] = 255
+    exif = Image.Exif()
+    exif[0x0112] = 6
+    Image.fromarray(stored, "L").save(tmp_path / "m.tif", exif=exif.tobytes())
+    np.testing.assert_array_equal(load_mask(tmp_path / "m.tif", (20, 30)), np.rot90(stored, -1) > 0)
