@@ -239,6 +239,12 @@ def test_failed_write_removes_the_preview(files, capsys, monkeypatch):
     _one_error_line(capsys)
     assert prev.read_bytes() == b"old preview" and not out.exists()
     assert [p.name for p in files.dir.iterdir() if p.name.startswith(".")] == []   # no backup left behind
+    out.write_bytes(b"old output")          # the output itself exists and its (forced) write fails
+    for _ in range(2):
+        assert main(args + ["--force"]) == 2
+        _one_error_line(capsys)
+    assert out.read_bytes() == b"old output" and prev.read_bytes() == b"old preview"
+    assert [p.name for p in files.dir.iterdir() if p.name.startswith(".")] == []   # no backup left behind
     monkeypatch.undo()
     assert main(args + ["--force"]) == 0
     assert Image.open(prev).size == (128, 96) and Image.open(out).size == (128, 96)
