@@ -441,10 +441,13 @@ def _dpi_of(img: Image.Image) -> tuple[float, float] | None:
     """(x, y) dots per inch from Pillow's ``info["dpi"]`` (Pillow converts TIFF cm and PNG px/m units).
 
     None when the file states no resolution. A JPEG whose JFIF header gives only a pixel aspect ratio
-    (unit 0) and whose EXIF has no XResolution states none, though Pillow reports 72 dpi for it.
+    (unit 0) and whose EXIF has no XResolution states none, though Pillow reports 72 dpi for it; so does a
+    TIFF without XResolution, for which Pillow reports 1 dpi.
     """
     dpi = img.info.get("dpi")
     if dpi is None:
+        return None
+    if img.format == "TIFF" and 0x011A not in getattr(img, "tag_v2", {0x011A: None}):
         return None
     if img.format == "JPEG" and img.info.get("jfif_unit") not in (1, 2):
         try:

@@ -90,6 +90,21 @@ def test_jpeg_without_a_resolution_does_not_gain_72_dpi(tmp_path):
     assert load_image(src).dpi == (200.0, 200.0)
 
 
+def test_tiff_without_a_resolution_does_not_gain_1_dpi(tmp_path):
+    """A TIFF without XResolution: Pillow says 1 dpi; we say none, and the outputs state none either."""
+    src = tmp_path / "in.tif"
+    Image.fromarray(_image()).save(src)
+    assert Image.open(src).info["dpi"] == (1, 1)  # Pillow's default, stated nowhere in the file
+    doc = load_image(src)
+    assert doc.dpi is None
+    for ext in ("png", "tif"):
+        save_document(tmp_path / f"out.{ext}", doc)
+        with Image.open(tmp_path / f"out.{ext}") as out:
+            assert "dpi" not in out.info or ext == "tif" and 0x011A not in out.tag_v2
+    Image.fromarray(_image()).save(src, dpi=(300, 150))
+    assert load_image(src).dpi == (300.0, 150.0)
+
+
 @pytest.mark.parametrize("ext", ["png", "tif", "bmp"])
 def test_lossless_pixels_exact(tmp_path, ext):
     a = np.random.default_rng(1).integers(0, 256, (20, 30, 3), dtype=np.uint8)
