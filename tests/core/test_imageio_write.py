@@ -451,3 +451,37 @@ def test_folder_that_creates_no_files_says_so():
     """procfs answers "No such file or directory" for an existing folder: the message must not say that."""
     with pytest.raises(OutputError, match=r"/proc/x\.png: cannot write to the folder /proc \(it accepts no new files\)"):
         save_image("/proc/x.png", _image())
+
+
+def test_tiff_output_has_no_dangling_interop_pointer(tmp_path):
+    """A camera EXIF (Exif IFD with an Interop IFD) written to TIFF: the Exif and GPS tags are kept and no
+    pointer is left into the source's block; JPEG keeps the Interop IFD."""
+    exif = Image.Exif()
+    exif[0x010F] = "Cam"
+    exif[0x8769] = {0x9003: "2024:01:02 03:04:05", 0xA005: {1: "R98"}}
+    exif[0x8825] = {1: "N", 2: (1.0, 2.0, 3.0)}
+    for ext in ("tif", "jpg"):
+        save_image(tmp_path / f"o.{ext}", _image(), exif=exif.tobytes())
+        with Image.open(tmp_path / f"o.{ext}") as img:
+            back = img.getexif()
+            exif_ifd = back.get_ifd(0x8769)
+            assert back[0x010F] == "Cam" and exif_ifd[0x9003] == "2024:01:02 03:04:05"
+            assert back.get_ifd(0x8825)[1] == "N"
+            if ext == "tif":
+                assert 0xA005 not in exif_ifd
+            else:
+                assert back.get_ifd(0xA005) == {1: "R98"}
+
+
+def test_tiff_source_exif_loses_only_its_interop_pointer(tmp_path):
+    """A TIFF's Interop pointer is an offset into that file, whose Interop IFD Pillow does not keep: written
+    elsewhere it would point at nothing, so it is dropped and every other tag kept."""
+    exif = Image.Exif()
+    exif[0x010F] = "Cam"
+    exif[0x8769] = {0x9003: "2024:01:02 03:04:05", 0xA005: {1: "R98"}}
+    Image.fromarray(_image()).save(tmp_path / "src.tif", exif=exif.tobytes())
+    doc = load_image(tmp_path / "src.tif")
+    save_document(tmp_path / "o.jpg", doc)
+    with Image.open(tmp_path / "o.jpg") as img:
+        back = img.getexif()
+        assert back[0x010F] == "Cam" and back.get_ifd(0x8769) == {0x9003: "2024:01:02 03:04:05"}
