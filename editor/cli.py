@@ -491,8 +491,8 @@ def _cmd_compare(args) -> int:
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: --out-dir is a file, not a folder")
-    suffix = photo.suffix if photo.suffix.lower() in (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp",
-                                                       ".bmp") else ".png"
+    from editor.core.formats import EXTENSION_FORMATS
+    suffix = photo.suffix if photo.suffix.lower() in EXTENSION_FORMATS else ".png"
     full_outputs = {}
     for item, name, hd in runs:
         if out_dir is not None:

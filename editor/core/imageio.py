@@ -79,6 +79,7 @@ from PIL import Image, ImageOps, UnidentifiedImageError
 
 from editor.core.document import Document
 from editor.core.errors import ImageReadError, MaskSizeError, OutputError, TooLargeError
+from editor.core.formats import EXTENSION_FORMATS
 
 __all__ = [
     "EXTENSION_FORMATS",
@@ -93,18 +94,6 @@ __all__ = [
     "save_mask",
 ]
 
-#: Output extension (lower case) → Pillow format name.
-EXTENSION_FORMATS: dict[str, str] = {
-    ".jpg": "JPEG",
-    ".jpeg": "JPEG",
-    ".jpe": "JPEG",
-    ".jfif": "JPEG",
-    ".png": "PNG",
-    ".tif": "TIFF",
-    ".tiff": "TIFF",
-    ".webp": "WEBP",
-    ".bmp": "BMP",
-}
 _ALPHA_FORMATS = {"PNG", "TIFF", "WEBP"}
 _ORIENTATION = 0x0112
 # TIFF baseline tags that describe the file's own layout, not the photo: never copied into EXIF.

@@ -16,6 +16,7 @@ from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidge
                                QSpinBox, QToolBar, QToolButton, QUndoView, QVBoxLayout, QWidget, QAbstractSpinBox,
                                QLineEdit, QAbstractButton, QAbstractItemView, QTextEdit, QPlainTextEdit)
 
+from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
 from editor.paths import same_file
 from editor.ui import settings as S
 from editor.ui.canvas import Canvas
@@ -32,9 +33,9 @@ __all__ = ["MainWindow", "IMAGE_FILTER", "proposed_save_path"]
 
 log = logging.getLogger(__name__)
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
-IMAGE_FILTER = "Images (*.jpg *.jpeg *.png *.tif *.tiff *.webp *.bmp);;All files (*)"
-SAVE_FILTER = "JPEG (*.jpg *.jpeg);;PNG (*.png);;TIFF (*.tif *.tiff);;WebP (*.webp);;All files (*)"
+IMAGE_EXTENSIONS = tuple(EXTENSION_FORMATS)
+IMAGE_FILTER = open_filter()
+SAVE_FILTER = save_filter()
 STAGES = {"prepare": ("Preparing", 0.0, 0.05), "lr_inpaint": ("Filling at low resolution", 0.05, 0.45),
           "hd": ("Restoring full-resolution detail", 0.45, 0.93), "composite": ("Compositing", 0.93, 1.0)}
 HD_LABELS = {"cra": "CRA — aggregated detail", "resize": "Resize — upscale only",
@@ -884,14 +885,14 @@ class MainWindow(QMainWindow):
         """JPEG/WebP quality for writing ``path``: a JPEG opened from a JPEG keeps the quality it was saved at
         (estimated from its quantisation tables, as GIMP does), so the untouched part of the photo is not
         recompressed harder or bloated; otherwise the ``files/quality`` setting (95)."""
-        if self.source_jpeg is not None and path.suffix.lower() in (".jpg", ".jpeg"):
+        if self.source_jpeg is not None and EXTENSION_FORMATS.get(path.suffix.lower()) == "JPEG":
             return self.source_jpeg[0]
         return self.settings.get(S.JPEG_QUALITY)
 
     def save_subsampling(self, path: Path) -> int:
         """JPEG chroma subsampling for writing ``path`` (0 = 4:4:4, 1 = 4:2:2, 2 = 4:2:0): a JPEG opened from a
         JPEG keeps its own (a camera's 4:2:0 re-saved 4:4:4 grew 13–18 %), anything else 4:4:4."""
-        if self.source_jpeg is not None and path.suffix.lower() in (".jpg", ".jpeg"):
+        if self.source_jpeg is not None and EXTENSION_FORMATS.get(path.suffix.lower()) == "JPEG":
             return self.source_jpeg[1]
         return 0
 

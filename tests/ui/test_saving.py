@@ -300,3 +300,15 @@ def test_opening_another_photo_while_a_fill_runs_asks_once(qtbot, test_methods, 
     assert len(no_modal_dialogs) == 1                  # asked once: the fill did not land on the closed photo...
     assert not filled and not opened.isWindowModified()
     assert opened.undo_stack.count() == 0              # ...nor on the new one
+
+
+def test_every_extension_the_core_writes_is_saved_as_its_type(opened, tmp_path, monkeypatch, no_modal_dialogs):
+    """.jpe / .jfif are JPEG and .bmp is BMP in the editor as in the CLI: not "photo.jpe.png"; the save dialog
+    offers every type."""
+    from editor.ui.main_window import SAVE_FILTER
+    assert "BMP (*.bmp)" in SAVE_FILTER and "*.jfif" in SAVE_FILTER
+    for name, fmt in (("a.jpe", "JPEG"), ("b.jfif", "JPEG"), ("c.bmp", "BMP")):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, n=name: (str(tmp_path / n), "All files (*)"))
+        assert opened.save_as()
+        assert Image.open(tmp_path / name).format == fmt and not (tmp_path / f"{name}.png").exists()
+    assert opened.last_error is None and not no_modal_dialogs
