@@ -261,7 +261,9 @@ def _apply_orientation(img: Image.Image) -> None:
         ImageOps.exif_transpose(img, in_place=True)
 
 
-def _exif_bytes(img: Image.Image, had_orientation: bool) -> bytes | None:
+def _exif_bytes(img: Image.Image, orientation: int) -> bytes | None:
+    """The EXIF block to carry, for pixels now upright: Orientation 1 (when the file stated one) and, after a 90°
+    turn (5–8), X/Y resolution and pixel dimensions swapped with the axes, as the DPI is. None without EXIF."""
     try:
         exif = img.getexif()
         if img.format == "TIFF":
@@ -278,13 +280,22 @@ def _exif_bytes(img: Image.Image, had_orientation: bool) -> bytes | None:
                 # only the DCF interoperability index) rather than left pointing at nothing
                 del kept[0x8769][0xA005]
             exif = kept
-        if had_orientation or _ORIENTATION in exif:
+        if orientation != 1 or _ORIENTATION in exif:
             exif[_ORIENTATION] = 1
+        if orientation in (5, 6, 7, 8):
+            _swap_tags(exif, 0x011A, 0x011B)                   # XResolution, YResolution
+            if 0x8769 in exif:
+                _swap_tags(exif.get_ifd(0x8769), 0xA002, 0xA003)  # PixelXDimension, PixelYDimension
         if len(exif) == 0:
             return None
         return exif.tobytes()
     except Exception:  # unreadable EXIF is dropped, the photo still loads
         return None
+
+
+def _swap_tags(tags, a: int, b: int) -> None:
+    if a in tags and b in tags:
+        tags[a], tags[b] = tags[b], tags[a]
 
 
 def _icc_colour_space(icc: bytes) -> bytes:
@@ -361,12 +372,12 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
         icc = img.info.get("icc_profile") or None
         dpi = _dpi_of(img)
         if rgb is not None:  # an upright colour JPEG, decoded by OpenCV (see _open_decoded)
-            image, alpha, exif = rgb, None, _exif_bytes(img, False)
+            image, alpha, exif = rgb, None, _exif_bytes(img, 1)
         else:
             _apply_orientation(img)
             if orientation in (5, 6, 7, 8) and dpi is not None:
                 dpi = (dpi[1], dpi[0])
-            exif = _exif_bytes(img, orientation != 1)
+            exif = _exif_bytes(img, orientation)
 
             alpha: np.ndarray | None = None
             mode = img.mode

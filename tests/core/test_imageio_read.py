@@ -80,6 +80,22 @@ def test_exif_orientation_6_jpeg_shape_pixels_and_dpi(tmp_path):
     assert doc.format == "JPEG" and doc.source_mode == "RGB" and doc.path == path
 
 
+def test_exif_resolution_and_dimensions_turn_with_the_pixels(tmp_path):
+    """After a 90° turn the EXIF agrees with the pixels and the DPI: X/Y resolution and PixelX/YDimension are
+    swapped, as the JFIF density is."""
+    exif = Image.Exif()
+    exif[ORIENTATION], exif[0x011A], exif[0x011B], exif[0x0128] = 6, 300.0, 150.0, 2
+    exif[0x8769] = {0xA002: 48, 0xA003: 32}
+    path = tmp_path / "rot.jpg"
+    Image.fromarray(_blocks(32, 48)).save(path, exif=exif.tobytes(), dpi=(300, 150))
+    doc = load_image(path)
+    back = Image.Exif()
+    back.load(doc.exif)
+    assert doc.dpi == (150.0, 300.0) and doc.image.shape[:2] == (48, 32)
+    assert (back[0x011A], back[0x011B]) == (150.0, 300.0)
+    assert back.get_ifd(0x8769) == {0xA002: 32, 0xA003: 48}
+
+
 @pytest.mark.parametrize("ext", ["tif", "webp"])
 def test_exif_orientation_in_tiff_and_webp(tmp_path, ext):
     stored = _pattern()
