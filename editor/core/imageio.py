@@ -40,7 +40,9 @@ RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
 
 Reading a mask (:func:`load_mask`): a grayscale or RGB file is converted to luminance (ITU-R 601-2; a colour
 JPEG mask is decoded straight to its Y channel, the same luma) and ``>= 128`` is hole; a mask with alpha (RGBA, LA, PA, P with transparency) uses its alpha channel
-(``>= 128`` = hole) unless that alpha is fully opaque everywhere, in which case its luminance is used.
+(``>= 128`` = hole) unless that alpha is fully opaque everywhere, or the opaque pixels are themselves a
+black-and-white mask (neutral grey, both black and white present): then its luminance is used (and
+transparent pixels are known region).
 16-bit masks are scaled as 16-bit photos are (so 32 768 is hole), a 32-bit "I" mask with values in 0..255 as
 8-bit. The mask's own EXIF orientation is applied; its size must equal the
 photo's displayed size unless ``resize=True`` (nearest-neighbour).
@@ -483,7 +485,8 @@ def load_mask(
 
     Args:
         path: Mask image: grayscale or RGB (luminance >= 128 = hole), or with alpha (alpha >= 128 = hole,
-            unless the alpha is opaque everywhere: then luminance). Its EXIF orientation is applied.
+            unless the alpha is opaque everywhere, or its opaque part is itself a black-and-white mask: then
+            luminance, transparent pixels being known). Its EXIF orientation is applied.
         size: The photo's displayed size (W, H) in pixels, after EXIF orientation.
         invert: Flip the convention (for black = hole masks such as HiFill's).
         resize: Scale a mask of another size to ``size`` with nearest-neighbour instead of failing.
@@ -571,7 +574,11 @@ def _mask_values(img: Image.Image) -> np.ndarray:
     if mode in ("RGBA", "LA"):
         alpha = np.asarray(img.getchannel("A"))
         if alpha.min() < 255:
-            return alpha
+            painted = alpha >= 128
+            luma = np.asarray(img.convert("L"))
+            if not _black_and_white(img, painted, luma):
+                return alpha
+            return np.where(painted, luma, 0).astype(np.uint8)  # a black-and-white mask with transparent parts
         img = img.convert("L")
         mode = "L"
     if mode.startswith("I") or mode == "F":
@@ -581,6 +588,20 @@ def _mask_values(img: Image.Image) -> np.ndarray:
     if mode != "L":
         img = img.convert("L")
     return np.asarray(img)
+
+
+def _black_and_white(img: Image.Image, painted: np.ndarray, luma: np.ndarray) -> bool:
+    """Whether the opaque pixels of a mask with alpha are themselves a black-and-white mask (neutral grey, with
+    both black and white among them): then the colours, not the alpha, say where the hole is. Strokes on a
+    transparent layer are one colour (whatever it is), and their alpha is the hole."""
+    values = luma[painted]
+    if not ((values <= 32).any() and (values >= 224).any()):
+        return False
+    if img.mode == "LA":
+        return True
+    rgb = np.asarray(img.convert("RGB"))[painted].astype(np.int16)
+    neutral = (rgb.max(axis=1) - rgb.min(axis=1)) <= 16
+    return bool(neutral.mean() >= 0.99)
 
 
 # --------------------------------------------------------------------------------------------- writing

@@ -209,3 +209,33 @@ def test_uncompressed_tiff_mask_with_a_90_degree_orientation(tmp_path):
     exif[0x0112] = 6
     Image.fromarray(stored, "L").save(tmp_path / "m.tif", exif=exif.tobytes())
     np.testing.assert_array_equal(load_mask(tmp_path / "m.tif", (20, 30)), np.rot90(stored, -1) > 0)
+
+
+@pytest.mark.parametrize("transparent", ["one pixel", "a strip"])
+def test_black_and_white_mask_with_some_transparency_reads_its_colours(tmp_path, transparent):
+    """A white-on-black RGBA mask that is not quite opaque everywhere is a mask image, not strokes on a layer:
+    its white is the hole (its alpha would make nearly the whole photo hole)."""
+    m = np.zeros((64, 96, 4), np.uint8)
+    m[..., 3] = 255
+    m[20:30, 30:50, :3] = 255
+    if transparent == "one pixel":
+        m[0, 0, 3] = 254
+    else:
+        m[:2, :, 3] = 0
+    Image.fromarray(m, "RGBA").save(tmp_path / "m.png")
+    expected = np.zeros((64, 96), bool)
+    expected[20:30, 30:50] = True
+    np.testing.assert_array_equal(load_mask(tmp_path / "m.png", (96, 64)), expected)
+
+
+@pytest.mark.parametrize("colour", [(255, 0, 0), (0, 0, 0), (255, 255, 255)])
+def test_strokes_on_a_transparent_layer_read_their_alpha(tmp_path, colour):
+    """Strokes of any one colour on a transparent layer (GIMP's or Photoshop's exported layer): alpha is the hole,
+    also with soft edges."""
+    m = np.zeros((64, 96, 4), np.uint8)
+    m[20:30, 30:50] = (*colour, 255)
+    m[19, 30:50] = (*colour, 100)                    # a soft edge, below 128: not hole
+    Image.fromarray(m, "RGBA").save(tmp_path / "m.png")
+    expected = np.zeros((64, 96), bool)
+    expected[20:30, 30:50] = True
+    np.testing.assert_array_equal(load_mask(tmp_path / "m.png", (96, 64)), expected)
