@@ -553,8 +553,12 @@ def _fit_hole(hole: np.ndarray, path: Path, size: tuple[int, int], resize: bool)
     mh, mw = hole.shape
     if (mw, mh) != (width, height):
         if not resize:
-            raise MaskSizeError(f"{path}: mask is {mw}x{mh} but the photo is {width}x{height}", (mw, mh),
-                                (width, height), hint="use --resize-mask to scale it")
+            message = f"{path}: mask is {mw}x{mh} but the photo is {width}x{height}"
+            if (mw, mh) == (height, width):
+                raise MaskSizeError(message + ", turned by 90°", (mw, mh), (width, height),
+                                    hint="was it drawn on the photo before its EXIF orientation turned it? Turn the "
+                                         "mask the same way (--resize-mask would stretch it)")
+            raise MaskSizeError(message, (mw, mh), (width, height), hint="use --resize-mask to scale it")
         import cv2
 
         hole = cv2.resize(hole.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)

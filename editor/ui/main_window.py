@@ -116,6 +116,9 @@ def _mask_size_question(exc: Exception, path: Path) -> str:
     if isinstance(exc, MaskSizeError):
         (mw, mh), (pw, ph) = exc.mask_size, exc.photo_size
         what = f"The mask “{path.name}” is {mw} × {mh} pixels but the photo is {pw} × {ph}."
+        if (mw, mh) == (ph, pw):
+            what += (" It is the photo turned by 90°: it may have been drawn on the photo before the photo's own "
+                     "orientation turned it, and stretching it would not line it up.")
     else:
         what = exc.gui_text() if isinstance(exc, InpaintError) else str(exc)
     return f"{what}\n\nStretch the mask to fit the photo?"

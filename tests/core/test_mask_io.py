@@ -111,6 +111,18 @@ def test_size_mismatch_error_message(tmp_path):
     assert str(path) in message
 
 
+def test_mask_of_the_photo_turned_by_90_degrees_is_named_so(tmp_path):
+    """A mask drawn on a photo's stored pixels before its EXIF orientation turned them: the error says so and does
+    not propose stretching it."""
+    path = tmp_path / "m.png"
+    Image.fromarray(_values(), "L").save(path)        # 8x4
+    with pytest.raises(MaskError) as info:
+        load_mask(path, (4, 8))
+    message = str(info.value)
+    assert "mask is 8x4 but the photo is 4x8, turned by 90°" in message and "EXIF orientation" in message
+    assert "use --resize-mask to scale it" not in message
+
+
 def test_resize_is_nearest(tmp_path):
     v = _values()
     path = tmp_path / "m.png"

@@ -100,6 +100,11 @@ def test_mask_size_question_is_in_words(opened, tmp_path, no_modal_dialogs):
     kind, title, text = no_modal_dialogs[-1]
     assert kind == "question" and title == "Mask size differs"
     assert "--" not in text and "80 × 50" in text and "96 × 64" in text and "Stretch" in text
+    assert "turned by 90°" not in text
+    Image.fromarray(np.full((96, 64), 255, np.uint8)).save(mask)     # the photo (96 × 64) turned by 90°
+    assert not opened.import_mask(mask)
+    text = no_modal_dialogs[-1][2]
+    assert "64 × 96" in text and "turned by 90°" in text and "--" not in text
 
 
 def test_the_full_res_fallback_note_goes_when_it_no_longer_applies(qtbot, lowres_only, make_window, tmp_path):
