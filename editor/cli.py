@@ -355,6 +355,8 @@ def _cmd_inpaint(args) -> int:
     if hole.any():
         _check_hole(hole, mask)
     _alpha_note(out, doc.alpha)
+    from editor.core.imageio import check_exif_fits
+    check_exif_fits(out, doc.exif)      # before the work, not after it
     saved = dict(alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi, quality=args.quality, overwrite=True,
                  grayscale=doc.grayscale)
     # the preview is written as soon as it exists (to look at while the full resolution runs); if the run then

@@ -86,6 +86,7 @@ from editor.core.formats import EXTENSION_FORMATS
 __all__ = [
     "EXTENSION_FORMATS",
     "alpha_dropped",
+    "check_exif_fits",
     "atomic_output",
     "format_for_path",
     "load_image",
@@ -624,6 +625,17 @@ def format_for_path(path: str | os.PathLike) -> str:
     return fmt
 
 
+def check_exif_fits(path: str | os.PathLike, exif: bytes | None) -> None:
+    """Refuse, before any work, an EXIF block that ``path``'s format cannot hold (JPEG: one 64 KB segment).
+
+    Raises:
+        OutputError: the block is too large for a JPEG (the message names the formats that keep it).
+    """
+    if exif and len(exif) > _JPEG_MAX_SEGMENT and EXTENSION_FORMATS.get(Path(path).suffix.lower()) == "JPEG":
+        raise OutputError(f"{path}: the photo's EXIF block ({len(exif) / 1024:.0f} KB) does not fit in a JPEG "
+                          f"(64 KB at most); write .png, .tif or .webp, which keep it")
+
+
 def alpha_dropped(path: str | os.PathLike, alpha: np.ndarray | None) -> str | None:
     """The sentence to show when writing ``alpha`` (uint8 (H, W) or None) to ``path`` loses transparency
     (JPEG and BMP hold none; :func:`save_image` drops it), else None.
@@ -736,9 +748,7 @@ def save_image(
     params: dict = {}
     if fmt == "JPEG":
         params.update(quality=int(quality), subsampling=int(subsampling))
-        if exif and len(exif) > _JPEG_MAX_SEGMENT:
-            raise OutputError(f"{path}: the photo's EXIF block ({len(exif) / 1024:.0f} KB) does not fit in a JPEG "
-                              f"(64 KB at most); write .png, .tif or .webp, which keep it")
+        check_exif_fits(path, exif)
     elif fmt == "WEBP":
         params.update(quality=int(quality), method=2)  # measured on a 18 MP photo: 3x faster than 4, same size
     elif fmt == "PNG":

@@ -593,3 +593,18 @@ def test_grayscale_photo_comes_back_grayscale(tmp_path, capsys):
     with Image.open(tmp_path / "o.jpg") as jpg, Image.open(tmp_path / "o.png") as png:
         assert jpg.mode == "L" and png.mode == "L"
         np.testing.assert_array_equal(np.asarray(png)[hole == 0], known)
+
+
+def test_exif_too_large_for_a_jpeg_output_is_refused_before_the_work(files, capsys, monkeypatch):
+    exif = Image.Exif()
+    exif[0x010E] = "x" * 70_000                                   # ImageDescription: 70 KB
+    Image.fromarray(files.img).save(files.dir / "big_exif.png", exif=exif.tobytes())
+    from editor.pipeline import InpaintPipeline
+
+    def no_run(*a, **k):
+        raise AssertionError("the pipeline ran")
+    monkeypatch.setattr(InpaintPipeline, "run", no_run)
+    out = files.dir / "o.jpg"
+    assert main(["inpaint", str(files.dir / "big_exif.png"), str(files.mask), "-o", str(out), "--method",
+                 "telea"]) == 2
+    assert "does not fit in a JPEG" in _one_error_line(capsys) and not out.exists()
