@@ -48,8 +48,13 @@ DEFAULT_GRID_CELLS = 32
 #   the photo's own detail for any k. k = 1–2 copies single patches and shows their structures repeated
 #   (lines, edges copied into several cells) on the HiFill photos; k = 4 does not, and is cheap at 8K.
 # * Cell overlap 0 (the paper's exact tiling) shows the grid (seam ratio ~1.7); 1/8 of a cell removes it.
+# * Features (Eq. 1) that see the layout inside a cell (a 4×4 picture of it) stop objects' detail being
+#   pasted along similar-looking cells (a boat repeated along a horizon, lamp posts across sand), and an
+#   energy target that also listens to the neighbourhood (``aggregate_residuals(preserve_energy=True)``) stops
+#   the calm sources such matching favours leaving flat, pale patches in rippled water (session 8, the HiFill
+#   samples 1, 19, 20 looked at side by side; the sweep: PSNR 19.81, detail 0.72 (median 0.52), seam 1.09).
 # Means over the 23 photos (detail = high-frequency energy more than 12 px inside the hole, result / photo;
-# seam = luma step across cell borders / elsewhere in the hole; PSNR in the hole, dB):
+# seam = luma step across cell borders / elsewhere in the hole; PSNR in the hole, dB), measured before that:
 #   resize                                      PSNR 20.00  detail 0.12  seam 1.09
 #   cra λ=1, all cells, Eq. 4 (as published)    PSNR 20.00  detail 0.13  seam 1.07
 #   cra λ=40, top-4, Eq. 4                      PSNR 19.92  detail 0.45  seam 1.07
@@ -232,18 +237,28 @@ def _upsample_separable(src: np.ndarray, full_shape: tuple[int, int], y0: int, y
     return out
 
 
-def _cell_features(lr_padded: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
-    """Patch features of Eq. 1: the 3×3 neighbourhood of each cell in the cell-averaged image P.
+#: Side of a cell's feature (Eq. 1): the cell's own low-res pixels area-averaged to this many a side.
+_FEATURE_SIDE = 4
 
-    Returns float32 ``(rows * cols, 27)``: P (the low-res image area-averaged to one value per cell, in
-    [-1, 1]) sampled on each cell's 3×3 neighbourhood (edge cells reflect), i.e. CRA's 3×3 patches of P.
+
+def _cell_features(lr_padded: np.ndarray, grid: tuple[int, int]) -> np.ndarray:
+    """Patch features of Eq. 1: the layout of each cell's own low-res pixels.
+
+    Returns float32 ``(rows * cols, s * s * 3)``, the padded low-res image in [-1, 1] area-averaged to
+    ``s = 4`` px a cell side. CRA matches 3×3 patches of the network's 32×32 feature map, whose channels
+    describe what lies inside each cell; without a network, a coarse picture of the cell is that description.
+    The earlier feature, the 3×3 neighbourhood of cell means, matched a horizon with a boat to an empty
+    horizon, and pasted the boat's detail along it several times (HiFill sample 19). Finer pictures (8, 16 px)
+    match a smooth low-res fill to smooth context and leave the hole calmer than its surroundings
+    (``benchmarks/hd_pipeline.py --sweep``, see the table at the top of this module).
     """
     rows, cols = grid
-    p = cv2.resize(lr_padded.astype(np.float32) / 127.5 - 1.0, (cols, rows), interpolation=cv2.INTER_AREA)
-    p = p.reshape(rows, cols, -1)
-    pp = np.pad(p, ((1, 1), (1, 1), (0, 0)), mode="reflect" if min(rows, cols) > 1 else "edge")
-    feats = np.stack([pp[dy:dy + rows, dx:dx + cols] for dy in range(3) for dx in range(3)], axis=2)
-    return feats.reshape(rows * cols, -1)
+    s = max(1, min(_FEATURE_SIDE, lr_padded.shape[0] // rows))
+    img = lr_padded.astype(np.float32) / 127.5 - 1.0
+    if img.shape[:2] != (rows * s, cols * s):
+        img = cv2.resize(img, (cols * s, rows * s), interpolation=cv2.INTER_AREA)
+    return np.ascontiguousarray(
+        img.reshape(rows, s, cols, s, -1).transpose(0, 2, 1, 3, 4).reshape(rows * cols, -1))
 
 
 def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
@@ -252,9 +267,9 @@ def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
                       locality: float = DEFAULT_LOCALITY) -> tuple[AttentionScore, tuple[int, int]] | None:
     """Attention scores computed on the low-res result itself, for methods without an ACM (CRA §3.2, Eq. 1–2).
 
-    The image is padded (reflect, bottom/right) to whole cells of ``cell`` px. Each cell's feature is the
-    3×3 neighbourhood of the cell-averaged image P (CRA: 3×3 patches of P), centred on the context's mean
-    so that the cosine (Eq. 1) compares colour and layout rather than overall brightness. Scores are
+    The image is padded (reflect, bottom/right) to whole cells of ``cell`` px. Each cell's feature is its
+    own low-res pixels (:func:`_cell_features`), centred on the context's mean so that the cosine (Eq. 1)
+    compares colour and layout rather than overall brightness. Scores are
     ``s_ij = softmax_i(scale · c_ij)`` over the context cells (Eq. 2 with a softmax scale; see
     :data:`DEFAULT_ATTENTION_SCALE`), restricted to the ``top_k`` best-matching context cells of each hole
     cell (a sparse softmax: the others get exactly 0; this bounds Eq. 4's cost at 8K to ``top_k`` patches
@@ -355,12 +370,15 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             that will be read — the pipeline passes the bounding box of the photo's hole pixels in it; sparse
             scores are aggregated there only (8K: ~60 % of the patch area), the rest stays 0 with validity 0;
             an empty part skips the cell. None = whole patches.
-        preserve_energy: rescale each hole cell's aggregated residual so that its mean energy equals the
-            score-weighted mean energy of its sources, ``g_j = sqrt(Σ_i s_ij E_i / E(R_j))``, clipped to
-            ``[1, 1 / sqrt(Σ_i s_ij²)]``. A weighted mean of k uncorrelated texture patches has only
-            ``Σ s²`` of their energy (1/k for equal weights), which is why plain Eq. 4 leaves the hole
-            softer than its surroundings; correlated (similar) sources need no boost and get none
-            (``g = 1`` when all sources are equal). False = Eq. 4 exactly.
+        preserve_energy: rescale each hole cell's aggregated residual to the detail level expected there,
+            ``g_j = sqrt(T_j / E(R_j))`` clipped to ``[0.5, 4]``, with ``T_j = sqrt(Σ_i s_ij E_i · L_j)`` the
+            geometric mean of its sources' score-weighted energy and the local level ``L_j``: the energy of
+            the context cells within 2 cells of the hole, weighted by their distance to cell j (Gaussian,
+            σ = 1.5 cells). A weighted mean of k uncorrelated texture patches has only ``Σ s²`` of their
+            energy (1/k for equal weights), which is why plain Eq. 4 leaves the hole softer than its
+            surroundings. The sources say what texture this is; the neighbourhood says how strong it is here:
+            sources matched to a smooth low-res fill are often too calm (a flat, pale patch in rippled water),
+            and a lone high-contrast source (a boat) too strong. False = Eq. 4 exactly.
         detail: detail strength ``d`` in [0, 1], a factor on every aggregated residual (after ``g_j``); 1 =
             the residual as aggregated, 0 = none (the hole as soft as ``resize``).
 
@@ -380,6 +398,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     acc = populated_zeros((len(att.hole_cells), wh, ww, 4), np.float32)   # 123 MB at 8K: mapped at once
     ctx = np.asarray(att.context_cells, dtype=np.int64)
     used = (score > _WEIGHT_EPS).any(axis=0) if score.size else np.zeros(len(ctx), bool)
+    if preserve_energy and len(ctx):
+        # context cells near the hole are measured too: their detail is the level the hole should have
+        used = used | _near(att.hole_cells, ctx, grid.cols, _TARGET_RADIUS_CELLS)
     ctx_rows = ctx // grid.cols
     row_list = np.unique(ctx_rows[used])
     src_energy = np.zeros(len(ctx), np.float64)        # mean squared RGB residual over valid px, per context cell
@@ -455,15 +476,53 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 ahead.append(pool.submit(fetch, pieces[k + 2], (k + 2) % 3))
             accumulate(*got)
             del got
-    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions, detail)
+    target = _local_energy(att.hole_cells, ctx, used, src_energy, grid.cols) if preserve_energy else None
+    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions, detail,
+                    target)
     if reporter is not None:
         reporter.report(stage, hi)
     return acc
 
 
+#: Context cells within this many cells (Chebyshev) of a hole cell are measured for the local detail level
+#: (``preserve_energy``).
+_TARGET_RADIUS_CELLS = 2
+#: σ of the Gaussian weighting those cells by their distance to a hole cell, cells.
+_TARGET_SIGMA_CELLS = 1.5
+#: Range of the energy gain ``g_j`` (an amplitude factor).
+_GAIN_LIMITS = (0.5, 4.0)
+
+
+def _near(cells: np.ndarray, ctx: np.ndarray, cols: int, radius: int) -> np.ndarray:
+    """bool (len(ctx),): context cells within ``radius`` cells (Chebyshev) of any of ``cells``."""
+    cr, cc = np.divmod(np.asarray(cells, np.int64), cols)
+    xr, xc = np.divmod(ctx, cols)
+    near = np.zeros(len(ctx), bool)
+    for n0 in range(0, len(cr), 256):  # (256, n_ctx) blocks
+        d = np.maximum(np.abs(cr[n0:n0 + 256, None] - xr[None]), np.abs(cc[n0:n0 + 256, None] - xc[None]))
+        near |= (d <= radius).any(axis=0)
+    return near
+
+
+def _local_energy(hole_cells: np.ndarray, ctx: np.ndarray, measured: np.ndarray, src_energy: np.ndarray,
+                  cols: int) -> np.ndarray:
+    """float64 (n_hole,): the detail energy around each hole cell, a Gaussian-weighted mean over the measured
+    context cells (σ = ``_TARGET_SIGMA_CELLS``; far inside a large hole, the nearest measured cells dominate)."""
+    idx = np.flatnonzero(measured)
+    if idx.size == 0:
+        return np.zeros(len(hole_cells))
+    hr, hc = np.divmod(np.asarray(hole_cells, np.int64), cols)
+    xr, xc = np.divmod(ctx[idx], cols)
+    d2 = (hr[:, None] - xr[None]) ** 2 + (hc[:, None] - xc[None]) ** 2
+    logw = -(d2 - d2.min(axis=1, keepdims=True)) / (2 * _TARGET_SIGMA_CELLS ** 2)
+    w = np.exp(logw)
+    return (w @ src_energy[idx]) / w.sum(axis=1)
+
+
 def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, score: np.ndarray,
                     src_energy: np.ndarray, o: int, preserve_energy: bool,
-                    regions: np.ndarray | None = None, detail: float = 1.0) -> None:
+                    regions: np.ndarray | None = None, detail: float = 1.0,
+                    target: np.ndarray | None = None) -> None:
     """Turn aggregated ``(A, V)`` patches into the form :func:`blend_hole_cell` sums, in place.
 
     Per hole cell j (2 threads, each touching only its own patch): ``R = A / V`` where ``V > 1e-4`` (else 0),
@@ -493,9 +552,9 @@ def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, sco
                 sub = p[::_ENERGY_ROWS, :, :3] * inv[::_ENERGY_ROWS, :, None]
                 e_agg = float(np.sum(sub * sub)) / (3 * n_ok)           # mean R² over valid px
                 e_src = float(score[j] @ src_energy)
-                cap = 1.0 / np.sqrt(max(float(score[j] @ score[j]), 1e-12))
+                e_tgt = np.sqrt(e_src * target[j]) if target is not None else e_src
                 if e_agg > 1e-12:
-                    g = float(np.clip(np.sqrt(e_src / e_agg), 1.0, cap))
+                    g = float(np.clip(np.sqrt(e_tgt / e_agg), *_GAIN_LIMITS))
         if o:
             r, c = divmod(int(att.hole_cells[j]), grid.cols)
             w = _window(wh, ww, int(grid.ys[r + 1] - grid.ys[r]), int(grid.xs[c + 1] - grid.xs[c]), o)
