@@ -608,3 +608,22 @@ def test_exif_too_large_for_a_jpeg_output_is_refused_before_the_work(files, caps
     assert main(["inpaint", str(files.dir / "big_exif.png"), str(files.mask), "-o", str(out), "--method",
                  "telea"]) == 2
     assert "does not fit in a JPEG" in _one_error_line(capsys) and not out.exists()
+
+
+def test_ctrl_c_while_the_program_loads_is_one_line_and_exit_130():
+    """Ctrl+C in the first fraction of a second lands while numpy / OpenCV load: one line, exit 130, no traceback.
+    (The console script and the bundle enter through ``editor.__main__.run``.)"""
+    code = ("import sys\n"
+            "class Interrupt:\n"
+            "    def find_spec(self, name, path=None, target=None):\n"
+            "        if name == 'editor.cli':\n"
+            "            raise KeyboardInterrupt\n"
+            "sys.meta_path.insert(0, Interrupt())\n"
+            "from editor.__main__ import run\n"
+            "sys.exit(run())\n")
+    proc = subprocess.run([sys.executable, "-c", code, "methods"], capture_output=True, text=True, cwd=REPO,
+                          timeout=60)
+    assert proc.returncode == 130 and proc.stderr == "interrupted: nothing was written\n"
+    from importlib.metadata import entry_points
+    scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
+    assert scripts.get("inpaint-studio") == "editor.__main__:run"
