@@ -140,11 +140,14 @@ def test_spec_on_macos_makes_an_app_bundle_with_icns_and_plist(monkeypatch, tmp_
     assert exe.kwargs["version"] is None
 
 
-def test_launcher_calls_the_cli_main():
+def test_launcher_enters_like_the_console_script():
+    """The bundle's entry is the console script's: ``editor.__main__.run`` (the CLI's main, Ctrl+C while loading
+    handled)."""
     tree = ast.parse((REPO / "packaging" / "launcher.py").read_text(encoding="utf-8"))
     imports = [(n.module, [a.name for a in n.names]) for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
-    assert ("editor.cli", ["main"]) in imports
-    assert "sys.exit(main())" in ast.unparse(tree)
+    assert ("editor.__main__", ["run"]) in imports
+    assert "sys.exit(run())" in ast.unparse(tree)
+    assert 'inpaint-studio = "editor.__main__:run"' in (REPO / "pyproject.toml").read_text(encoding="utf-8")
 
 
 def _desktop() -> configparser.SectionProxy:
