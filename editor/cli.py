@@ -321,8 +321,12 @@ def _pipeline(method, args, device: str):
 def _load_inputs(args):
     """Load the photo (Document) and its hole mask (bool (H, W)) named on the command line, concurrently."""
     from editor.core.imageio import load_photo_and_mask
-    return load_photo_and_mask(args.photo, args.mask, invert=args.invert_mask, resize=args.resize_mask,
-                               max_pixels=args.max_pixels)
+    doc, hole = load_photo_and_mask(args.photo, args.mask, invert=args.invert_mask, resize=args.resize_mask,
+                                    max_pixels=args.max_pixels)
+    if args.grow_mask:
+        from editor.core.masks import dilate
+        hole = dilate(hole, args.grow_mask)
+    return doc, hole
 
 
 def _check_hole(hole: np.ndarray, mask_path: Path) -> None:
@@ -687,9 +691,14 @@ def _cmd_open(args) -> int:
 def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--hd", choices=HD_CHOICES, default="cra",
                    help="how the low-res fill reaches full resolution: cra (contextual residual aggregation, "
-                        "default), resize (plain upsample), crop (hole boxes at native size), full (whole photo)")
+                        "default), resize (plain upsample), crop (hole boxes at native size: slower, up to tens "
+                        "of seconds), full (whole photo at native size: slowest; not for cra)")
     p.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px (512)")
-    p.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
+    p.add_argument("--grow-mask", type=_non_negative, default=0, metavar="PX",
+                   help="grow the hole by PX px before filling (a tight mask leaves the object's outline)")
+    p.add_argument("--dilate", type=_non_negative, metavar="PX",
+                   help="grow the hole of the low-res stage by PX low-res px (3); the full-resolution hole, which "
+                        "is all that changes, stays as given (see --grow-mask)")
     p.add_argument("--detail", type=_unit, metavar="D",
                    help="--hd cra detail strength 0-1 (1): lower is softer, and closer to the photo in PSNR")
     p.add_argument("--invert-mask", action="store_true", help="the mask is black = hole (e.g. HiFill's masks)")
@@ -748,7 +757,9 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("photo", metavar="PHOTO")
     i.add_argument("mask", metavar="MASK")
     i.add_argument("-o", "--output", metavar="OUT", required=True, help="output file; format from its extension")
-    i.add_argument("--method", metavar="M", help="inpainting method (see 'methods'; default: the registry's default)")
+    from editor.methods import default_method_name
+    i.add_argument("--method", metavar="M",
+                   help=f"inpainting method (see 'methods'; default: {default_method_name()})")
     i.add_argument("--preview", metavar="PATH", help="also write the low-res preview (as soon as it exists)")
     _add_pipeline_flags(i)
 

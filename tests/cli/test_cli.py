@@ -627,3 +627,18 @@ def test_ctrl_c_while_the_program_loads_is_one_line_and_exit_130():
     from importlib.metadata import entry_points
     scripts = {e.name: e.value for e in entry_points(group="console_scripts")}
     assert scripts.get("inpaint-studio") == "editor.__main__:run"
+
+
+def test_grow_mask_grows_the_full_resolution_hole(files, capsys):
+    """--grow-mask PX: pixels within PX of the given hole are filled too (a tight mask's outline goes); none
+    further out changes."""
+    out = files.dir / "grown.png"
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", "telea",
+                 "--grow-mask", "4", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
+    from editor.core.masks import dilate
+    grown = dilate(files.hole, 4)
+    assert info["hole_fraction"] == pytest.approx(grown.mean())
+    res = np.asarray(Image.open(out).convert("RGB"))
+    assert np.array_equal(res[~grown], files.img[~grown])
+    assert (res[grown & ~files.hole] != files.img[grown & ~files.hole]).any()
