@@ -361,8 +361,8 @@ def _cmd_inpaint(args) -> int:
     _alpha_note(out, doc.alpha)
     from editor.core.imageio import check_exif_fits
     check_exif_fits(out, doc.exif)      # before the work, not after it
-    saved = dict(alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi, quality=args.quality, overwrite=True,
-                 grayscale=doc.grayscale)
+    from editor.core.imageio import document_metadata
+    saved = dict(quality=args.quality, overwrite=True, **document_metadata(doc))
     # the preview is written as soon as it exists (to look at while the full resolution runs); if the run then
     # fails or is interrupted, _Outputs removes it again (and restores a file it replaced)
     with _Outputs() as outputs:
@@ -490,6 +490,8 @@ def _outline(tile: np.ndarray, hole: np.ndarray) -> np.ndarray:
 def _cmd_compare(args) -> int:
     import cv2
 
+    from editor.core.imageio import document_metadata
+
     t0 = time.perf_counter()
     photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
     _check_output(out, [photo, mask], args.force, what="sheet")
@@ -552,8 +554,8 @@ def _cmd_compare(args) -> int:
             report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:
-                outputs.save(full_outputs[item], res.image, alpha=doc.alpha, exif=doc.exif, icc=doc.icc,
-                             dpi=doc.dpi, quality=args.quality, overwrite=True, grayscale=doc.grayscale)
+                outputs.save(full_outputs[item], res.image, quality=args.quality, overwrite=True,
+                             **document_metadata(doc))
                 report[-1]["output"] = str(full_outputs[item])
             del res
         sheet = compose_sheet(tiles)

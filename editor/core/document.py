@@ -36,6 +36,7 @@ class Document:
         source_mode: Pillow's mode of the source file before conversion (e.g. "RGB", "CMYK", "I;16").
         grayscale: The source file was grayscale (``source_mode`` 1, L, LA, I;16…, I or F): ``image`` holds
             R = G = B, and it is written back as an 8-bit grayscale file (where the format has one).
+        webp_lossless: The source was a lossless WebP: a WebP written from it is lossless too.
     """
 
     image: np.ndarray
@@ -48,6 +49,7 @@ class Document:
     format: str | None = None
     source_mode: str = "RGB"
     grayscale: bool = False
+    webp_lossless: bool = False
 
     def __post_init__(self) -> None:
         image = self.image

@@ -50,7 +50,8 @@ photo's displayed size unless ``resize=True`` (nearest-neighbour).
 Writing (:func:`save_image`, :func:`save_document`, :func:`save_mask`): the format follows the output
 file's extension (.jpg/.jpeg/.jpe/.jfif, .png, .tif/.tiff, .webp, .bmp); EXIF, ICC and DPI are written
 where the format supports them (WebP has no DPI, BMP has neither EXIF nor ICC); JPEG and WebP are written
-at quality 95 by default, JPEG with 4:4:4 chroma (no subsampling). Every write goes through
+at quality 95 by default, JPEG with 4:4:4 chroma (no subsampling); a WebP read from a lossless WebP is written
+lossless (``Document.webp_lossless``). Every write goes through
 :func:`atomic_output`: a temporary file in the same folder renamed onto the target on success, removed
 on failure, so a failed save never leaves a half-written file nor touches an existing one.
 
@@ -87,6 +88,7 @@ __all__ = [
     "EXTENSION_FORMATS",
     "alpha_dropped",
     "check_exif_fits",
+    "document_metadata",
     "atomic_output",
     "format_for_path",
     "load_image",
@@ -414,6 +416,7 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
                         raise ImageReadError(f"{path}: unsupported pixel mode {mode} ({_reason(exc)})") from None
                 image = _to_rgb_array(img)
         grayscale = source_mode in _GRAY_MODES
+        webp_lossless = fmt == "WEBP" and _webp_is_lossless(path)
         if icc is not None and _icc_colour_space(icc) != (b"GRAY" if grayscale else b"RGB "):
             icc = None  # a CMYK / Lab profile (or a mismatched one) does not describe our pixels
     except MemoryError:
@@ -430,7 +433,28 @@ def load_image(path: str | os.PathLike, *, max_pixels: int | None = None) -> Doc
         format=fmt,
         source_mode=source_mode,
         grayscale=grayscale,
+        webp_lossless=webp_lossless,
     )
+
+
+def _webp_is_lossless(path: Path) -> bool:
+    """Whether a WebP file's image is VP8L (lossless), from its RIFF chunks; False when unsure."""
+    try:
+        with open(path, "rb") as f:
+            head = f.read(12)
+            if len(head) < 12 or head[:4] != b"RIFF" or head[8:12] != b"WEBP":
+                return False
+            for _ in range(64):                    # VP8X, ICCP, ANIM, ALPH ... come before the image chunk
+                chunk = f.read(8)
+                if len(chunk) < 8:
+                    return False
+                kind, size = chunk[:4], int.from_bytes(chunk[4:], "little")
+                if kind in (b"VP8L", b"VP8 ", b"ANMF"):
+                    return kind == b"VP8L"
+                f.seek(size + (size & 1), os.SEEK_CUR)
+    except OSError:
+        pass
+    return False
 
 
 #: Pillow modes of a grayscale photo (``Document.grayscale``), written back as 8-bit grayscale.
@@ -706,6 +730,7 @@ def save_image(
     overwrite: bool = True,
     subsampling: int = 0,
     grayscale: bool = False,
+    lossless: bool = False,
 ) -> None:
     """Write an RGB image; the format follows ``path``'s extension (see :data:`EXTENSION_FORMATS`).
 
@@ -723,6 +748,8 @@ def save_image(
         subsampling: JPEG chroma subsampling: 0 = 4:4:4 (default), 1 = 4:2:2, 2 = 4:2:0.
         grayscale: Write an 8-bit grayscale file (L, or LA with alpha): the luma of ``image`` (ITU-R 601-2,
             Pillow's ``convert("L")``; exactly the value where R = G = B). WebP has no grayscale: RGB there.
+        lossless: WebP only: lossless (``quality`` is then the encoder's effort), e.g. for a photo that was
+            a lossless WebP, whose known region must come back unchanged.
 
     Raises:
         OutputError: unknown extension, existing file with ``overwrite=False``, unwritable folder or
@@ -751,6 +778,8 @@ def save_image(
         check_exif_fits(path, exif)
     elif fmt == "WEBP":
         params.update(quality=int(quality), method=2)  # measured on a 18 MP photo: 3x faster than 4, same size
+        if lossless:
+            params.update(lossless=True, exact=True)   # exact: the RGB under transparent pixels is kept too
     elif fmt == "PNG":
         params.update(compress_level=3)  # measured on a 18 MP photo: 3.5x faster than 6, 10 % larger
     if exif and fmt != "BMP":
@@ -823,22 +852,18 @@ def _save_jpeg_banded(path: Path, image: np.ndarray, params: dict) -> bool:
     return True
 
 
+def document_metadata(doc: Document) -> dict:
+    """The keyword arguments of :func:`save_image` that carry ``doc``'s own properties into a file written from
+    it (or from a result computed on it): alpha, EXIF, ICC, DPI, grayscale, and lossless for WebP."""
+    return dict(alpha=doc.alpha, exif=doc.exif, icc=doc.icc, dpi=doc.dpi, grayscale=doc.grayscale,
+                lossless=doc.webp_lossless)
+
+
 def save_document(path: str | os.PathLike, doc: Document, *, quality: int = 95, overwrite: bool = True,
                   subsampling: int = 0) -> None:
-    """Write ``doc.image`` (with its alpha, EXIF, ICC and DPI; as grayscale for a grayscale document) to
-    ``path``; see :func:`save_image`."""
-    save_image(
-        path,
-        doc.image,
-        alpha=doc.alpha,
-        exif=doc.exif,
-        icc=doc.icc,
-        dpi=doc.dpi,
-        quality=quality,
-        overwrite=overwrite,
-        subsampling=subsampling,
-        grayscale=doc.grayscale,
-    )
+    """Write ``doc.image`` with :func:`document_metadata` to ``path``; see :func:`save_image`."""
+    save_image(path, doc.image, quality=quality, overwrite=overwrite, subsampling=subsampling,
+               **document_metadata(doc))
 
 
 def save_mask(path: str | os.PathLike, mask: np.ndarray) -> None:

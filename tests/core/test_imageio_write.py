@@ -485,3 +485,23 @@ def test_tiff_source_exif_loses_only_its_interop_pointer(tmp_path):
     with Image.open(tmp_path / "o.jpg") as img:
         back = img.getexif()
         assert back[0x010F] == "Cam" and back.get_ifd(0x8769) == {0x9003: "2024:01:02 03:04:05"}
+
+
+@pytest.mark.parametrize("alpha", [False, True])
+def test_lossless_webp_comes_back_lossless(tmp_path, alpha):
+    """A photo read from a lossless WebP is written lossless to WebP (every pixel, and alpha, unchanged); a lossy
+    one stays lossy."""
+    img = np.random.default_rng(2).integers(0, 256, (24, 40, 3), dtype=np.uint8)
+    a = np.full((24, 40), 128, np.uint8)
+    Image.fromarray(np.dstack([img, a]) if alpha else img).save(tmp_path / "in.webp", lossless=True)
+    doc = load_image(tmp_path / "in.webp")
+    assert doc.webp_lossless
+    save_document(tmp_path / "out.webp", doc)
+    with Image.open(tmp_path / "out.webp") as out:
+        back = np.asarray(out)
+    np.testing.assert_array_equal(back[..., :3], img)
+    if alpha:
+        np.testing.assert_array_equal(back[..., 3], a)
+    assert (tmp_path / "out.webp").read_bytes()[12:16] in (b"VP8L", b"VP8X")
+    Image.fromarray(img).save(tmp_path / "lossy.webp", quality=90)
+    assert not load_image(tmp_path / "lossy.webp").webp_lossless
