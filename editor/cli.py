@@ -19,7 +19,8 @@ Outputs are written atomically (temp file + rename), and a command's files are a
 (:class:`_Outputs`): a failed or interrupted run (Ctrl+C, SIGTERM) leaves nothing behind.
 
 ``inpaint --json`` prints, as the last line of stdout, one JSON object: ``method``, ``hd``, ``detail``, ``device``, ``width``,
-``height`` (px), ``hole_fraction`` (0-1), ``output``, ``seconds_load`` (decode photo and mask),
+``height`` (px), ``hole_fraction`` (0-1), ``output``, ``seconds_load`` (decode photo and mask; a network's
+loading is counted in the total only),
 ``seconds_preview`` (command start until the low-res preview exists), ``seconds_pipeline``
 (``InpaintPipeline.run``), ``seconds_save``, ``seconds_total`` (command start until the output is written) and
 ``peak_rss_mb`` (``getrusage`` ru_maxrss in MiB; null on Windows). ``compare``, ``methods`` and ``evaluate``
@@ -154,9 +155,9 @@ def _check_output(out: Path, inputs: list[Path], force: bool, what: str = "outpu
     for other in outputs:
         if same_file(out, other):
             raise OutputError(f"{out}: the {what} and the output {other} are the same file; choose another name")
-    format_for_path(out)  # a known image extension
     if out.is_dir():
         raise OutputError(f"{out}: is a folder")
+    format_for_path(out)  # a known image extension
     if out.exists() and not force:
         raise OutputError(f"{out}: the file already exists (use --force to overwrite it)")
     folder = out.parent if str(out.parent) else Path(".")
@@ -350,6 +351,7 @@ def _cmd_inpaint(args) -> int:
     name = args.method or _default_method()
     method, device = _make_method(name, args.device)
 
+    t_method = time.perf_counter()       # (a network's weights and torch are loaded by then)
     doc, hole = _load_inputs(args)
     t_loaded = time.perf_counter()
     from editor.pipeline import DEFAULT_DETAIL
@@ -379,7 +381,7 @@ def _cmd_inpaint(args) -> int:
             t_save = time.perf_counter()
             _write_unchanged(outputs, doc, out, saved)
             t_end = time.perf_counter()
-            info.update(seconds_load=t_loaded - t0, seconds_preview=t_end - t0, seconds_pipeline=0.0,
+            info.update(seconds_load=t_loaded - t_method, seconds_preview=t_end - t0, seconds_pipeline=0.0,
                         seconds_save=t_end - t_save, seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
             if args.json:
                 _json_line(info)
@@ -401,7 +403,7 @@ def _cmd_inpaint(args) -> int:
         t_run = time.perf_counter()
         outputs.save(out, result.image, **saved)
     t_end = time.perf_counter()
-    info.update(hole_fraction=float(result.hole_fraction), seconds_load=t_loaded - t0,
+    info.update(hole_fraction=float(result.hole_fraction), seconds_load=t_loaded - t_method,
                 seconds_preview=(t_loaded - t0) + float(result.seconds_preview),
                 seconds_pipeline=float(result.seconds_total), seconds_save=t_end - t_run,
                 seconds_total=t_end - t0, peak_rss_mb=peak_rss_mb())
@@ -567,7 +569,7 @@ def _cmd_compare(args) -> int:
     if args.json:
         _json_line(info)
     else:
-        print(f"wrote {out} ({len(runs)} methods, crop {cw}x{ch}, {at})")
+        print(f"wrote {out} ({len(runs)} method{'s' if len(runs) != 1 else ''}, crop {cw}x{ch}, {at})")
         for r in report:
             print(f"  {r['method']:16s} --hd {r['hd']:7s} {r['seconds_total']:6.2f} s"
                   + (f"  -> {r['output']}" if "output" in r else ""))

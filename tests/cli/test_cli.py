@@ -642,3 +642,9 @@ def test_grow_mask_grows_the_full_resolution_hole(files, capsys):
     res = np.asarray(Image.open(out).convert("RGB"))
     assert np.array_equal(res[~grown], files.img[~grown])
     assert (res[grown & ~files.hole] != files.img[grown & ~files.hole]).any()
+
+
+def test_output_that_is_a_folder_is_named_so(files, capsys):
+    (files.dir / "results").mkdir()
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "results")]) == 2
+    assert _one_error_line(capsys).endswith("results: is a folder")
