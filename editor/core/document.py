@@ -37,6 +37,8 @@ class Document:
         grayscale: The source file was grayscale (``source_mode`` 1, L, LA, I;16…, I or F): ``image`` holds
             R = G = B, and it is written back as an 8-bit grayscale file (where the format has one).
         webp_lossless: The source was a lossless WebP: a WebP written from it is lossless too.
+        tiff_compression: The source TIFF's compression (Pillow's name, e.g. "tiff_lzw"), or None: a TIFF
+            written from it uses the same one when it is lossless.
     """
 
     image: np.ndarray
@@ -50,6 +52,7 @@ class Document:
     source_mode: str = "RGB"
     grayscale: bool = False
     webp_lossless: bool = False
+    tiff_compression: str | None = None
 
     def __post_init__(self) -> None:
         image = self.image

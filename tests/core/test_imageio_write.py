@@ -505,3 +505,17 @@ def test_lossless_webp_comes_back_lossless(tmp_path, alpha):
     assert (tmp_path / "out.webp").read_bytes()[12:16] in (b"VP8L", b"VP8X")
     Image.fromarray(img).save(tmp_path / "lossy.webp", quality=90)
     assert not load_image(tmp_path / "lossy.webp").webp_lossless
+
+
+@pytest.mark.parametrize("compression", ["tiff_lzw", "tiff_adobe_deflate", "packbits", "raw"])
+def test_tiff_keeps_its_lossless_compression(tmp_path, compression):
+    """An LZW TIFF saved back is LZW (not 40 % larger and uncompressed); JPEG-in-TIFF is not carried."""
+    img = _image()
+    Image.fromarray(img).save(tmp_path / "in.tif", compression=compression)
+    save_document(tmp_path / "out.tif", load_image(tmp_path / "in.tif"))
+    with Image.open(tmp_path / "out.tif") as out:
+        assert out.info["compression"] == compression
+        np.testing.assert_array_equal(np.asarray(out), img)
+    Image.fromarray(img).save(tmp_path / "j.tif", compression="jpeg")
+    save_document(tmp_path / "out2.tif", load_image(tmp_path / "j.tif"))
+    assert Image.open(tmp_path / "out2.tif").info["compression"] == "raw"
