@@ -249,9 +249,9 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling), at most
             ``MAX_CELL_OVERLAP_PX``.
         locality: spatial prior of self-computed attention (see ``DEFAULT_LOCALITY``).
-        preserve_detail: with self-computed attention, keep the aggregated residual's energy equal to its
-            sources' (``aggregate_residuals(preserve_energy=True)``). A network's attention scores are used
-            with Eq. 4 exactly, as published.
+        preserve_detail: with self-computed attention, bring the aggregated residual's energy to the level
+            its sources and the hole's neighbourhood agree on (``aggregate_residuals(preserve_energy=True)``).
+            A network's attention scores are used with Eq. 4 exactly, as published.
         detail: detail strength in [0, 1], a factor on the aggregated residual: 1 = as aggregated (default),
             0 = none (no aggregation runs; the hole is ``upsample(lr_result)`` as with ``resize``, filled
             cell by cell). Sharp but uncorrelated texture costs in-hole PSNR (README, "Public quality

@@ -140,8 +140,8 @@ class InpaintPipeline:
         device: passed to the method when ``method`` is a name.
         feather: feather width inside the hole, full-res px (:mod:`editor.pipeline.composite`).
         correction: σ of the border colour-offset correction for ``cra``/``resize``, full-res px (0 = off).
-        preserve_detail: ``cra`` with attention computed here: keep the aggregated residual as energetic as
-            its sources (see ``hd.hd_cra``); False = Eq. 4 exactly.
+        preserve_detail: ``cra`` with attention computed here: give the aggregated residual the detail level of
+            its sources and of the hole's neighbourhood (see ``hd.hd_cra``); False = Eq. 4 exactly.
         detail: ``cra`` detail strength in [0, 1], a factor on the aggregated residual (:data:`DEFAULT_DETAIL`;
             0 = as soft as ``resize``). Sharper costs in-hole PSNR: see ``hd.hd_cra``.
         attention_scale: softmax scale for attention computed on the low-res result (``cra``).

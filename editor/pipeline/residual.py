@@ -353,7 +353,8 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
     ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
     ``overlap`` px on each side, so that :func:`blend_hole_cell` can cross-fade neighbouring hole cells.
     Residuals are fetched lazily, one strip of up to 8 adjacent context cells of a grid row at a time
-    (only cells with a score above 1e-7 for some hole cell), and accumulated with one matrix product per
+    (only cells with a score above 1e-7 for some hole cell, and with ``preserve_energy`` the context cells
+    within 2 cells of the hole, whose energy is measured), and accumulated with one matrix product per
     strip (dense scores) or one multiply-add per non-zero score (sparse scores). The validity channel is
     aggregated with the same weights, so that :func:`blend_hole_cell` can renormalise where a context patch
     reached past the photo or into the hole (normalised convolution); where every source pixel is valid this
