@@ -267,8 +267,8 @@ def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
                       locality: float = DEFAULT_LOCALITY) -> tuple[AttentionScore, tuple[int, int]] | None:
     """Attention scores computed on the low-res result itself, for methods without an ACM (CRA §3.2, Eq. 1–2).
 
-    The image is padded (reflect, bottom/right) to whole cells of ``cell`` px. Each cell's feature is its
-    own low-res pixels (:func:`_cell_features`), centred on the context's mean so that the cosine (Eq. 1)
+    The image is padded (reflect, bottom/right) to whole cells of ``cell`` px. Each cell's feature is a
+    4×4 picture of its low-res pixels (:func:`_cell_features`), centred on the context's mean so that the cosine (Eq. 1)
     compares colour and layout rather than overall brightness. Scores are
     ``s_ij = softmax_i(scale · c_ij)`` over the context cells (Eq. 2 with a softmax scale; see
     :data:`DEFAULT_ATTENTION_SCALE`), restricted to the ``top_k`` best-matching context cells of each hole
