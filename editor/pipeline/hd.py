@@ -215,6 +215,17 @@ def _hole_regions(hole: np.ndarray, grid: FullResGrid, hole_cells: np.ndarray, o
     return out
 
 
+def _cell_colours(lr_result: np.ndarray, grid: tuple[int, int], extent: tuple[int, int]) -> np.ndarray:
+    """float32 ``(rows * cols, 3)``: each attention cell's mean colour in the low-res result (padded to the
+    grid's ``extent`` as the attention was), RGB in [0, 1]."""
+    rows, cols = grid
+    h, w = lr_result.shape[:2]
+    padded = np.pad(lr_result, ((0, max(0, extent[0] - h)), (0, max(0, extent[1] - w)), (0, 0)),
+                    mode="symmetric")[:extent[0], :extent[1]]
+    return cv2.resize(padded.astype(np.float32) / 255.0, (cols, rows),
+                      interpolation=cv2.INTER_AREA).reshape(rows * cols, -1)
+
+
 def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result: np.ndarray,
            lr_hole: np.ndarray, attention: AttentionScore | None = None,
            attention_extent: tuple[int, int] | None = None, reporter: Reporter | None = None, *,
@@ -280,10 +291,13 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     min_cell = int(min(np.diff(grid.ys).min(), np.diff(grid.xs).min()))
     o = min(int(round(overlap * min_cell)), min_cell // 2, MAX_CELL_OVERLAP_PX)
     if detail > 0:
+        preserve = preserve_detail and attention is None
+        colours = _cell_colours(lr_result, att.grid, extent) if preserve else None
         patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
                                       reporter, "hd", (0.0, 0.7),
-                                      preserve_energy=preserve_detail and attention is None,
-                                      regions=_hole_regions(hole, grid, att.hole_cells, o), detail=float(detail))
+                                      preserve_energy=preserve,
+                                      regions=_hole_regions(hole, grid, att.hole_cells, o), detail=float(detail),
+                                      appearance=colours)
         patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}
     else:
         patches, patch_of = None, {}

@@ -50,9 +50,10 @@ DEFAULT_GRID_CELLS = 32
 # * Cell overlap 0 (the paper's exact tiling) shows the grid (seam ratio ~1.7); 1/8 of a cell removes it.
 # * Features (Eq. 1) that see the layout inside a cell (a 4×4 picture of it) stop objects' detail being
 #   pasted along similar-looking cells (a boat repeated along a horizon, lamp posts across sand), and an
-#   energy target that also listens to the neighbourhood (``aggregate_residuals(preserve_energy=True)``) stops
-#   the calm sources such matching favours leaving flat, pale patches in rippled water (session 8, the HiFill
-#   samples 1, 19, 20 looked at side by side; the sweep: PSNR 19.81, detail 0.72 (median 0.52), seam 1.09).
+#   detail level taken from the hole's neighbourhood (``aggregate_residuals(preserve_energy=True)``) stops the
+#   calm sources such matching favours leaving flat, pale patches in rippled water (session 8, the HiFill
+#   samples 1, 19, 20 looked at side by side; the sweep: PSNR 19.77, detail 0.80 (median 0.63, was 0.57),
+#   seam 1.08).
 # Means over the 23 photos (detail = high-frequency energy more than 12 px inside the hole, result / photo;
 # seam = luma step across cell borders / elsewhere in the hole; PSNR in the hole, dB), measured before that:
 #   resize                                      PSNR 20.00  detail 0.12  seam 1.09
@@ -347,7 +348,8 @@ def check_attention(att: AttentionScore) -> None:
 def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att: AttentionScore,
                         overlap: int = 0, reporter: Reporter | None = None, stage: str = "hd",
                         progress: tuple[float, float] = (0.0, 1.0), preserve_energy: bool = False,
-                        regions: np.ndarray | None = None, detail: float = 1.0) -> np.ndarray:
+                        regions: np.ndarray | None = None, detail: float = 1.0,
+                        appearance: np.ndarray | None = None) -> np.ndarray:
     """Attention-weighted sum of context residual patches for every hole cell (CRA §3.2, Eq. 4).
 
     ``R_j = Σ_i s_ij R_i`` where ``R_i`` is context cell i's residual patch. Patches are the cell plus
@@ -371,15 +373,17 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             that will be read — the pipeline passes the bounding box of the photo's hole pixels in it; sparse
             scores are aggregated there only (8K: ~60 % of the patch area), the rest stays 0 with validity 0;
             an empty part skips the cell. None = whole patches.
-        preserve_energy: rescale each hole cell's aggregated residual to the detail level expected there,
-            ``g_j = sqrt(T_j / E(R_j))`` clipped to ``[0.5, 4]``, with ``T_j = sqrt(Σ_i s_ij E_i · L_j)`` the
-            geometric mean of its sources' score-weighted energy and the local level ``L_j``: the energy of
+        preserve_energy: rescale each hole cell's aggregated residual to the detail level of its
+            neighbourhood, ``g_j = sqrt(L_j / E(R_j))`` clipped to ``[0.5, 4]``: ``L_j`` is the mean energy of
             the context cells within 2 cells of the hole, weighted by their distance to cell j (Gaussian,
-            σ = 1.5 cells). A weighted mean of k uncorrelated texture patches has only ``Σ s²`` of their
-            energy (1/k for equal weights), which is why plain Eq. 4 leaves the hole softer than its
-            surroundings. The sources say what texture this is; the neighbourhood says how strong it is here:
-            sources matched to a smooth low-res fill are often too calm (a flat, pale patch in rippled water),
-            and a lone high-contrast source (a boat) too strong. False = Eq. 4 exactly.
+            σ = 1.5 cells) and, with ``appearance``, by how alike they look (:func:`_local_energy`). A
+            weighted mean of k uncorrelated texture patches has only ``Σ s²`` of their energy (1/k for equal
+            weights), which is why plain Eq. 4 leaves the hole softer than its surroundings; and the sources
+            themselves may be calmer (matched to a smooth low-res fill: a flat, pale patch in rippled water) or
+            stronger (a lone boat) than the hole's surroundings. The sources say what texture this is, the
+            neighbourhood how strong it is here. False = Eq. 4 exactly.
+        appearance: float32 ``(rows * cols, 3)`` mean colour of every grid cell in the low-res result, RGB in
+            [0, 1], for ``preserve_energy`` (see :func:`_local_energy`); None = distance only.
         detail: detail strength ``d`` in [0, 1], a factor on every aggregated residual (after ``g_j``); 1 =
             the residual as aggregated, 0 = none (the hole as soft as ``resize``).
 
@@ -477,7 +481,8 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
                 ahead.append(pool.submit(fetch, pieces[k + 2], (k + 2) % 3))
             accumulate(*got)
             del got
-    target = _local_energy(att.hole_cells, ctx, used, src_energy, grid.cols) if preserve_energy else None
+    target = (_local_energy(att.hole_cells, ctx, used, src_energy, grid.cols, appearance)
+              if preserve_energy else None)
     _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions, detail,
                     target)
     if reporter is not None:
@@ -490,6 +495,9 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
 _TARGET_RADIUS_CELLS = 2
 #: σ of the Gaussian weighting those cells by their distance to a hole cell, cells.
 _TARGET_SIGMA_CELLS = 1.5
+#: σ of the Gaussian weighting them by how alike they look (cell mean colour, RGB in [0, 1], Euclidean): sand
+#: next to foliage takes the sand's level.
+_TARGET_SIGMA_COLOUR = 0.05
 #: Range of the energy gain ``g_j`` (an amplitude factor).
 _GAIN_LIMITS = (0.5, 4.0)
 
@@ -506,16 +514,22 @@ def _near(cells: np.ndarray, ctx: np.ndarray, cols: int, radius: int) -> np.ndar
 
 
 def _local_energy(hole_cells: np.ndarray, ctx: np.ndarray, measured: np.ndarray, src_energy: np.ndarray,
-                  cols: int) -> np.ndarray:
-    """float64 (n_hole,): the detail energy around each hole cell, a Gaussian-weighted mean over the measured
-    context cells (σ = ``_TARGET_SIGMA_CELLS``; far inside a large hole, the nearest measured cells dominate)."""
+                  cols: int, appearance: np.ndarray | None = None) -> np.ndarray:
+    """float64 (n_hole,): the detail energy expected in each hole cell, a weighted mean over the measured context
+    cells: Gaussian in their distance to the cell (σ = ``_TARGET_SIGMA_CELLS``; far inside a large hole the
+    nearest measured cells dominate) and, given ``appearance`` (float32 (rows * cols, 3) cell mean colours of
+    the low-res result), in their colour difference (σ = ``_TARGET_SIGMA_COLOUR``)."""
     idx = np.flatnonzero(measured)
     if idx.size == 0:
         return np.zeros(len(hole_cells))
     hr, hc = np.divmod(np.asarray(hole_cells, np.int64), cols)
     xr, xc = np.divmod(ctx[idx], cols)
     d2 = (hr[:, None] - xr[None]) ** 2 + (hc[:, None] - xc[None]) ** 2
-    logw = -(d2 - d2.min(axis=1, keepdims=True)) / (2 * _TARGET_SIGMA_CELLS ** 2)
+    logw = -d2 / (2 * _TARGET_SIGMA_CELLS ** 2)
+    if appearance is not None:
+        dc = ((appearance[np.asarray(hole_cells)][:, None, :] - appearance[ctx[idx]][None, :, :]) ** 2).sum(-1)
+        logw = logw - dc / (2 * _TARGET_SIGMA_COLOUR ** 2)
+    logw = logw - logw.max(axis=1, keepdims=True)
     w = np.exp(logw)
     return (w @ src_energy[idx]) / w.sum(axis=1)
 
@@ -552,8 +566,7 @@ def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, sco
             if n_ok:
                 sub = p[::_ENERGY_ROWS, :, :3] * inv[::_ENERGY_ROWS, :, None]
                 e_agg = float(np.sum(sub * sub)) / (3 * n_ok)           # mean R² over valid px
-                e_src = float(score[j] @ src_energy)
-                e_tgt = np.sqrt(e_src * target[j]) if target is not None else e_src
+                e_tgt = float(target[j]) if target is not None else float(score[j] @ src_energy)
                 if e_agg > 1e-12:
                     g = float(np.clip(np.sqrt(e_tgt / e_agg), *_GAIN_LIMITS))
         if o:

@@ -253,8 +253,8 @@ def _texture(rng, amplitude):
 @pytest.mark.parametrize("source, around", [(2.0, 20.0), (40.0, 5.0)])
 def test_preserve_energy_meets_the_level_of_the_neighbourhood(source, around):
     """A hole cell whose one source is calm amid rippled surroundings is brought up towards them (no flat, pale
-    patch); a lone strong source (a boat) amid calm surroundings is toned down (no pasted object). The level is
-    between the source's and the neighbourhood's (their geometric mean)."""
+    patch); a lone strong source (a boat) amid calm surroundings is toned down (no pasted object): the detail
+    level is the neighbourhood's (here the strong cell is part of it, at its distance)."""
     from editor.pipeline.residual import aggregate_residuals
 
     rng = np.random.default_rng(8)
@@ -292,3 +292,18 @@ def test_attention_matches_the_layout_inside_a_cell():
     att, _ = compute_attention(img, hole, 16, top_k=1)
     assert list(att.hole_cells) == [5]
     assert att.context_cells[int(np.argmax(att.score[0]))] == 10
+
+
+def test_local_detail_level_listens_to_cells_that_look_alike():
+    """Sand next to foliage takes the sand's detail level: two measured neighbours at the same distance, one of
+    the hole cell's colour (energy 1) and one not (energy 100)."""
+    from editor.pipeline.residual import _local_energy
+
+    hole_cells, ctx = np.array([5]), np.array([4, 6])                  # left and right of cell 5, 4 columns
+    energy = np.array([1.0, 100.0])
+    colours = np.zeros((12, 3), np.float32)
+    colours[[4, 5]] = (0.8, 0.7, 0.6)                                  # sand
+    colours[6] = (0.1, 0.3, 0.1)                                       # foliage
+    both = np.ones(2, bool)
+    assert _local_energy(hole_cells, ctx, both, energy, 4)[0] == pytest.approx(50.5)
+    assert _local_energy(hole_cells, ctx, both, energy, 4, colours)[0] == pytest.approx(1.0, abs=1e-3)
