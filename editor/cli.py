@@ -848,7 +848,11 @@ def _run(argv: list[str]) -> int:
             raise UsageError("training is not part of the desktop app: install from source "
                              "(pip install -e .) to use 'inpaint-studio train'") from None
         return int(train_main(rest[1:]) or 0)
-    args = build_parser().parse_args(rest)
+    parser = build_parser()
+    args, extra = parser.parse_known_args(rest)
+    if extra:  # named against the command's own help, which lists its options
+        where = f"{PROG} {args.command}" if getattr(args, "command", None) else PROG
+        raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see '{where} --help')")
     models = getattr(args, "command_models_dir", None) or args.models_dir  # after the command, or other flags
     if models is not None:
         if not Path(models).is_dir():

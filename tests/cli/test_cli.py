@@ -648,3 +648,10 @@ def test_output_that_is_a_folder_is_named_so(files, capsys):
     (files.dir / "results").mkdir()
     assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "results")]) == 2
     assert _one_error_line(capsys).endswith("results: is a folder")
+
+
+def test_unknown_option_points_to_the_commands_own_help(files, capsys):
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png"), "--bogus"]) == 2
+    assert _one_error_line(capsys) == "error: unrecognized arguments: --bogus (see 'inpaint-studio inpaint --help')"
+    assert main(["--bogus"]) == 2
+    assert _one_error_line(capsys) == "error: unrecognized arguments: --bogus (see 'inpaint-studio --help')"
