@@ -269,3 +269,15 @@ def test_saving_a_transparent_photo_as_jpeg_says_the_alpha_is_dropped(make_windo
         message = w.statusBar().currentMessage()
         assert message.startswith("Saved") and ("alpha channel is dropped" in message) == dropped
     assert Image.open(tmp_path / "t2.png").mode == "RGBA"
+
+
+def test_run_status_is_never_squeezed_below_two_lines(qtbot, opened):
+    """During a run the progress bar shows above the status line; the panel keeps room for both (the status
+    used to be clipped to half a line), and showing the bar moves nothing."""
+    label, bar = opened.stage_label, opened.progress_bar
+    before = label.geometry()
+    bar.setVisible(True)
+    label.setText("Preview shown after 0.7 s; restoring full-resolution detail…")
+    qtbot.wait(50)
+    assert label.height() >= 2 * label.fontMetrics().lineSpacing()
+    assert label.geometry().top() == before.top()
