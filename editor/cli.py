@@ -330,6 +330,24 @@ def _load_inputs(args):
     return doc, hole
 
 
+def _empty_mask_hint(mask_path: Path) -> str:
+    """For an empty mask with coloured strokes (pure red is luminance 76, below the 128 that makes a hole): say
+    so. "" otherwise, or when the file cannot be read again."""
+    try:
+        from PIL import Image
+        with Image.open(mask_path) as img:
+            if img.mode not in ("RGB", "RGBA", "P"):
+                return ""
+            img.thumbnail((512, 512))
+            rgb = np.asarray(img.convert("RGB")).reshape(-1, 3).astype(np.int16)
+    except (OSError, ValueError):
+        return ""
+    coloured = (rgb.max(axis=1) >= 128) & (rgb.max(axis=1) - rgb.min(axis=1) >= 64)
+    if not coloured.any():
+        return ""
+    return " (its coloured strokes are darker than mid-grey; paint the hole white, or bright)"
+
+
 def _check_hole(hole: np.ndarray, mask_path: Path) -> None:
     if hole.all():
         raise MaskError(f"{mask_path}: the hole covers the whole photo: nothing is left to fill it from "
@@ -369,7 +387,7 @@ def _cmd_inpaint(args) -> int:
     # fails or is interrupted, _Outputs removes it again (and restores a file it replaced)
     with _Outputs() as outputs:
         if not hole.any():
-            _note("mask is empty: nothing to fill; the photo is written unchanged")
+            _note("mask is empty: nothing to fill; the photo is written unchanged" + _empty_mask_hint(mask))
             if preview is not None:
                 import cv2
 

@@ -655,3 +655,15 @@ def test_unknown_option_points_to_the_commands_own_help(files, capsys):
     assert _one_error_line(capsys) == "error: unrecognized arguments: --bogus (see 'inpaint-studio inpaint --help')"
     assert main(["--bogus"]) == 2
     assert _one_error_line(capsys) == "error: unrecognized arguments: --bogus (see 'inpaint-studio --help')"
+
+
+def test_empty_mask_of_coloured_strokes_says_why(files, capsys):
+    """Pure red strokes have luminance 76: no hole. The note says why instead of only 'empty'."""
+    red = np.zeros((*files.img.shape[:2], 3), np.uint8)
+    red[30:50, 40:70] = (255, 0, 0)
+    Image.fromarray(red).save(files.dir / "red.png")
+    assert main(["inpaint", str(files.photo), str(files.dir / "red.png"), "-o", str(files.dir / "o.png")]) == 0
+    err = capsys.readouterr().err
+    assert "mask is empty" in err and "coloured strokes are darker than mid-grey" in err
+    assert main(["inpaint", str(files.photo), str(files.empty), "-o", str(files.dir / "o2.png")]) == 0
+    assert "coloured" not in capsys.readouterr().err
