@@ -215,6 +215,10 @@ def _load_pixels(img: Image.Image, path: Path, orientation: int) -> Image.Image:
             again = Image.open(f)
             try:
                 again.load()
+                exif = again.getexif()   # a multi-page TIFF reads its Exif and GPS blocks lazily: now, while open
+                for ifd in (0x8769, 0x8825):
+                    if ifd in exif:
+                        exif.get_ifd(ifd)
             except BaseException:
                 again.close()
                 raise
@@ -292,8 +296,9 @@ def _exif_bytes(img: Image.Image, orientation: int) -> bytes | None:
             exif[_ORIENTATION] = 1
         if orientation in (5, 6, 7, 8):
             _swap_tags(exif, 0x011A, 0x011B)                   # XResolution, YResolution
-            if 0x8769 in exif:
-                _swap_tags(exif.get_ifd(0x8769), 0xA002, 0xA003)  # PixelXDimension, PixelYDimension
+            if 0x8769 in exif:                                 # (a TIFF's kept copy holds it as a dict)
+                sub = exif[0x8769] if isinstance(exif[0x8769], dict) else exif.get_ifd(0x8769)
+                _swap_tags(sub, 0xA002, 0xA003)                # PixelXDimension, PixelYDimension
         if len(exif) == 0:
             return None
         return exif.tobytes()
@@ -758,7 +763,8 @@ def save_image(
             a lossless WebP, whose known region must come back unchanged.
         tiff_compression: TIFF only: Pillow's lossless compression name (``tiff_lzw``, ``tiff_adobe_deflate``,
             ``tiff_deflate``, ``packbits``), e.g. the source TIFF's; others (JPEG-in-TIFF, fax) and None write
-            it uncompressed.
+            it uncompressed, and so does an EXIF block with Exif or GPS sub-blocks, which Pillow's compressing
+            (libtiff) writer cannot write.
 
     Raises:
         OutputError: unknown extension, existing file with ``overwrite=False``, unwritable folder or
@@ -789,7 +795,7 @@ def save_image(
         params.update(quality=int(quality), method=2)  # measured on a 18 MP photo: 3x faster than 4, same size
         if lossless:
             params.update(lossless=True, exact=True)   # exact: the RGB under transparent pixels is kept too
-    elif fmt == "TIFF" and tiff_compression in _TIFF_COMPRESSIONS:
+    elif fmt == "TIFF" and tiff_compression in _TIFF_COMPRESSIONS and not _has_sub_ifds(exif):
         params.update(compression=tiff_compression)
     elif fmt == "PNG":
         params.update(compress_level=3)  # measured on a 18 MP photo: 3.5x faster than 6, 10 % larger
@@ -809,8 +815,16 @@ def save_image(
         img.putalpha(Image.fromarray(np.ascontiguousarray(alpha), "L"))
     with atomic_output(path) as tmp:
         try:
-            img.save(tmp, format=fmt, **params)
-        except (ValueError, TypeError, KeyError) as exc:
+            try:
+                img.save(tmp, format=fmt, **params)
+            except RuntimeError:
+                # Pillow's libtiff writer (any TIFF compression) cannot write an EXIF block with Exif or GPS
+                # sub-blocks ("Error setting from dictionary"): the metadata matters more than the compression
+                if fmt != "TIFF" or "compression" not in params:
+                    raise
+                params.pop("compression")
+                img.save(tmp, format=fmt, **params)
+        except (ValueError, TypeError, KeyError, RuntimeError) as exc:
             raise OutputError(f"{path}: cannot write {fmt} ({_reason(exc)})") from None
         finally:
             img.close()
@@ -832,6 +846,18 @@ def _exif_for_tiff(exif: bytes) -> bytes | Image.Exif:
         return exif
     del exif_ifd[0xA005]          # get_ifd returns the block's own dict: Pillow's TIFF writer reads it back
     return parsed
+
+
+def _has_sub_ifds(exif: bytes | None) -> bool:
+    """Whether an EXIF block has Exif or GPS sub-blocks (Pillow's compressing TIFF writer cannot write those)."""
+    if not exif:
+        return False
+    try:
+        parsed = Image.Exif()
+        parsed.load(exif)
+        return 0x8769 in parsed or 0x8825 in parsed
+    except Exception:
+        return True
 
 
 def _save_jpeg_banded(path: Path, image: np.ndarray, params: dict) -> bool:

@@ -134,6 +134,25 @@ def test_exif_orientation_in_tiff_of_every_mode(tmp_path, mode, orientation, com
     assert exif[ORIENTATION] == 1 and exif[0x010F] == "TestCam"
 
 
+@pytest.mark.parametrize("pages", [1, 2])
+def test_turned_tiff_keeps_its_exif_sub_blocks(tmp_path, pages):
+    """A TIFF with a 90° orientation and an Exif / GPS block keeps them (swapped pixel dimensions), single-page
+    and multi-page (whose blocks Pillow reads lazily, after the file it was decoded from is closed)."""
+    exif = Image.Exif()
+    exif[ORIENTATION], exif[0x010F] = 6, "TestCam"
+    exif[0x8769] = {0xA002: 48, 0xA003: 32, 0x9003: "2020:01:01 10:00:00"}
+    exif[0x8825] = {1: "N"}
+    frames = [Image.fromarray(_blocks(32, 48)[:, :, 0], "L") for _ in range(pages)]
+    frames[0].save(tmp_path / "o.tif", exif=exif.tobytes(), save_all=pages > 1, append_images=frames[1:])
+    doc = load_image(tmp_path / "o.tif")
+    assert doc.image.shape[:2] == (48, 32) and doc.exif is not None
+    back = Image.Exif()
+    back.load(doc.exif)
+    assert back[ORIENTATION] == 1 and back[0x010F] == "TestCam"
+    assert back.get_ifd(0x8769) == {0xA002: 32, 0xA003: 48, 0x9003: "2020:01:01 10:00:00"}
+    assert back.get_ifd(0x8825) == {1: "N"}
+
+
 def test_result_is_writable_contiguous_uint8(tmp_path):
     path = tmp_path / "a.png"
     Image.fromarray(_pattern()).save(path)

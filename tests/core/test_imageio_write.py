@@ -519,3 +519,21 @@ def test_tiff_keeps_its_lossless_compression(tmp_path, compression):
     Image.fromarray(img).save(tmp_path / "j.tif", compression="jpeg")
     save_document(tmp_path / "out2.tif", load_image(tmp_path / "j.tif"))
     assert Image.open(tmp_path / "out2.tif").info["compression"] == "raw"
+
+
+def test_compressed_tiff_with_camera_exif_is_written_keeping_the_exif(tmp_path):
+    """Pillow's compressing TIFF writer cannot write Exif / GPS sub-blocks: such a TIFF is written uncompressed
+    with its EXIF, never refused (a Photoshop LZW TIFF with camera EXIF could not be saved back)."""
+    exif = Image.Exif()
+    exif[0x010F] = "Cam"
+    exif[0x8769] = {0x9003: "2020:01:01 10:00:00"}
+    exif[0x8825] = {1: "N"}
+    save_image(tmp_path / "o.tif", _image(), exif=exif.tobytes(), tiff_compression="tiff_lzw")
+    with Image.open(tmp_path / "o.tif") as out:
+        back = out.getexif()
+        assert back[0x010F] == "Cam" and back.get_ifd(0x8769)[0x9003] == "2020:01:01 10:00:00"
+        assert back.get_ifd(0x8825)[1] == "N"
+    plain = Image.Exif()
+    plain[0x010F] = "Cam"                                       # no sub-blocks: compressed as asked
+    save_image(tmp_path / "p.tif", _image(), exif=plain.tobytes(), tiff_compression="tiff_lzw")
+    assert Image.open(tmp_path / "p.tif").info["compression"] == "tiff_lzw"
