@@ -41,7 +41,7 @@ RGB ``uint8 (H, W, 3)`` in display orientation. Exactly what is converted:
 Reading a mask (:func:`load_mask`): a grayscale or RGB file is converted to luminance (ITU-R 601-2; a colour
 JPEG mask is decoded straight to its Y channel, the same luma) and ``>= 128`` is hole; a mask with alpha (RGBA, LA, PA, P with transparency) uses its alpha channel
 (``>= 128`` = hole) unless that alpha is fully opaque everywhere, or the opaque pixels are themselves a
-black-and-white mask (neutral grey, both black and white present): then its luminance is used (and
+black-and-white mask (neutral grey, 95 % of them black or white, both present): then its luminance is used (and
 transparent pixels are known region).
 16-bit masks are scaled as 16-bit photos are (so 32 768 is hole), a 32-bit "I" mask with values in 0..255 as
 8-bit. The mask's own EXIF orientation is applied; its size must equal the
@@ -630,11 +630,13 @@ def _mask_values(img: Image.Image) -> np.ndarray:
 
 
 def _black_and_white(img: Image.Image, painted: np.ndarray, luma: np.ndarray) -> bool:
-    """Whether the opaque pixels of a mask with alpha are themselves a black-and-white mask (neutral grey, with
-    both black and white among them): then the colours, not the alpha, say where the hole is. Strokes on a
-    transparent layer are one colour (whatever it is), and their alpha is the hole."""
+    """Whether the opaque pixels of a mask with alpha are themselves a black-and-white mask (neutral grey, nearly
+    all black or white, both present): then the colours, not the alpha, say where the hole is. Strokes on a
+    transparent layer are one colour (whatever it is), and a cut-out of a photo (a grey one too) has its
+    mid-tones: their alpha is the hole."""
     values = luma[painted]
-    if not ((values <= 32).any() and (values >= 224).any()):
+    dark, light = values <= 32, values >= 224
+    if not (dark.any() and light.any()) or (dark | light).mean() < 0.95:
         return False
     if img.mode == "LA":
         return True

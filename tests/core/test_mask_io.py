@@ -251,3 +251,14 @@ def test_strokes_on_a_transparent_layer_read_their_alpha(tmp_path, colour):
     expected = np.zeros((64, 96), bool)
     expected[20:30, 30:50] = True
     np.testing.assert_array_equal(load_mask(tmp_path / "m.png", (96, 64)), expected)
+
+
+def test_cut_out_of_a_grey_photo_reads_its_alpha(tmp_path):
+    """A background remover's cut-out of a black-and-white photo has neutral opaque pixels from black to white,
+    but with mid-tones: not a black-and-white mask. Its alpha is the hole."""
+    yy, xx = np.mgrid[:100, :120]
+    disc = (yy - 50) ** 2 + (xx - 60) ** 2 < 40 ** 2
+    grey = np.clip((xx - 20) * 255 // 80, 0, 255).astype(np.uint8)
+    Image.fromarray(np.dstack([grey, grey, grey, np.where(disc, 255, 0).astype(np.uint8)]), "RGBA").save(
+        tmp_path / "cut.png")
+    np.testing.assert_array_equal(load_mask(tmp_path / "cut.png", (120, 100)), disc)
