@@ -200,16 +200,21 @@ class PhotoItem(QGraphicsItem):
 
     def set_preview(self, lr_result: np.ndarray | None, coverage: np.ndarray | None,
                     current: np.ndarray | None = None) -> None:
-        """Show ``lr_result`` uint8 (h, w, 3) stretched over the photo, only inside the hole: alpha is the
-        run's ``coverage`` uint8 (H, W), less what is no longer hole in ``current`` (the mask now, uint8 (H, W);
-        default ``coverage``), area-resized to (h, w). None removes the preview."""
+        """Show ``lr_result`` uint8 (h, w, 3) stretched over the photo, only inside the hole: the alpha of a low-res
+        pixel is the mean, over the full-res pixels it stands for, of the run's ``coverage`` uint8 (H, W) less
+        what is no longer hole in ``current`` (the mask now, uint8 (H, W); default ``coverage``). None removes
+        the preview."""
         if lr_result is None:
             self.preview = self._preview_buffer = self._preview_rgb = self._preview_hole = None
         else:
             h, w = lr_result.shape[:2]
+            H, W = coverage.shape
             self._preview_rgb, self._preview_hole = lr_result, coverage
+            # low-res pixel i stands for full-res rows ys[i]:ys[i+1] (a partition: a box update recomputes
+            # exactly what the whole computation gave)
+            self._ys, self._xs = (np.arange(h + 1) * H) // h, (np.arange(w + 1) * W) // w
             self._preview_buffer = np.empty((h, w, 4), np.uint8)
-            self._fill_preview(coverage if current is None else np.minimum(coverage, current), (0, 0, w, h))
+            self._fill_preview((0, 0, w, h), current)
             self.preview = QImage(self._preview_buffer.data, w, h, self._preview_buffer.strides[0],
                                   QImage.Format.Format_ARGB32_Premultiplied)
         self.update()
@@ -220,24 +225,39 @@ class PhotoItem(QGraphicsItem):
         Returns the full-res rect to repaint (empty without a preview)."""
         if self.preview is None:
             return QRectF()
-        H, W = self._preview_hole.shape
-        h, w = self._preview_rgb.shape[:2]
+        ys, xs = self._ys, self._xs
         x0, y0, x1, y1 = box
-        lx0, ly0 = max(0, x0 * w // W), max(0, y0 * h // H)
-        lx1, ly1 = min(w, -(-x1 * w // W)), min(h, -(-y1 * h // H))
+        ly0, lx0 = int(np.searchsorted(ys, y0, "right")) - 1, int(np.searchsorted(xs, x0, "right")) - 1
+        ly1, lx1 = int(np.searchsorted(ys, y1, "left")), int(np.searchsorted(xs, x1, "left"))
+        ly0, lx0 = max(ly0, 0), max(lx0, 0)
+        ly1, lx1 = min(ly1, len(ys) - 1), min(lx1, len(xs) - 1)
         if lx1 <= lx0 or ly1 <= ly0:
             return QRectF()
-        fx0, fy0 = lx0 * W // w, ly0 * H // h          # the full-res pixels of those low-res pixels
-        fx1, fy1 = min(W, -(-lx1 * W // w)), min(H, -(-ly1 * H // h))
-        hole = np.minimum(self._preview_hole[fy0:fy1, fx0:fx1], current[fy0:fy1, fx0:fx1])
-        self._fill_preview(hole, (lx0, ly0, lx1, ly1))
-        sx, sy = W / w, H / h  # smooth scaling blends each low-res pixel into its neighbours
-        return QRectF(fx0 - sx, fy0 - sy, fx1 - fx0 + 2 * sx, fy1 - fy0 + 2 * sy)
+        fy0, fy1, fx0, fx1 = int(ys[ly0]), int(ys[ly1]), int(xs[lx0]), int(xs[lx1])
+        self._fill_preview((lx0, ly0, lx1, ly1), current)
+        sy, sx = fy1 / max(ly1, 1), fx1 / max(lx1, 1)  # smooth scaling blends a low-res pixel into its neighbours
+        return QRectF(fx0 - 2 * sx, fy0 - 2 * sy, fx1 - fx0 + 4 * sx, fy1 - fy0 + 4 * sy)
 
-    def _fill_preview(self, hole: np.ndarray, box: Box) -> None:
-        """Premultiplied BGRA of the preview over low-res ``box``; alpha = ``hole`` (full-res uint8) area-resized."""
+    def _fill_preview(self, box: Box, current: np.ndarray | None = None) -> None:
+        """Premultiplied BGRA of the preview over low-res ``box`` (x0, y0, x1, y1): alpha is the mean, over the
+        full-res pixels each low-res pixel stands for, of the run's hole less what ``current`` (uint8 (H, W), or
+        None) no longer holds. Row by row of low-res pixels, so no full-res temporary is made (8K: ~20 ms)."""
         x0, y0, x1, y1 = box
-        alpha = cv2.resize(hole, (x1 - x0, y1 - y0), interpolation=cv2.INTER_AREA).astype(np.uint32)
+        fx0, fx1 = int(self._xs[x0]), int(self._xs[x1])
+        xs = self._xs[x0:x1 + 1] - fx0
+        ys = self._ys[y0:y1 + 1]
+        sums = np.empty((y1 - y0, x1 - x0), np.int64)
+        for i in range(y1 - y0):        # per low-res row: its full-res rows summed (OpenCV), then column blocks
+            rows = slice(int(ys[i]), int(ys[i + 1]))
+            block = self._preview_hole[rows, fx0:fx1]
+            if current is not None:
+                block = np.minimum(block, current[rows, fx0:fx1])
+            col = cv2.reduce(block, 0, cv2.REDUCE_SUM, dtype=cv2.CV_32S)[0]
+            run = np.concatenate(([0], np.cumsum(col, dtype=np.int64)))
+            sums[i] = run[xs[1:]] - run[xs[:-1]]
+        ys = ys - ys[0]
+        area = np.diff(ys)[:, None] * np.diff(xs)[None, :]
+        alpha = (2 * sums + area) // (2 * area)            # the rounded mean, 0..255
         buf, rgb = self._preview_buffer[y0:y1, x0:x1], self._preview_rgb[y0:y1, x0:x1]
         for c_out, c_in in ((0, 2), (1, 1), (2, 0)):
             buf[..., c_out] = (rgb[..., c_in].astype(np.uint32) * alpha + 127) // 255
