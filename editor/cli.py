@@ -348,8 +348,11 @@ def _empty_mask_hint(mask_path: Path) -> str:
     return " (its coloured strokes are darker than mid-grey; paint the hole white, or bright)"
 
 
-def _check_hole(hole: np.ndarray, mask_path: Path) -> None:
+def _check_hole(hole: np.ndarray, mask_path: Path, grow: int = 0) -> None:
     if hole.all():
+        if grow:
+            raise MaskError(f"{mask_path}: grown by --grow-mask {grow} px, the hole covers the whole photo: "
+                            f"nothing is left to fill it from (grow it less)")
         raise MaskError(f"{mask_path}: the hole covers the whole photo: nothing is left to fill it from "
                         f"(did you mean --invert-mask?)")
 
@@ -377,7 +380,7 @@ def _cmd_inpaint(args) -> int:
             "device": device, "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "output": str(out)}
     if hole.any():
-        _check_hole(hole, mask)
+        _check_hole(hole, mask, args.grow_mask)
     _alpha_note(out, doc.alpha)
     from editor.core.imageio import check_exif_fits
     check_exif_fits(out, doc.exif)      # before the work, not after it
@@ -537,7 +540,7 @@ def _cmd_compare(args) -> int:
     doc, hole = _load_inputs(args)
     if not hole.any():
         raise MaskError(f"{mask}: the mask is empty: there is nothing to compare")
-    _check_hole(hole, mask)
+    _check_hole(hole, mask, args.grow_mask)
     x0, y0, x1, y1 = _hole_crop(hole)
     cw, ch = x1 - x0, y1 - y0
     # large crops are scaled down to MAX_TILE; small ones enlarged by a whole factor (pixel blocks)
@@ -868,8 +871,10 @@ def _run(argv: list[str]) -> int:
         return int(train_main(rest[1:]) or 0)
     parser = build_parser()
     args, extra = parser.parse_known_args(rest)
-    if extra:  # named against the command's own help, which lists its options
-        where = f"{PROG} {args.command}" if getattr(args, "command", None) else PROG
+    if extra:  # named against the help that lists the options where it was given
+        command = getattr(args, "command", None)
+        after = command is not None and command in rest and rest.index(command) < rest.index(extra[0])
+        where = f"{PROG} {command}" if after else PROG
         raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see '{where} --help')")
     models = getattr(args, "command_models_dir", None) or args.models_dir  # after the command, or other flags
     if models is not None:

@@ -667,3 +667,12 @@ def test_empty_mask_of_coloured_strokes_says_why(files, capsys):
     assert "mask is empty" in err and "coloured strokes are darker than mid-grey" in err
     assert main(["inpaint", str(files.photo), str(files.empty), "-o", str(files.dir / "o2.png")]) == 0
     assert "coloured" not in capsys.readouterr().err
+
+
+def test_a_hole_grown_over_the_whole_photo_names_the_flag(files, capsys):
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png"),
+                 "--grow-mask", "1000"]) == 2
+    line = _one_error_line(capsys)
+    assert "--grow-mask 1000" in line and "invert" not in line
+    assert main(["--bogus", "inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png")]) == 2
+    assert _one_error_line(capsys).endswith("(see 'inpaint-studio --help')")

@@ -103,8 +103,9 @@ def test_mask_size_question_is_in_words(opened, tmp_path, no_modal_dialogs):
     assert "turned by 90°" not in text
     Image.fromarray(np.full((96, 64), 255, np.uint8)).save(mask)     # the photo (96 × 64) turned by 90°
     assert not opened.import_mask(mask)
-    text = no_modal_dialogs[-1][2]
-    assert "64 × 96" in text and "turned by 90°" in text and "--" not in text
+    kind, title, text = no_modal_dialogs[-1]
+    assert kind != "question" and "64 × 96" in text and "turned by 90°" in text and "--" not in text
+    assert "Stretch" not in text                                     # stretching would not line it up
 
 
 def test_the_full_res_fallback_note_goes_when_it_no_longer_applies(qtbot, lowres_only, make_window, tmp_path):
