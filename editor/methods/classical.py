@@ -88,8 +88,13 @@ class _OpenCVMethod(InpaintMethod):
             reporter.report("lr_inpaint", 0.0)
         mask = np.ascontiguousarray(hole, dtype=np.uint8) * 255
         image = np.ascontiguousarray(image)
+        h, w = hole.shape
+        py, px = max(0, 3 - h), max(0, 3 - w)
+        if py or px:  # OpenCV reads past an image 1 px thin (nondeterministic values): give it 3 (replicated)
+            image = cv2.copyMakeBorder(image, 0, py, 0, px, cv2.BORDER_REPLICATE)
+            mask = cv2.copyMakeBorder(mask, 0, py, 0, px, cv2.BORDER_REPLICATE)
         # seconds for a large hole at native size (--hd full / crop): cancellable from outside
-        out = run_cancellable(lambda: cv2.inpaint(image, mask, CV_RADIUS, self._flag), reporter)
+        out = run_cancellable(lambda: cv2.inpaint(image, mask, CV_RADIUS, self._flag), reporter)[:h, :w]
         if reporter is not None:
             reporter.report("lr_inpaint", 1.0)
         return LowResResult(image=out)
