@@ -77,6 +77,19 @@ def _check(image: np.ndarray, hole: np.ndarray) -> None:
         raise ValueError(f"hole mask shape {hole.shape} does not match the image's {image.shape[:2]}")
 
 
+def _thick_enough(image: np.ndarray, mask: np.ndarray, side: int) -> tuple[np.ndarray, np.ndarray]:
+    """``image`` (uint8 (h, w, 3)) and ``mask`` (uint8 or bool (h, w)) extended at the bottom / right to at least
+    ``side`` px each way, by repeating their edge (the mask too, so a hole stays a hole); unchanged otherwise.
+    A panorama strip's low-res stage can be 1 px thin, which the native libraries do not handle. Crop the result
+    back to ``[:h, :w]``."""
+    h, w = mask.shape
+    py, px = max(0, side - h), max(0, side - w)
+    if not (py or px):
+        return image, mask
+    grow = lambda a: np.pad(a, ((0, py), (0, px)) + ((0, 0),) * (a.ndim - 2), mode="edge")  # noqa: E731
+    return np.ascontiguousarray(grow(image)), np.ascontiguousarray(grow(mask))
+
+
 class _OpenCVMethod(InpaintMethod):
     kind = "classical"
     _flag: int = cv2.INPAINT_TELEA
@@ -89,10 +102,7 @@ class _OpenCVMethod(InpaintMethod):
         mask = np.ascontiguousarray(hole, dtype=np.uint8) * 255
         image = np.ascontiguousarray(image)
         h, w = hole.shape
-        py, px = max(0, 3 - h), max(0, 3 - w)
-        if py or px:  # OpenCV reads past an image 1 px thin (nondeterministic values): give it 3 (replicated)
-            image = cv2.copyMakeBorder(image, 0, py, 0, px, cv2.BORDER_REPLICATE)
-            mask = cv2.copyMakeBorder(mask, 0, py, 0, px, cv2.BORDER_REPLICATE)
+        image, mask = _thick_enough(image, mask, 3)   # OpenCV reads past an image 1 px thin (random values)
         # seconds for a large hole at native size (--hd full / crop): cancellable from outside
         out = run_cancellable(lambda: cv2.inpaint(image, mask, CV_RADIUS, self._flag), reporter)[:h, :w]
         if reporter is not None:
@@ -151,12 +161,15 @@ class PatchMatchMethod(InpaintMethod):
         if reporter is not None:
             reporter.report("lr_inpaint", 0.0)
         image, hole = np.ascontiguousarray(image), np.ascontiguousarray(hole, dtype=bool)
+        h, w = hole.shape
+        # thinner than two patches, the library fills with garbage (0, 32, 64 ... on a flat grey strip)
+        image, hole = _thick_enough(image, hole, 2 * PATCHMATCH_PATCH_SIZE + 2)
 
         def fill() -> np.ndarray:
             module.set_random_seed(PATCHMATCH_SEED)
             return module.inpaint(image, hole, patch_size=PATCHMATCH_PATCH_SIZE)
         # seconds on a large crop, in native code: cancellable from outside, one call at a time (global seed)
-        out = run_cancellable(fill, reporter, lock=_PATCHMATCH_LOCK)
+        out = run_cancellable(fill, reporter, lock=_PATCHMATCH_LOCK)[:h, :w]
         if reporter is not None:
             reporter.report("lr_inpaint", 1.0)
         return LowResResult(image=np.ascontiguousarray(out, dtype=np.uint8))
