@@ -64,6 +64,8 @@ __all__ = ["TeleaMethod", "NavierStokesMethod", "PatchMatchMethod", "CV_RADIUS",
 CV_RADIUS = 3
 #: pypatchmatch's ``patch_size`` (a radius: patches are (2 * 3 + 1)^2 = 7x7 px).
 PATCHMATCH_PATCH_SIZE = 3
+#: Thinner images are extended to this many px (edge repeated) before PatchMatch (see ``inpaint``).
+_PATCHMATCH_MIN_SIDE = 32
 #: Seed of PatchMatch's randomized search, set before every call so equal inputs give equal results.
 PATCHMATCH_SEED = 0
 # pypatchmatch keeps its random generator in the native library: one call at a time, so seeding stays exact
@@ -162,8 +164,9 @@ class PatchMatchMethod(InpaintMethod):
             reporter.report("lr_inpaint", 0.0)
         image, hole = np.ascontiguousarray(image), np.ascontiguousarray(hole, dtype=bool)
         h, w = hole.shape
-        # thinner than two patches, the library fills with garbage (0, 32, 64 ... on a flat grey strip)
-        image, hole = _thick_enough(image, hole, 2 * PATCHMATCH_PATCH_SIZE + 2)
+        # on a strip a few px thin the library fills with garbage (0, 32, 64 ... on a flat grey one; its coarse
+        # pyramid levels degenerate): 32 px measured enough for holes 87-400 px wide, 16 not
+        image, hole = _thick_enough(image, hole, _PATCHMATCH_MIN_SIDE)
 
         def fill() -> np.ndarray:
             module.set_random_seed(PATCHMATCH_SEED)
