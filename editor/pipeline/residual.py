@@ -483,8 +483,7 @@ def aggregate_residuals(residual_window: ResidualWindow, grid: FullResGrid, att:
             del got
     target = (_local_energy(att.hole_cells, ctx, used, src_energy, grid.cols, appearance)
               if preserve_energy else None)
-    _finish_patches(acc, grid, att, score, src_energy, o, preserve_energy, None if dense else regions, detail,
-                    target)
+    _finish_patches(acc, grid, att, o, None if dense else regions, detail, target)
     if reporter is not None:
         reporter.report(stage, hi)
     return acc
@@ -534,15 +533,15 @@ def _local_energy(hole_cells: np.ndarray, ctx: np.ndarray, measured: np.ndarray,
     return (w @ src_energy[idx]) / w.sum(axis=1)
 
 
-def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, score: np.ndarray,
-                    src_energy: np.ndarray, o: int, preserve_energy: bool,
+def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, o: int,
                     regions: np.ndarray | None = None, detail: float = 1.0,
                     target: np.ndarray | None = None) -> None:
     """Turn aggregated ``(A, V)`` patches into the form :func:`blend_hole_cell` sums, in place.
 
     Per hole cell j (2 threads, each touching only its own patch): ``R = A / V`` where ``V > 1e-4`` (else 0),
-    the energy gain ``g_j`` of :func:`aggregate_residuals` (``preserve_energy``; ``e_agg`` measured on every
-    ``_ENERGY_ROWS``-th row, the rows ``src_energy`` was measured on), and the cross-fade window ``w_j``:
+    the energy gain ``g_j = sqrt(target[j] / E(R))`` of :func:`aggregate_residuals` (with ``target``, float64
+    (n_hole,), ``preserve_energy``; ``E(R)`` measured on every ``_ENERGY_ROWS``-th row, the rows the context
+    energies were measured on), and the cross-fade window ``w_j``:
     RGB = ``detail · g_j w_j R``, channel 3 = ``w_j`` where valid. One 4-channel pass per patch, over its part in
     ``regions`` when given (see :func:`aggregate_residuals`).
     """
@@ -560,15 +559,14 @@ def _finish_patches(acc: np.ndarray, grid: FullResGrid, att: AttentionScore, sco
         inv = np.zeros_like(v)
         np.divide(1.0, v, out=inv, where=ok)                            # 0 where no source pixel was valid
         g = 1.0
-        if preserve_energy:
+        if target is not None:
             sub_ok = ok[::_ENERGY_ROWS]
             n_ok = int(np.count_nonzero(sub_ok))
             if n_ok:
                 sub = p[::_ENERGY_ROWS, :, :3] * inv[::_ENERGY_ROWS, :, None]
                 e_agg = float(np.sum(sub * sub)) / (3 * n_ok)           # mean R² over valid px
-                e_tgt = float(target[j]) if target is not None else float(score[j] @ src_energy)
                 if e_agg > 1e-12:
-                    g = float(np.clip(np.sqrt(e_tgt / e_agg), *_GAIN_LIMITS))
+                    g = float(np.clip(np.sqrt(float(target[j]) / e_agg), *_GAIN_LIMITS))
         if o:
             r, c = divmod(int(att.hole_cells[j]), grid.cols)
             w = _window(wh, ww, int(grid.ys[r + 1] - grid.ys[r]), int(grid.xs[c + 1] - grid.xs[c]), o)
