@@ -50,6 +50,12 @@ class MaskSizeError(MaskError):
         self.mask_size = mask_size
         self.photo_size = photo_size
 
+    @property
+    def turned(self) -> bool:
+        """The mask is the photo's size turned by 90° (drawn, likely, before the photo's EXIF orientation)."""
+        (mw, mh), (pw, ph) = self.mask_size, self.photo_size
+        return (mw, mh) == (ph, pw) and mw != mh
+
 
 class OutputError(InpaintError):
     """An output file cannot be written (unwritable folder, would overwrite the input, exists without --force)."""

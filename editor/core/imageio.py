@@ -589,11 +589,12 @@ def _fit_hole(hole: np.ndarray, path: Path, size: tuple[int, int], resize: bool)
     if (mw, mh) != (width, height):
         if not resize:
             message = f"{path}: mask is {mw}x{mh} but the photo is {width}x{height}"
-            if (mw, mh) == (height, width):
-                raise MaskSizeError(message + ", turned by 90°", (mw, mh), (width, height),
-                                    hint="was it drawn on the photo before its EXIF orientation turned it? Turn the "
-                                         "mask the same way (--resize-mask would stretch it)")
-            raise MaskSizeError(message, (mw, mh), (width, height), hint="use --resize-mask to scale it")
+            error = MaskSizeError(message, (mw, mh), (width, height), hint="use --resize-mask to scale it")
+            if error.turned:
+                error = MaskSizeError(message + ", turned by 90°", (mw, mh), (width, height),
+                                      hint="was it drawn on the photo before its EXIF orientation turned it? Turn "
+                                           "the mask the same way (--resize-mask would stretch it)")
+            raise error
         import cv2
 
         hole = cv2.resize(hole.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)

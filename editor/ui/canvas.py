@@ -235,7 +235,8 @@ class PhotoItem(QGraphicsItem):
             return QRectF()
         fy0, fy1, fx0, fx1 = int(ys[ly0]), int(ys[ly1]), int(xs[lx0]), int(xs[lx1])
         self._fill_preview((lx0, ly0, lx1, ly1), current)
-        sy, sx = fy1 / max(ly1, 1), fx1 / max(lx1, 1)  # smooth scaling blends a low-res pixel into its neighbours
+        (H, W), (h, w) = self._preview_hole.shape, self._preview_rgb.shape[:2]
+        sy, sx = H / h, W / w                           # smooth scaling blends a low-res pixel into its neighbours
         return QRectF(fx0 - 2 * sx, fy0 - 2 * sy, fx1 - fx0 + 4 * sx, fy1 - fy0 + 4 * sy)
 
     def _fill_preview(self, box: Box, current: np.ndarray | None = None) -> None:

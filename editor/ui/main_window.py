@@ -110,15 +110,6 @@ def _memory_text(nbytes: float) -> str:
     return f"{nbytes / 1e9:.1f} GB" if nbytes >= 1e9 else f"{max(1.0, nbytes / 1e6):.0f} MB"
 
 
-def _turned(exc: Exception) -> bool:
-    """Whether a mask size error is a mask of the photo's size turned by 90°."""
-    from editor.core.errors import MaskSizeError
-    if not isinstance(exc, MaskSizeError):
-        return False
-    (mw, mh), (pw, ph) = exc.mask_size, exc.photo_size
-    return (mw, mh) == (ph, pw) and mw != mh
-
-
 def _mask_size_question(exc: Exception, path: Path) -> str:
     """The question asked when an imported mask's size differs from the photo's, in the editor's words (for a
     turned mask, the explanation alone: stretching it would not line it up)."""
@@ -126,7 +117,7 @@ def _mask_size_question(exc: Exception, path: Path) -> str:
     if isinstance(exc, MaskSizeError):
         (mw, mh), (pw, ph) = exc.mask_size, exc.photo_size
         what = f"The mask “{path.name}” is {mw} × {mh} pixels but the photo is {pw} × {ph}."
-        if _turned(exc):
+        if exc.turned:
             return (what + " It is the photo turned by 90°: it was probably drawn on the photo before the photo's "
                     "own orientation turned it. Turn the mask the same way in another editor, then import it.")
     else:
@@ -1051,7 +1042,7 @@ class MainWindow(QMainWindow):
             try:
                 mask = load_mask(Path(path), size, invert=invert)
             except MaskError as exc:
-                if _turned(exc):          # stretching a turned mask would not line it up: say so, offer nothing
+                if getattr(exc, "turned", False):   # stretching would not line it up: say so, offer nothing
                     self.show_error("Mask size differs", _mask_size_question(exc, Path(path)))
                     return False
                 answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, Path(path)))
