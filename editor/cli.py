@@ -226,7 +226,7 @@ class _Outputs:
     def rollback(self) -> None:
         for path, backup in reversed(self._written):
             try:
-                if backup is not None and path.exists() and os.path.samefile(backup, path):
+                if backup is not None and path.exists() and same_file(backup, path):
                     backup.unlink()                       # never replaced (its write failed): nothing to restore
                 elif backup is not None:
                     os.replace(backup, path)              # (a rename onto a link of the same file would do nothing)
