@@ -14,7 +14,8 @@ Commands::
 
 Every user error (missing, empty, truncated or non-image file; mask size mismatch; a hole covering the whole
 photo; an image over the pixel limit; an unwritable or already existing output; unknown or unavailable method)
-ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback; Ctrl+C ends with exit code 130.
+ends with exit code 2 and one line ``error: ...`` on stderr, never a traceback; Ctrl+C ends with exit code 130,
+SIGTERM with 143.
 Outputs are written atomically (temp file + rename), and a command's files are all kept or none
 (:class:`_Outputs`): a failed or interrupted run (Ctrl+C, SIGTERM) leaves nothing behind.
 
@@ -893,9 +894,15 @@ def _run(argv: list[str]) -> int:
     return command(args)
 
 
+class Terminated(KeyboardInterrupt):
+    """SIGTERM (``kill``, ``timeout``) raised in the main thread: it unwinds like Ctrl+C and ends with exit code
+    143 (128 + 15, the shell's code for a terminated process) instead of 130."""
+
+
 def _terminate_like_ctrl_c():
-    """SIGTERM (``kill``, ``timeout``) unwinds like Ctrl+C, so that files written so far are removed again.
-    Returns the handler it replaced (None when it installed none: not the main thread, no SIGTERM here).
+    """SIGTERM (``kill``, ``timeout``) unwinds like Ctrl+C (:class:`Terminated`), so that files written so far
+    are removed again. Returns the handler it replaced (None when it installed none: not the main thread, no
+    SIGTERM here).
 
     Only for the headless commands: the editor keeps the default handler (Qt's loop would delay a Python one)."""
     import signal
@@ -904,14 +911,21 @@ def _terminate_like_ctrl_c():
         return None
 
     def handler(signum, frame):
-        raise KeyboardInterrupt
+        raise Terminated
     return signal.signal(signal.SIGTERM, handler)
+
+
+def _interrupted(exc: BaseException) -> int:
+    """One line on stderr for an interrupted run; its exit code: 143 for SIGTERM, else 130 (Ctrl+C)."""
+    terminated = isinstance(exc, Terminated)
+    print(f"{'terminated' if terminated else 'interrupted'}: nothing was written", file=sys.stderr, flush=True)
+    return 143 if terminated else 130
 
 
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``inpaint-studio`` and ``python -m editor``; returns the exit code.
 
-    0 success, 1 an internal failure (one line), 2 a user error (one line ``error: ...``), 130 interrupted.
+    0 success, 1 an internal failure (one line), 2 a user error (one line ``error: ...``), 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
     Called as the program (``argv`` None), a process that was interrupted during a native call (a cancelled
     PatchMatch / OpenCV fill still running, :func:`editor.core.progress.abandoned_calls_running`) ends here with
     ``os._exit`` once its output is flushed: the interpreter's normal exit would tear the native library down
@@ -952,9 +966,8 @@ def _main(argv: list[str]) -> int:
         except (OSError, ValueError):
             pass
         return 1
-    except (KeyboardInterrupt, Cancelled):
-        print("interrupted: nothing was written", file=sys.stderr, flush=True)
-        return 130
+    except (KeyboardInterrupt, Cancelled) as exc:
+        return _interrupted(exc)
     except Exception as exc:  # noqa: BLE001 - never a traceback for the user; INPAINT_STUDIO_DEBUG=1 shows it
         if os.environ.get("INPAINT_STUDIO_DEBUG"):
             raise

@@ -9,8 +9,9 @@ every check that needs no training is made before anything is written: bad numbe
 ``--force``; an export that would replace an existing ``cra.<tag>.*`` without ``--force``; nothing to train
 (``--steps`` not above the step a checkpoint or ``--init`` file is at); a resume that changes an option that
 defines the run (:data:`editor.training.trainer.RESUME_LOCKED`; left out, such an option keeps the
-checkpoint's value). Ctrl+C or SIGTERM while photos load ends with 130 and writes nothing; during training
-they stop after the current step, write the checkpoint and the weights at the step reached, and end with 130.
+checkpoint's value). Ctrl+C or SIGTERM while photos load writes nothing; during training they stop after the
+current step and write the checkpoint and the weights at the step reached. Either way the exit code is 130 for
+Ctrl+C and 143 (128 + 15) for SIGTERM.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ import signal
 import sys
 from pathlib import Path
 
-from editor.cli import UsageError, _number, _Parser, _terminate_like_ctrl_c
+from editor.cli import UsageError, _interrupted, _number, _Parser, _terminate_like_ctrl_c
 from editor.paths import same_file
 
 __all__ = ["build_parser", "train_main"]
@@ -266,14 +267,14 @@ def _train(argv: list[str]) -> int:
         if trainer.is_main:
             print(f"interrupted at step {summary['steps']} of {cfg.steps}: checkpoint and weights written; "
                   f"continue with --resume {Path(cfg.out) / 'checkpoint.pt'}", file=sys.stderr, flush=True)
-        return 130
+        return 143 if summary.get("signal") == getattr(signal, "SIGTERM", None) else 130
     return 0
 
 
 def train_main(argv: list[str] | None = None) -> int:
     """Entry point of ``inpaint-studio train``; returns the exit status: 0 trained to ``--steps`` (or
-    ``--max-minutes``), 2 a user error (one line ``error: ...`` on stderr), 130 interrupted (Ctrl+C or
-    SIGTERM; nothing written while photos were loading, else checkpoint + weights at the step reached)."""
+    ``--max-minutes``), 2 a user error (one line ``error: ...`` on stderr), 130 interrupted by Ctrl+C, 143 by
+    SIGTERM (nothing written while photos were loading, else checkpoint + weights at the step reached)."""
     from editor.core.errors import InpaintError
 
     argv = list(sys.argv[1:] if argv is None else argv)
@@ -286,9 +287,8 @@ def train_main(argv: list[str] | None = None) -> int:
         return 2
     except SystemExit as exc:  # --help
         return exc.code if isinstance(exc.code, int) else (0 if exc.code is None else 2)
-    except KeyboardInterrupt:
-        print("interrupted: nothing was written", file=sys.stderr, flush=True)
-        return 130
+    except KeyboardInterrupt as exc:
+        return _interrupted(exc)
     finally:
         if old_term is not None:
             signal.signal(signal.SIGTERM, old_term)

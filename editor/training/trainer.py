@@ -487,7 +487,8 @@ class Trainer:
 
         Returns:
             Summary dict: steps (the lineage's step reached), start_step (where this invocation started),
-            wall_seconds, last_losses, interrupted (a signal stopped it), and (rank 0) the exported
+            wall_seconds, last_losses, interrupted (a signal stopped it), signal (the number of the first
+            signal this process received, 0 when none: another rank's signal stops it too), and (rank 0) the exported
             weights/card paths and sha256.
 
         Raises:
@@ -501,10 +502,11 @@ class Trainer:
         first_step = self.step
         crops = crops or PhotoCrops(cfg.images, cfg.size, cfg.decode_long_side, exclude=cfg.exclude)
         masks = masks or MaskSampler(cfg.size, cfg.templates)
-        stop = {"flag": False}
+        stop = {"flag": False, "signal": 0}
 
         def _on_signal(signum, frame):  # finish the current step, then checkpoint and export
             stop["flag"] = True
+            stop["signal"] = stop["signal"] or int(signum)
 
         old = {}
         # every rank: the flag is all-reduced each step, so a signal to any rank (torchrun forwards one to all of
@@ -580,7 +582,8 @@ class Trainer:
                 self.exports += [p.name for p in self.export_paths() if p.name not in self.exports]
             self.save_checkpoint()
             summary = {"steps": self.step, "start_step": first_step, "wall_seconds": self.wall_seconds,
-                       "last_losses": self.last_losses, "interrupted": stop["flag"]}
+                       "last_losses": self.last_losses, "interrupted": stop["flag"],
+                       "signal": stop["signal"]}
             if self.is_main:
                 self.save_samples(sample_batch)
                 summary.update(self.export(n_photos=len(crops)))

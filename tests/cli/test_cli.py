@@ -676,3 +676,26 @@ def test_a_hole_grown_over_the_whole_photo_names_the_flag(files, capsys):
     assert "--grow-mask 1000" in line and "invert" not in line
     assert main(["--bogus", "inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png")]) == 2
     assert _one_error_line(capsys).endswith("(see 'inpaint-studio --help')")
+
+
+def test_sigterm_during_a_run_writes_nothing_and_exits_143(files, capsys, monkeypatch):
+    """``kill`` / ``timeout``: unwinds like Ctrl+C (the early preview is removed again), but ends with 143 = 128 +
+    SIGTERM, the code a shell and a process supervisor expect from a terminated program (not Ctrl+C's 130)."""
+    import signal
+
+    from editor.pipeline import InpaintPipeline
+    real = InpaintPipeline.run
+
+    def killed_during_the_run(self, *a, **k):
+        os.kill(os.getpid(), signal.SIGTERM)
+        return real(self, *a, **k)
+    monkeypatch.setattr(InpaintPipeline, "run", killed_during_the_run)
+    previous = signal.getsignal(signal.SIGTERM)
+    out, preview = files.dir / "o.png", files.dir / "p.png"
+    try:
+        rc = main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--preview", str(preview),
+                   "--method", "telea"])
+    finally:
+        signal.signal(signal.SIGTERM, previous)
+    assert rc == 143 and capsys.readouterr().err == "terminated: nothing was written\n"
+    assert not out.exists() and not preview.exists()

@@ -215,7 +215,7 @@ def test_skipped_masks_are_said_and_recorded(data, tmp_path, capsys):
 
 
 def test_sigterm_unwinds_like_ctrl_c(data, tmp_path, capsys, monkeypatch):
-    """``kill`` / ``timeout`` during a run: exit 130 and no masks left behind, as with Ctrl+C."""
+    """``kill`` / ``timeout`` during a run: no masks left behind, as with Ctrl+C; exit 143 (128 + SIGTERM)."""
     import os
     import signal
 
@@ -230,8 +230,8 @@ def test_sigterm_unwinds_like_ctrl_c(data, tmp_path, capsys, monkeypatch):
     monkeypatch.setattr(imageio, "load_image", killed_at_the_second_photo)
     previous = signal.getsignal(signal.SIGTERM)
     try:
-        assert _eval(data, "--masks-out", str(tmp_path / "m")) == 130
+        assert _eval(data, "--masks-out", str(tmp_path / "m")) == 143
     finally:
         signal.signal(signal.SIGTERM, previous)
-    assert "interrupted: nothing was written" in capsys.readouterr().err
+    assert "terminated: nothing was written" in capsys.readouterr().err
     assert len(calls) == 2 and not (tmp_path / "m").exists()

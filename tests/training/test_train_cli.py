@@ -218,7 +218,7 @@ def test_sigterm_while_training_stops_like_ctrl_c_with_checkpoint_and_export(tin
     monkeypatch.setattr(Trainer, "g_step", g_step_then_term)
     out = tmp_path / "run"
     rc, err = _run(capsys, _base(tiny_data, out, "--steps", "50"))
-    assert rc == 130 and "interrupted at step 2 of 50" in err and f"--resume {out / 'checkpoint.pt'}" in err
+    assert rc == 143 and "interrupted at step 2 of 50" in err and f"--resume {out / 'checkpoint.pt'}" in err
     assert _ck_step(out) == 2 and (out / "cra.cpu-2.safetensors").is_file()
     assert _log_steps(out / "log.jsonl") == [1, 2]
 
@@ -233,5 +233,5 @@ def test_an_interrupt_while_photos_load_writes_nothing(tiny_data, tmp_path, caps
     out = tmp_path / "run"
     before = signal.getsignal(signal.SIGTERM)
     rc, err = _run(capsys, _base(tiny_data, out, "--steps", "5"))
-    assert rc == 130 and err == "interrupted: nothing was written\n" and not out.exists()
+    assert rc == 143 and err == "terminated: nothing was written\n" and not out.exists()
     assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
