@@ -332,6 +332,8 @@ class Canvas(QGraphicsView):
     zoomChanged = Signal(float)
     cursorMoved = Signal(int, int)
     toolChanged = Signal(str)
+    #: a stroke or shape ended (released or aborted): the mask is no longer being edited by hand
+    gestureEnded = Signal()
 
     def __init__(self, model: EditorModel, undo_stack: QUndoStack, parent=None) -> None:
         super().__init__(parent)
@@ -527,6 +529,7 @@ class Canvas(QGraphicsView):
     def set_tool(self, name: str) -> None:
         if self.tool.active:
             self.tool.cancel()
+            self.gestureEnded.emit()
         self.tool = self.tools[name]
         self._update_outline()
         self.toolChanged.emit(name)
@@ -641,6 +644,8 @@ class Canvas(QGraphicsView):
             return
         if self.tool.active:
             self.tool.release(self.image_pos(event.position()), event.modifiers())
+            if not self.tool.active:
+                self.gestureEnded.emit()
         event.accept()
 
     def leaveEvent(self, event) -> None:
@@ -657,6 +662,7 @@ class Canvas(QGraphicsView):
         """Abort a stroke/shape in progress (Esc); True when there was one."""
         if self.tool.active:
             self.tool.cancel()
+            self.gestureEnded.emit()
             return True
         return False
 

@@ -168,6 +168,7 @@ class MainWindow(QMainWindow):
         self.method_infos: list[dict] = []
         self.methods_final = False
         self._run: dict | None = None          # the running Inpaint request (id, request, doc, method)
+        self._held: tuple | None = None         # (req_id, result) of a fill that ended during a stroke
         self._compare_run: dict | None = None  # the last Compare request (running, or done with its results)
         self._image_rev = 0                    # counts changes of the photo's pixels (stale-result check)
         self._compare_check = QTimer(self)
@@ -590,6 +591,7 @@ class MainWindow(QMainWindow):
         c.compareResult.connect(self._on_compare_result)
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.canvas.cursorMoved.connect(self._on_cursor)
+        self.canvas.gestureEnded.connect(self._apply_held)
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._count_edit)
@@ -1358,6 +1360,7 @@ class MainWindow(QMainWindow):
         if compare is not None and not compare["done"] and self.compare_dialog is not None:
             self.compare_dialog.finish(note)
         self._run = None
+        self._held = None
         self._compare_run = None
 
     def _on_progress(self, stage: str, fraction: float) -> None:
@@ -1381,7 +1384,16 @@ class MainWindow(QMainWindow):
         if self._compare_run is not None and self._compare_run["id"] == req_id:
             self._finish_compare(result)
             return
+        if self._run is not None and self._run["id"] == req_id and self.canvas.tool.active:
+            # a stroke or shape is being drawn: its undo step records the mask as it was when the gesture began,
+            # so a fill applied now would be undone with the stroke (its hole painted back over filled pixels).
+            # The result waits for the release (:meth:`_apply_held`)
+            self._held = (req_id, result)
+            self.stage_label.setText(f"{self._run['method']} is done: the result is applied when you release "
+                                     f"the mouse.")
+            return
         run, self._run = self._run, None
+        self._held = None
         self.canvas.set_preview(None)
         self._update_actions()
         if run is None or run["id"] != req_id or run["doc"] is not self.model.doc:
@@ -1405,6 +1417,12 @@ class MainWindow(QMainWindow):
         self.stage_label.setText(f"Done with {run['method']} in {total:.1f} s. Paint the next object, or Ctrl+Z "
                                  f"to undo.")
         self.show_message(f"Filled with {run['method']} in {total:.1f} s")
+
+    def _apply_held(self) -> None:
+        """The gesture that held back a finished fill ended: apply the fill now (if it still fits)."""
+        held, self._held = self._held, None
+        if held is not None and self._run is not None and self._run["id"] == held[0]:  # (not superseded since)
+            self._on_finished(*held)
 
     def _on_image_changed(self, *_) -> None:
         self._image_rev += 1

@@ -133,3 +133,41 @@ def test_a_finished_comparison_is_not_applied_over_a_later_fill(qtbot, opened, n
     np.testing.assert_array_equal(opened.model.image, image)
     assert history(opened) == names
     dlg.close()
+
+
+def test_a_fill_that_ends_during_a_brush_stroke_waits_for_the_release(qtbot, opened):
+    """A fill that finishes while the mouse button is still down (the user paints the next object) is applied
+    on release, after the stroke's undo step: undoing the stroke then gives the state right after the fill.
+    Applied mid-stroke, the stroke's undo step recorded the mask from before the fill and painted part of the
+    filled hole back as hole."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    L, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    canvas, vp = opened.canvas, opened.canvas.viewport()
+    paint(opened, (30, 20, 50, 40), text="hole")
+    opened.select_method("telea")
+    opened.set_brush_size(8)
+    canvas.zoom_to(4.0)
+    canvas.centerOn(50, 30)
+
+    def at(x, y) -> QPoint:
+        return canvas.view_pos(QPointF(x, y)).toPoint()
+    qtbot.mousePress(vp, L, NOMOD, at(50.5, 30.5))          # the first dab's box overlaps the running hole
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        opened.inpaint()
+    original = opened.model.image.copy()
+    qtbot.mouseMove(vp, at(60.5, 30.5))
+    assert history(opened) == (["hole"], 1)                 # held: nothing applied while the button is down
+    np.testing.assert_array_equal(opened.model.image, original)
+    assert "release" in opened.stage_label.text()
+    qtbot.mouseRelease(vp, L, NOMOD, at(60.5, 30.5))
+    assert history(opened) == (["hole", "Brush stroke", "Inpaint (telea)"], 3)
+    assert (opened.model.image != original).any()
+    after_fill = opened.model.hole_mask().copy()
+    assert not after_fill[20:40, 30:46].any()            # the filled hole is cleared
+    opened.undo_stack.undo()                             # the fill
+    opened.undo_stack.undo()                             # the stroke
+    assert opened.model.hole_mask()[20:40, 30:50].all()  # back to the hole alone...
+    assert not opened.model.hole_mask()[:, 56:].any()    # ...without the stroke
+    opened.undo_stack.redo()
+    opened.undo_stack.redo()
+    np.testing.assert_array_equal(opened.model.hole_mask(), after_fill)
