@@ -89,6 +89,7 @@ __all__ = [
     "EXTENSION_FORMATS",
     "alpha_dropped",
     "check_exif_fits",
+    "check_readable",
     "document_metadata",
     "atomic_output",
     "format_for_path",
@@ -144,6 +145,42 @@ os.umask(_UMASK)
 
 
 # --------------------------------------------------------------------------------------------- reading
+def _open_header(path: Path, what: str) -> Image.Image:
+    """``Image.open(path)``: the header read, nothing decoded. Call under :func:`_own_bomb_check`.
+
+    Raises ImageReadError for a missing, empty or non-image file, or a folder."""
+    name = str(path)
+    if not path.exists():
+        raise ImageReadError(f"{name}: no such file")
+    if path.is_dir():
+        raise ImageReadError(f"{name}: is a folder, not an image file")
+    try:
+        if path.stat().st_size == 0:
+            raise ImageReadError(f"{name}: the file is empty")
+    except OSError as exc:
+        raise ImageReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
+    try:
+        return Image.open(path)
+    except UnidentifiedImageError:
+        raise ImageReadError(f"{name}: not an image file Pillow can read") from None
+    except (OSError, SyntaxError, ValueError) as exc:
+        raise ImageReadError(f"{name}: cannot read the {what} ({_reason(exc)})") from None
+
+
+def check_readable(path: str | os.PathLike, what: str = "photo") -> None:
+    """Read only the file's header (milliseconds, even at 8K): is it there and an image Pillow knows?
+
+    A cheap check before anything is given up for the file (the editor asks about unsaved changes only
+    then). A file that passes may still fail to decode (truncated data): :func:`load_image` says so.
+
+    Raises:
+        ImageReadError: missing, empty or non-image file, or a folder (the same one-line messages as
+            :func:`load_image`).
+    """
+    with _own_bomb_check():
+        _open_header(Path(path), what).close()
+
+
 def _open_decoded(
     path: Path, max_pixels: int | None, what: str, *, gray: bool = False, fast_rgb: bool = False
 ) -> tuple[Image.Image, int, np.ndarray | None]:
@@ -163,23 +200,9 @@ def _open_decoded(
     Raises ImageReadError for a missing, empty, truncated, non-image or too-large file.
     """
     name = str(path)
-    if not path.exists():
-        raise ImageReadError(f"{name}: no such file")
-    if path.is_dir():
-        raise ImageReadError(f"{name}: is a folder, not an image file")
-    try:
-        if path.stat().st_size == 0:
-            raise ImageReadError(f"{name}: the file is empty")
-    except OSError as exc:
-        raise ImageReadError(f"{name}: cannot read the file ({exc.strerror or exc})") from None
     with _own_bomb_check() as default_limit:
         limit = default_limit if max_pixels is None else int(max_pixels)
-        try:
-            img = Image.open(path)
-        except UnidentifiedImageError:
-            raise ImageReadError(f"{name}: not an image file Pillow can read") from None
-        except (OSError, SyntaxError, ValueError) as exc:
-            raise ImageReadError(f"{name}: cannot read the {what} ({_reason(exc)})") from None
+        img = _open_header(path, what)
         try:
             pixels = img.width * img.height
             if limit is not None and pixels > limit:

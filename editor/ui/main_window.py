@@ -736,9 +736,15 @@ class MainWindow(QMainWindow):
         the call returns at once; otherwise it returns False (with a message) on failure. Either way the
         current document is unchanged when opening fails.
         """
+        from editor.core.imageio import check_readable
+        path = Path(path)
+        try:  # a missing or non-image file is said at once, before the photo shown is given up for it
+            check_readable(path)
+        except Exception as exc:  # noqa: BLE001 - ImageReadError, or anything odd: one message, nothing lost
+            self.show_error("Could not open the photo", friendly_error(exc))
+            return False
         if not self.maybe_save():
             return False
-        path = Path(path)
         if background:
             # the user agreed to close the photo shown: a fill still running on it must not land on it now
             # (nor make it "changed" again, asking a second time when the new photo arrives)
@@ -836,6 +842,9 @@ class MainWindow(QMainWindow):
         self.canvas.prebuild(pyramid)
         self.model.set_document(doc)
         self.undo_view.setEmptyLabel(f"Opened {path.name}")
+        self.progress_bar.setValue(0)
+        self.stage_label.setText(IDLE_HINT)  # (not the last photo's "Done with …" or "Cancelled")
+        self.pos_label.setText("")
         self.actions_["split"].setChecked(False)
         self.undo_stack.setClean()
         self.settings.set(S.LAST_FOLDER, str(path.parent))
@@ -1447,11 +1456,23 @@ class MainWindow(QMainWindow):
                 return "hole"
         return None
 
+    def _forgotten(self, req_id: int) -> bool:
+        """True for a run this window already let go of (:meth:`_cancel_runs`: another photo was opened): its
+        late end must not speak about the photo shown now."""
+        if any(r is not None and r["id"] == req_id for r in (self._run, self._compare_run)):
+            return False
+        self._update_actions()  # (the controller is free again)
+        return True
+
     def _on_failed(self, req_id: int, message: str) -> None:
+        if self._forgotten(req_id):
+            return
         self._end_run(req_id, "Stopped: " + message, "The fill failed; the photo is unchanged.")
         self.show_error("Inpainting failed", message)
 
     def _on_cancelled(self, req_id: int) -> None:
+        if self._forgotten(req_id):
+            return
         self._end_run(req_id, "Cancelled.", "Cancelled; the photo is unchanged.")
         if not self.loader.busy:  # (while a photo opens, the status bar says so)
             self.show_message("Cancelled")

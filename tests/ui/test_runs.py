@@ -256,3 +256,32 @@ def test_texture_setting_reaches_the_pipeline_and_only_applies_to_cra(qtbot, ope
     assert seen == [("cra", pytest.approx(0.4))]
     opened.hd_combo.setCurrentIndex(opened.hd_combo.findData("resize"))
     assert not opened.texture_spin.isEnabled()                  # only CRA aggregates texture
+
+
+def test_a_newly_opened_photo_says_nothing_about_the_last_ones_runs(qtbot, test_methods, make_window, photo_path,
+                                                                     tmp_path):
+    """Opening another photo during a run forgets the run: its late "cancelled" must not show up as "Cancelled"
+    beside the new photo, and neither may the last photo's "Done with …" or its cursor readout."""
+    from PIL import Image
+
+    from editor.ui.main_window import IDLE_HINT
+    window = make_window()
+    window.open_file(photo_path)
+    paint_hole(window)
+    window.select_method("test-slow")
+    with qtbot.waitSignal(window.controller.progress, timeout=10000,
+                          check_params_cb=lambda stage, f: stage == "lr_inpaint"):
+        req = window.inpaint()
+    window.pos_label.setText("x 90  y 60   RGB 1 2 3")
+    other = tmp_path / "other.png"
+    Image.fromarray(np.full((40, 50, 3), 128, np.uint8)).save(other)
+    window.undo_stack.setClean()  # (nothing to ask about)
+    with qtbot.waitSignal(window.controller.worker.cancelled, timeout=10000) as cancelled, \
+            qtbot.waitSignal(window.loader.loaded, timeout=10000):
+        assert window.open_file(other, background=True)
+    assert cancelled.args == [req]
+    qtbot.wait(50)                       # the controller's relay of the late "cancelled" arrives
+    assert window.model.path == other
+    assert window.stage_label.text() == IDLE_HINT and window.pos_label.text() == ""
+    assert "Cancelled" not in window.statusBar().currentMessage()
+    assert not window.controller.busy and window.actions_["inpaint"].isEnabled()

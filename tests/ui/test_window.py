@@ -183,11 +183,21 @@ def test_open_in_background_keeps_window_responsive_and_reports_errors(qtbot, wi
         assert window.open_file(photo_path, background=True)
         assert not window.model.has_document  # returned at once; decoding happens in the loader thread
     assert window.model.path == photo_path and window.canvas.photo.pyramid.width == 96
-    bad = tmp_path / "bad.png"
-    bad.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    # a file that is not an image is refused at once (its header), before the loader and any question
+    garbage = tmp_path / "bad.png"
+    garbage.write_bytes(b"\x89PNG\r\n\x1a\n broken")
+    window.undo_stack.push(_noop_command("edit"))
+    assert not window.open_file(garbage, background=True)
+    assert [d[1] for d in no_modal_dialogs] == ["Could not open the photo"] and "bad.png" in no_modal_dialogs[-1][2]
+    assert not window.loader.busy and window.undo_stack.count() == 1
+    window.undo_stack.undo()
+    # a truncated file passes the header check: the loader finds it out and says so
+    truncated = tmp_path / "truncated.png"
+    Image.fromarray(np.random.default_rng(0).integers(0, 255, (64, 96, 3), np.uint8)).save(truncated)
+    truncated.write_bytes(truncated.read_bytes()[:-2000])
     with qtbot.waitSignal(window.loader.failed, timeout=10000):
-        window.open_file(bad, background=True)
-    assert no_modal_dialogs[-1][1] == "Could not open the photo" and "bad.png" in no_modal_dialogs[-1][2]
+        window.open_file(truncated, background=True)
+    assert no_modal_dialogs[-1][1] == "Could not open the photo" and "truncated.png" in no_modal_dialogs[-1][2]
     assert window.model.path == photo_path
 
 
