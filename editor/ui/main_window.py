@@ -938,6 +938,7 @@ class MainWindow(QMainWindow):
         if on_success is None:
             return
         if error:
+            self.show_message(f"Not saved: {path.name}")  # (replaces "Saving …", which has no timeout)
             self.show_error("Could not save", error)
             return
         self.settings.set(S.LAST_FOLDER, str(path.parent))

@@ -220,6 +220,7 @@ def test_ctrl_s_saves_in_background_and_edits_meanwhile_stay_unsaved(qtbot, open
     with qtbot.waitSignal(opened.saver.saved, timeout=10000) as blocker:
         opened.actions_["save_as"].trigger()
     assert blocker.args[1] and opened.isWindowModified() and opened.save_path == target
+    assert opened.statusBar().currentMessage() == "Not saved: x.png"   # not "Saving x.png…" for good
 
 
 def test_thousands_of_void_qt_calls_do_not_exhaust_none(qapp):
