@@ -988,12 +988,14 @@ class MainWindow(QMainWindow):
         """The file a save dialog's answer ``name`` means: a name without an image extension (``holiday``,
         ``photo.v2``, ``holiday.2024``, ``trail.``) gets the chosen file type's (else ``default_suffix``), after
         any trailing dots, as GIMP and Photoshop complete it. The dialog only asked about replacing the name as
-        typed, so when the completed name exists, ask here (Replace / Cancel, Cancel by default); None when the
-        user cancels."""
+        typed, so when the completed name exists, ask here (Replace / Cancel, Cancel by default). The photo that
+        was opened is always asked about in so many words (the dialog's own question only says "already
+        exists"). None when the user cancels."""
         if not name:
             return None
         path = Path(name)
-        if path.suffix.lower() in IMAGE_EXTENSIONS:
+        opened = self.model.path is not None and path.exists() and same_file(path, self.model.path)
+        if path.suffix.lower() in IMAGE_EXTENSIONS and not opened:
             return path
         match = re.search(r"\*(\.[A-Za-z0-9]+)", chosen_filter or "")
         path = path.with_name(path.name.rstrip(".") or path.name)

@@ -48,6 +48,31 @@ def test_save_as_name_without_extension_never_replaces_the_original_silently(
     assert src.read_bytes() != before and w.save_path == src and not w.isWindowModified()
 
 
+def test_save_as_onto_the_original_by_its_full_name_is_asked_about_in_so_many_words(
+        make_window, tmp_path, monkeypatch, no_modal_dialogs):
+    """The file dialog's own overwrite question says only "already exists": choosing the opened photo itself
+    (name and extension, or another path to it) gets the editor's question too, Cancel by default."""
+    src = tmp_path / "orig.jpg"
+    Image.fromarray(synthetic_photo()).save(src, quality=90)
+    before = src.read_bytes()
+    w = make_window()
+    assert w.open_file(src)
+    w.model.image[5:10, 5:10] = 0
+    w.undo_stack.push(_noop_command("edit"))
+    (tmp_path / "sub").mkdir()
+    for name in ("orig.jpg", "sub/../orig.jpg"):
+        monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, n=name: (str(tmp_path / n), ""))
+        _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
+        assert not w.save_as()
+        assert src.read_bytes() == before and w.isWindowModified()
+        assert no_modal_dialogs[-1][1] == "Replace file?" and "photo you opened" in no_modal_dialogs[-1][2]
+    # another existing file with its extension: the dialog already asked, nothing more
+    Image.fromarray(synthetic_photo()).save(tmp_path / "other.jpg")
+    asked = len(no_modal_dialogs)
+    monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "other.jpg"), ""))
+    assert w.save_as() and len(no_modal_dialogs) == asked
+
+
 def test_names_without_extension_take_the_chosen_type_and_ask_before_replacing(
         opened, tmp_path, monkeypatch, no_modal_dialogs):
     # a new name: no question, the chosen type's extension is added
