@@ -59,6 +59,16 @@ class Reporter:
     def check(self) -> None:
         self.cancel.check()
 
+    def within(self, stage: str, lo: float, hi: float) -> "Reporter":
+        """A reporter for a step inside ``stage``: whatever stage the step reports (a method says
+        ``"lr_inpaint"``), it arrives as ``stage`` at ``lo + (hi - lo) * fraction``. Same cancel token."""
+        callback = self.callback
+
+        def relay(_stage: str, fraction: float) -> None:
+            if callback is not None:
+                callback(stage, lo + (hi - lo) * fraction)
+        return Reporter(relay, self.cancel)
+
 
 _abandoned: list[threading.Thread] = []
 

@@ -364,7 +364,9 @@ def hd_crop(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_p
             small, shole = crop, lowres_hole(chole, (bw, bh), round(dilate_px))
         if shole.all():  # no context left inside the crop after dilation: use the undilated hole
             shole = lowres_hole(chole, (shole.shape[1], shole.shape[0]), 0)
-        res, _, _ = inpaint_padded(method, small, shole, reporter)
+        # the method reports "lr_inpaint"; here it runs at native resolution, inside the HD stage
+        step = reporter.within("hd", n / len(boxes), (n + 1) / len(boxes)) if reporter is not None else None
+        res, _, _ = inpaint_padded(method, small, shole, step)
         if s < 1.0:
             res = upsample_region(res, (bh, bw), 0, bh, 0, bw)
         _paste(out, hole, (y0, y1, x0, x1), res)
@@ -392,7 +394,8 @@ def hd_full(method: InpaintMethod, image: np.ndarray, hole: np.ndarray, dilate_p
     work_hole = lowres_hole(hole, (hole.shape[1], hole.shape[0]), max(0, round(dilate_px)))
     if work_hole.all():
         work_hole = hole
-    res, _, _ = inpaint_padded(method, image, work_hole, reporter)
+    res, _, _ = inpaint_padded(method, image, work_hole,
+                               reporter.within("hd", 0.0, 1.0) if reporter is not None else None)
     out = image if in_place else image.copy()
     _paste(out, hole, (0, hole.shape[0], 0, hole.shape[1]), res)
     if reporter is not None:

@@ -219,6 +219,20 @@ def test_progress_stages_are_reported_in_order_and_preview_comes_once():
     assert previews[0].shape == (384, 512, 3) and previews[0].dtype == np.uint8
 
 
+@pytest.mark.parametrize("hd", ["crop", "full"])
+def test_native_resolution_strategies_report_the_methods_work_as_the_hd_stage(hd):
+    """With ``crop`` / ``full`` the method runs inside the HD stage: its own "lr_inpaint" progress must not take
+    the progress back to stage 2 (the editor said "Filling at low resolution" during a native-size fill)."""
+    img, hole = photo(600, 800, seed=4), blob_hole(600, 800)
+    hole[20:60, 20:60] = True                                      # two holes: two crops
+    events = []
+    InpaintPipeline("telea", hd=hd).run(img, hole, Reporter(lambda s, f: events.append((s, f))))  # (reports)
+    order = [s for i, (s, _) in enumerate(events) if i == 0 or events[i - 1][0] != s]
+    assert order == list(STAGES)
+    hd_fractions = [f for s, f in events if s == "hd"]
+    assert len(hd_fractions) > 3 and hd_fractions == sorted(hd_fractions)
+
+
 def test_defaults_match_the_contract():
     assert HD_STRATEGIES == ("cra", "resize", "crop", "full")
     assert DEFAULT_LOWRES_SIZE == 512 and 0 < DEFAULT_DILATE <= 4
