@@ -698,10 +698,13 @@ class MainWindow(QMainWindow):
                     "split"):
             self.actions_[key].setEnabled(has)
         busy = self.controller.busy
+        comparing = busy and self._comparing()
         self.inpaint_button.setEnabled(has)
-        self.inpaint_button.setText("  Restart" if busy else "  Inpaint")
-        self.inpaint_button.setToolTip("Stop the running fill and start again with the current settings" if busy
-                                       else self.actions_["inpaint"].toolTip())
+        self.inpaint_button.setText("  Restart" if busy and not comparing else "  Inpaint")
+        self.inpaint_button.setToolTip(
+            "Stop the comparison and fill with the selected method" if comparing else
+            "Stop the running fill and start again with the current settings" if busy
+            else self.actions_["inpaint"].toolTip())
         self.cancel_button.setEnabled(busy)
         self.progress_bar.setVisible(self.controller.busy)
         if has:
@@ -1375,12 +1378,21 @@ class MainWindow(QMainWindow):
         self._held = None
         self._compare_run = None
 
+    def _comparing(self) -> bool:
+        """A comparison is running (its progress goes to the Compare window and the panel's bar)."""
+        return self._compare_run is not None and not self._compare_run["done"]
+
+    def _compare_status(self) -> str:
+        run = self._compare_run
+        n, done = len(run["request"].methods), len(run["results"])
+        return f"Comparing {n} methods: {done} of {n} done (see the Compare window, Ctrl+K)."
+
     def _on_progress(self, stage: str, fraction: float) -> None:
         label, lo, hi = STAGES.get(stage, (stage, 0.0, 1.0))
         self.progress_bar.setValue(int(1000 * (lo + (hi - lo) * fraction)))
         if self._run is not None:
             self.stage_label.setText(f"{label}… ({self._run['method']})")
-        elif self._compare_run is not None and not self._compare_run["done"] and self.compare_dialog is not None:
+        elif self._comparing() and self.compare_dialog is not None:
             self.compare_dialog.progress.setRange(0, 1000)
             self.compare_dialog.progress.setValue(int(1000 * (lo + (hi - lo) * fraction)))
 
@@ -1531,6 +1543,8 @@ class MainWindow(QMainWindow):
         box = box_of(request.hole)
         crop = crop_box_around(box, self.model.width, self.model.height)
         self.compare_dialog.start(list(names), crop, request.image)
+        self.progress_bar.setValue(0)
+        self.stage_label.setText(self._compare_status())
         self._update_actions()
         return req_id
 
@@ -1539,14 +1553,21 @@ class MainWindow(QMainWindow):
         if run is None or run["id"] != req_id:
             return
         run["results"][name] = result
+        self.stage_label.setText(self._compare_status())
         if self.compare_dialog is not None:
             self.compare_dialog.add_result(name, result)
 
     def _finish_compare(self, results: dict) -> None:
         run = self._compare_run
         run["done"] = True
+        self.progress_bar.setValue(0)
+        n = len(run["results"])
+        self.stage_label.setText(f"Comparison done: {n} result{'s' if n != 1 else ''} to choose from in the "
+                                 f"Compare window (Ctrl+K).")
         self._update_actions()
         if self.compare_dialog is not None:
+            if not self.compare_dialog.isVisible():  # (closed with Esc while it ran: it went on)
+                self.show_message("Comparison done: Compare methods (Ctrl+K) shows the results")
             self.compare_dialog.finish()
             self._check_compare()
 
