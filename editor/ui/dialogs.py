@@ -7,7 +7,10 @@ from PySide6.QtGui import QAction, QKeySequence
 from PySide6.QtWidgets import (QAbstractItemView, QDialog, QDialogButtonBox, QHeaderView, QTableWidget,
                                QTableWidgetItem, QVBoxLayout)
 
-__all__ = ["ShortcutsDialog", "shortcut_rows", "GESTURES"]
+__all__ = ["ShortcutsDialog", "shortcut_rows", "GESTURES", "SHORTCUT_NAME"]
+
+#: Action property holding the name to list for an action whose text changes (undo: "Undo Brush stroke").
+SHORTCUT_NAME = "shortcut_name"
 
 #: Mouse and held-key gestures that are not actions (and so cannot be generated from them).
 GESTURES = [
@@ -27,7 +30,8 @@ def shortcut_rows(menus: list[tuple[str, list[QAction]]]) -> list[tuple[str, str
         for action in actions:
             keys = [k.toString(QKeySequence.SequenceFormat.NativeText) for k in action.shortcuts() if not k.isEmpty()]
             if keys:
-                rows.append((group, action.text().replace("&", "").rstrip(".…"), ",  ".join(keys)))
+                name = action.property(SHORTCUT_NAME) or action.text().replace("&", "").rstrip(".…")
+                rows.append((group, name, ",  ".join(keys)))
     return rows + GESTURES
 
 

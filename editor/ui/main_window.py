@@ -22,7 +22,7 @@ from editor.ui import settings as S
 from editor.ui.canvas import Canvas
 from editor.ui.commands import mask_change_command, result_command
 from editor.ui.compare import CompareDialog, crop_box_around
-from editor.ui.dialogs import ShortcutsDialog
+from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
 from editor.ui.jpeg_quality import jpeg_settings
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
@@ -247,6 +247,7 @@ class MainWindow(QMainWindow):
         redo.setShortcuts([QKeySequence("Ctrl+Shift+Z"), QKeySequence("Ctrl+Y")])
         redo.setIcon(icon("mdi6.redo"))
         for key, act in (("undo", undo), ("redo", redo)):
+            act.setProperty(SHORTCUT_NAME, key.capitalize())  # (its text follows the history: "Undo Brush stroke")
             self.addAction(act)
             self.actions_[key] = act
         a("clear_mask", "&Clear Mask", "Ctrl+Shift+A", "mdi6.selection-off", self.clear_mask,

@@ -155,10 +155,14 @@ def test_open_with_mask_from_command_line_arguments(window, photo_path, tmp_path
 
 
 def test_shortcuts_dialog_is_generated_from_actions(opened, qtbot):
+    opened.undo_stack.push(_noop_command("Brush stroke"))  # the undo action now reads "Undo Brush stroke"
+    opened.undo_stack.push(_noop_command("Erase stroke"))
+    opened.undo_stack.undo()                               # ... and redo "Redo Erase stroke"
     dlg = opened.show_shortcuts()
     rows = {(dlg.table.item(r, 1).text(), dlg.table.item(r, 2).text()) for r in range(dlg.table.rowCount())}
     names = {r[0] for r in rows}
     assert {"Undo", "Redo", "Inpaint", "Brush", "Eraser", "Save", "Compare Methods"} <= names
+    assert not any("stroke" in name for name in names)     # the rows name the action, not the history
     redo = next(keys for name, keys in rows if name == "Redo")
     assert "Ctrl+Shift+Z" in redo and "Ctrl+Y" in redo
     assert any("backslash" in keys for _, keys in rows)
