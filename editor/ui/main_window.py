@@ -14,7 +14,8 @@ from PySide6.QtGui import QAction, QActionGroup, QColor, QKeySequence, QStandard
 from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidget, QFileDialog, QFormLayout,
                                QHBoxLayout, QLabel, QMainWindow, QMessageBox, QProgressBar, QPushButton, QSlider,
                                QSpinBox, QToolBar, QToolButton, QUndoView, QVBoxLayout, QWidget, QAbstractSpinBox,
-                               QLineEdit, QAbstractButton, QAbstractItemView, QTextEdit, QPlainTextEdit)
+                               QLineEdit, QAbstractButton, QAbstractItemView, QTextEdit, QPlainTextEdit, QFrame,
+                               QScrollArea, QSizePolicy)
 
 from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
 from editor.paths import same_file
@@ -144,6 +145,33 @@ class _PopupClosed(QObject):
         if event.type() == QEvent.Type.Hide:
             self._callback()
         return False
+
+
+class _PanelScroll(QScrollArea):
+    """A panel's content, scrolling only when the panel is shorter than the content. It asks for the content's
+    own height and does not expand (so History, which does, takes the window's spare height)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.setWidgetResizable(True)
+        self.setFrameShape(QFrame.Shape.NoFrame)
+        self.setHorizontalScrollBarPolicy(Qt.ScrollBarPolicy.ScrollBarAlwaysOff)
+        self.setSizePolicy(QSizePolicy.Policy.Preferred, QSizePolicy.Policy.Preferred)
+        self.setMinimumHeight(60)
+
+    def sizeHint(self) -> QSize:
+        content = self.widget().sizeHint() if self.widget() is not None else QSize(0, 0)
+        return QSize(content.width() + self.verticalScrollBar().sizeHint().width(), content.height())
+
+    def _content_height(self, width: int) -> int:
+        w = self.widget()
+        h = w.heightForWidth(width) if w.hasHeightForWidth() else -1   # (wrapped labels: taller when narrow)
+        return max(h, w.minimumSizeHint().height())
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if self.widget() is not None:  # never taller than the content at this width
+            self.setMaximumHeight(self._content_height(event.size().width()))
 
 
 class MainWindow(QMainWindow):
@@ -536,7 +564,8 @@ class MainWindow(QMainWindow):
         hl = QVBoxLayout(hist)
         hl.setContentsMargins(12, 4, 12, 12)
         hl.addWidget(self.undo_view)
-        self.history_dock = self._dock("History", "historyDock", hist)
+        self.undo_view.setMinimumHeight(48)
+        self.history_dock = self._dock("History", "historyDock", hist, fixed=False)
         # a step clicked in the History or a choice picked from a list hands the keyboard back to the canvas
         # (as in Photoshop), so Space pans and the single-key shortcuts work again at once; keyboard use of
         # them (Tab, arrows) keeps the focus where it is
@@ -547,8 +576,32 @@ class MainWindow(QMainWindow):
         for dock in (self.run_dock, self.tool_dock, self.history_dock):
             self.addDockWidget(Qt.DockWidgetArea.RightDockWidgetArea, dock)
             self.view_menu.addAction(dock.toggleViewAction())
-        self.resizeDocks([self.run_dock, self.tool_dock, self.history_dock], [260, 220, 240], Qt.Orientation.Vertical)
+        self._fit_docks()
+        self._dock_fit = QTimer(self, singleShot=True, interval=0, timeout=self._fit_docks)
         self.resizeDocks([self.run_dock], [300], Qt.Orientation.Horizontal)
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        if event.oldSize().height() != event.size().height() and hasattr(self, "_dock_fit"):
+            self._dock_fit.start()  # once the layout has settled at the new height
+
+    def _fit_docks(self) -> None:
+        """Inpaint and Tool options get the height their content needs, History the rest. On a short screen
+        History gives way first (down to a few rows), then Tool options, then Inpaint (their content scrolls).
+        Run on every change of the window's height (so a splitter dragged by hand holds until then)."""
+        docks = [self.run_dock, self.tool_dock, self.history_dock]
+        if any(d.isFloating() or not d.isVisible() for d in docks) and self.isVisible():
+            return  # (a panel moved out or hidden: the user's layout)
+        avail = sum(d.height() for d in docks) if self.isVisible() else 900
+        run, tool = self.run_dock.sizeHint().height(), self.tool_dock.sizeHint().height()
+        history = 110
+        if run + tool + history <= avail:
+            history = avail - run - tool
+        else:
+            left = avail - history
+            run = min(run, max(left - 90, left // 2))
+            tool = left - run
+        self.resizeDocks(docks, [run, tool, history], Qt.Orientation.Vertical)
 
     def _focus_canvas(self, *_) -> None:
         self.canvas.setFocus(Qt.FocusReason.OtherFocusReason)
@@ -564,9 +617,16 @@ class MainWindow(QMainWindow):
         hand_on()
         QTimer.singleShot(0, hand_on)
 
-    def _dock(self, title: str, name: str, widget: QWidget) -> QDockWidget:
+    def _dock(self, title: str, name: str, widget: QWidget, fixed: bool = True) -> QDockWidget:
+        """A right-hand panel. A ``fixed`` panel (Inpaint, Tool options) is at most as tall as its content and
+        scrolls when it gets shorter, so the stacked panels never make the window taller than a 768-px
+        laptop screen (their content alone needs ~690 px); the other (History) takes the rest."""
         dock = QDockWidget(title, self)
         dock.setObjectName(name)
+        if fixed:
+            scroll = _PanelScroll()
+            scroll.setWidget(widget)
+            widget = scroll
         dock.setWidget(widget)
         dock.setFeatures(QDockWidget.DockWidgetFeature.DockWidgetMovable)
         return dock
