@@ -21,7 +21,7 @@ from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
 from editor.paths import same_file
 from editor.ui import settings as S
 from editor.ui.canvas import Canvas
-from editor.ui.commands import mask_change_command, result_command
+from editor.ui.commands import MaskEditCommand, mask_change_command, result_command
 from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
 from editor.ui.jpeg_quality import jpeg_settings
@@ -1098,6 +1098,14 @@ class MainWindow(QMainWindow):
         self._settle_saves()
         if not self.model.has_document or self.undo_stack.isClean():
             return True
+        if self._only_mask_changed():  # Save would write the photo as it is; the mask would still be lost
+            answer = QMessageBox.question(
+                self, "Unsaved hole mask",
+                f"The hole mask painted on “{self._document_name()}” is not part of the photo, which is "
+                f"unchanged. Discard the mask?\n\nFile → Export Mask… keeps it as a PNG.",
+                QMessageBox.StandardButton.Discard | QMessageBox.StandardButton.Cancel,
+                QMessageBox.StandardButton.Cancel)
+            return answer == QMessageBox.StandardButton.Discard
         question = question or f"Save the changes to “{self._document_name()}” before closing it?"
         answer = QMessageBox.question(
             self, "Unsaved changes", question,
@@ -1106,6 +1114,16 @@ class MainWindow(QMainWindow):
         if answer == QMessageBox.StandardButton.Save:
             return self.save()
         return answer == QMessageBox.StandardButton.Discard
+
+    def _only_mask_changed(self) -> bool:
+        """True when every step between the saved state and now edits the hole mask only (the photo's pixels
+        are as saved)."""
+        stack = self.undo_stack
+        clean, index = stack.cleanIndex(), stack.index()
+        if clean < 0:  # the saved state was dropped from the history: unknown
+            return False
+        return all(isinstance(stack.command(i), MaskEditCommand)
+                   for i in range(min(clean, index), max(clean, index)))
 
     def import_mask_dialog(self) -> None:
         path, _ = QFileDialog.getOpenFileName(self, "Import hole mask (white = hole)",

@@ -337,3 +337,33 @@ def test_every_extension_the_core_writes_is_saved_as_its_type(opened, tmp_path, 
         assert opened.save_as()
         assert Image.open(tmp_path / name).format == fmt and not (tmp_path / f"{name}.png").exists()
     assert opened.last_error is None and not no_modal_dialogs
+
+
+def test_closing_after_mask_only_edits_asks_about_the_mask_not_about_saving_the_photo(
+        qtbot, make_window, photo_path, monkeypatch, no_modal_dialogs):
+    """Save cannot keep a painted mask (it wrote a copy identical to the photo and the mask was lost anyway):
+    with only mask edits since the last save, the question is whether to discard the mask (Export Mask keeps
+    it), with Discard and Cancel only. A fill among the edits brings the usual Save question back."""
+    from editor.ui.commands import result_command
+    buttons = []
+
+    def question(parent, title, text, choices, default=None):
+        no_modal_dialogs.append(("question", title, text))
+        buttons.append(choices)
+        return SB.Cancel
+    monkeypatch.setattr(QMessageBox, "question", question)
+    w = make_window()
+    assert w.open_file(photo_path)
+    new = w.model.coverage.copy()
+    new[20:40, 30:50] = 255
+    w._push_mask(new, "hole")
+    assert not w.close() and w.isVisible()                     # Cancel keeps the window and the mask
+    assert no_modal_dialogs[-1][1] == "Unsaved hole mask" and "Export Mask" in no_modal_dialogs[-1][2]
+    assert not buttons[-1] & SB.Save and w.model.hole_mask().any()
+    result = w.model.image.copy()
+    result[20:40, 30:50] = 0
+    w.undo_stack.push(result_command(w.model, result, w.model.coverage.copy(), "Inpaint (test)"))
+    assert not w.close()
+    assert no_modal_dialogs[-1][1] == "Unsaved changes" and buttons[-1] & SB.Save
+    w.undo_stack.undo()                                        # back to the mask alone
+    assert not w.close() and no_modal_dialogs[-1][1] == "Unsaved hole mask"
