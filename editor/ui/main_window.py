@@ -1137,7 +1137,11 @@ class MainWindow(QMainWindow):
         size = (self.model.width, self.model.height)
         try:
             try:
-                mask = load_mask(Path(path), size, invert=invert)
+                QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # (a 24 MP mask takes ~2 s)
+                try:
+                    mask = load_mask(Path(path), size, invert=invert)
+                finally:
+                    QApplication.restoreOverrideCursor()
             except MaskError as exc:
                 if getattr(exc, "turned", False):   # stretching would not line it up: say so, offer nothing
                     self.show_error("Mask size differs", _mask_size_question(exc, Path(path)))
@@ -1149,7 +1153,13 @@ class MainWindow(QMainWindow):
         except (Exception, MemoryError) as exc:
             self.show_error("Could not import the mask", friendly_error(exc))
             return False
-        return self._push_mask(np.where(mask, np.uint8(255), np.uint8(0)), "Import mask")
+        if not self._push_mask(np.where(mask, np.uint8(255), np.uint8(0)), "Import mask"):
+            return False
+        share = float(np.count_nonzero(mask)) / mask.size
+        if share > 0.5:  # most likely a black = hole mask (HiFill's, and many tools' exports)
+            self.show_message(f"The imported mask makes {share:.0%} of the photo hole: if its black marks what "
+                              f"should go, use Edit → Invert Mask (Ctrl+I)", 15000)
+        return True
 
     def export_mask_dialog(self) -> None:
         base = self.model.path or Path("photo.png")

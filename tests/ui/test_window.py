@@ -143,6 +143,11 @@ def test_import_and_export_mask(opened, tmp_path, monkeypatch):
     monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: QMessageBox.StandardButton.No)
     assert not opened.import_mask(tmp_path / "small.png")
     np.testing.assert_array_equal(opened.model.hole_mask(), mask > 0)
+    assert "Invert" not in opened.statusBar().currentMessage()
+    # a black = hole mask (HiFill's): most of the photo becomes hole, and the status bar points to Invert Mask
+    Image.fromarray(255 - mask).save(tmp_path / "black_is_hole.png")
+    assert opened.import_mask(tmp_path / "black_is_hole.png")
+    assert "Invert Mask (Ctrl+I)" in opened.statusBar().currentMessage()
 
 
 def test_open_with_mask_from_command_line_arguments(window, photo_path, tmp_path):
