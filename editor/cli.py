@@ -332,16 +332,30 @@ def _load_inputs(args):
 
 
 def _empty_mask_hint(mask_path: Path) -> str:
-    """For an empty mask with coloured strokes (pure red is luminance 76, below the 128 that makes a hole): say
-    so. "" otherwise, or when the file cannot be read again."""
+    """Why a mask that is not blank reads as empty: a mask saved with the values 0 and 1 (as machine-learning
+    tools often write them), or coloured strokes (pure red is luminance 76, below the 128 that makes a hole).
+    "" otherwise, or when the file cannot be read again. The file was already read once under the pixel limit
+    the user chose, so Pillow's own limit is off here."""
+    from PIL import Image
+
+    from editor.core.imageio import pillow_limit_off
     try:
-        from PIL import Image
-        with Image.open(mask_path) as img:
-            if img.mode not in ("RGB", "RGBA", "P"):
-                return ""
-            img.thumbnail((512, 512))
-            rgb = np.asarray(img.convert("RGB")).reshape(-1, 3).astype(np.int16)
-    except (OSError, ValueError):
+        with pillow_limit_off():
+            with Image.open(mask_path) as img:
+                img.draft("RGB", (512, 512))      # (JPEG: decode at 1/8 size)
+                if img.mode not in ("RGB", "RGBA", "P", "L", "LA", "I", "I;16"):
+                    return ""
+                extrema = img.convert("RGB").getextrema() if img.mode == "P" else img.getextrema()
+                if not isinstance(extrema[0], tuple):
+                    extrema = (extrema,)
+                top = max(hi for _, hi in extrema[:3])
+                if top == 1:
+                    return " (its values are 0 and 1: a hole is 128 or more, so save the mask as 0 and 255)"
+                if img.mode in ("L", "LA", "I", "I;16"):
+                    return ""
+                img.thumbnail((512, 512))
+                rgb = np.asarray(img.convert("RGB")).reshape(-1, 3).astype(np.int16)
+    except (OSError, ValueError, Image.DecompressionBombError):
         return ""
     coloured = (rgb.max(axis=1) >= 128) & (rgb.max(axis=1) - rgb.min(axis=1) >= 64)
     if not coloured.any():

@@ -90,6 +90,7 @@ __all__ = [
     "alpha_dropped",
     "check_exif_fits",
     "check_readable",
+    "pillow_limit_off",
     "document_metadata",
     "atomic_output",
     "format_for_path",
@@ -140,6 +141,9 @@ def _own_bomb_check() -> Iterator[int | None]:
             _bomb_users -= 1
             if _bomb_users == 0:
                 Image.MAX_IMAGE_PIXELS = _bomb_saved
+#: Public name of :func:`_own_bomb_check` for a caller that reads again a file already checked (CLI notes).
+pillow_limit_off = _own_bomb_check
+
 _UMASK = os.umask(0)
 os.umask(_UMASK)
 

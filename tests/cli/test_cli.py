@@ -699,3 +699,24 @@ def test_sigterm_during_a_run_writes_nothing_and_exits_143(files, capsys, monkey
         signal.signal(signal.SIGTERM, previous)
     assert rc == 143 and capsys.readouterr().err == "terminated: nothing was written\n"
     assert not out.exists() and not preview.exists()
+
+
+def test_empty_mask_of_zeros_and_ones_says_why(files, capsys):
+    """A mask saved with the values 0 and 1 (machine-learning tools) reads as empty: the note says so."""
+    ones = np.zeros(files.img.shape[:2], np.uint8)
+    ones[30:50, 40:70] = 1
+    Image.fromarray(ones).save(files.dir / "ones.png")
+    assert main(["inpaint", str(files.photo), str(files.dir / "ones.png"), "-o", str(files.dir / "o.png")]) == 0
+    assert "values are 0 and 1" in capsys.readouterr().err
+
+
+def test_empty_mask_over_pillows_pixel_limit_keeps_to_max_pixels(files, capsys, monkeypatch):
+    """The empty-mask note reads the mask again: it must keep to the --max-pixels the user gave, not Pillow's
+    own limit (a warning text on stderr above it, an internal error at twice it)."""
+    from PIL import Image as PILImage
+    monkeypatch.setattr(PILImage, "MAX_IMAGE_PIXELS", 1000)   # the 96x64 photo is now "over the limit"
+    args = ["inpaint", str(files.photo), str(files.empty), "-o", str(files.dir / "o.png"), "--max-pixels", "20000"]
+    assert main(args) == 0
+    err = capsys.readouterr().err
+    assert "mask is empty" in err and "Warning" not in err and "internal error" not in err
+    assert PILImage.MAX_IMAGE_PIXELS == 1000
