@@ -970,8 +970,9 @@ def _main(argv: list[str]) -> int:
     except InpaintError as exc:
         _err(str(exc).splitlines()[0] if str(exc) else type(exc).__name__)
         return 2
-    except MemoryError:
-        _err("not enough memory for this photo (try --hd resize, a smaller --lowres-size, or close other programs)")
+    except MemoryError as exc:
+        _err(f"not enough memory: {exc}" if str(exc) else
+             "not enough memory for this photo (try --hd resize, a smaller --lowres-size, or close other programs)")
         return 2
     except BrokenPipeError:  # stdout closed early (e.g. piped into `head`): the work is done, stay quiet
         try:

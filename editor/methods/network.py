@@ -153,8 +153,14 @@ class CRAMethod(InpaintMethod):
             reporter.report("lr_inpaint", 0.0)
         x = torch.from_numpy(np.ascontiguousarray(image)).permute(2, 0, 1)[None].float() / 127.5 - 1.0
         m = torch.from_numpy(np.ascontiguousarray(hole, dtype=np.float32))[None, None]
-        with torch.inference_mode():
-            out = net(x.to(self.device), m.to(self.device))
+        try:
+            with torch.inference_mode():
+                out = net(x.to(self.device), m.to(self.device))
+        except RuntimeError as exc:  # torch.OutOfMemoryError (a GPU) is one too; the CPU allocator says "allocate"
+            if isinstance(exc, getattr(torch, "OutOfMemoryError", ())) or "allocate" in str(exc):
+                raise MemoryError(f"the network needs more memory than there is for a {w}x{h} input "
+                                  f"(it is meant for ~512 px: lower --lowres-size)") from None
+            raise
         if reporter is not None:
             reporter.report("lr_inpaint", 0.9)
         result = ((out.refined[0].clamp(-1, 1) + 1.0) * 127.5).round().byte().permute(1, 2, 0).cpu().numpy()

@@ -82,6 +82,33 @@ def test_method_runs_and_returns_attention(models):
         m.inpaint(image[:40], hole[:40])
 
 
+def test_running_out_of_memory_in_the_network_is_a_memory_error_with_a_way_out(models, monkeypatch, tmp_path,
+                                                                              capsys):
+    """``--lowres-size 100000`` ran the network on the whole 24 MP photo: torch's allocator failed after 30 s and
+    the command line said "internal error: RuntimeError ..." (exit 1). Now it is a MemoryError naming the cure."""
+    from PIL import Image
+
+    from editor.cli import main
+    _write(models, "a")
+
+    def oom(self, *a, **k):
+        raise RuntimeError("[enforce fail at alloc_cpu.cpp:127] DefaultCPUAllocator: can't allocate memory: "
+                           "you tried to allocate 35156250000 bytes")
+    monkeypatch.setattr(CRAGenerator, "forward", oom)
+    m = create_method("cra")
+    with pytest.raises(MemoryError, match="lower --lowres-size"):
+        m.inpaint(np.zeros((48, 64, 3), np.uint8), np.ones((48, 64), bool))
+    Image.fromarray(np.full((48, 64, 3), 90, np.uint8)).save(tmp_path / "p.png")
+    hole = np.zeros((48, 64), np.uint8)
+    hole[10:20, 10:20] = 255
+    Image.fromarray(hole).save(tmp_path / "m.png")
+    assert main(["inpaint", str(tmp_path / "p.png"), str(tmp_path / "m.png"), "-o", str(tmp_path / "o.png"),
+                 "--method", "cra"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: not enough memory: the network needs more memory") and "internal" not in err
+    assert not (tmp_path / "o.png").exists()
+
+
 def test_card_coarse_stage_reaches_the_generator(models):
     _write(models, "a")
     assert CRAMethod().load().coarse is not None                       # no key: the paper's coarse network
