@@ -380,12 +380,14 @@ def _json_line(obj: dict) -> None:
 def _cmd_inpaint(args) -> int:
     t0 = time.perf_counter()
     photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
+    # the method and its options first: a wrong one is said at once, not after --force for an existing output
+    name = args.method or _default_method()
+    method, device = _make_method(name, args.device)
+    pipeline = _pipeline(method, args, device)
     _check_output(out, [photo, mask], args.force)
     preview = Path(args.preview) if args.preview else None
     if preview is not None:
         _check_output(preview, [photo, mask], args.force, what="preview", outputs=[out])
-    name = args.method or _default_method()
-    method, device = _make_method(name, args.device)
 
     t_method = time.perf_counter()       # (a network's weights and torch are loaded by then)
     doc, hole = _load_inputs(args)
@@ -432,8 +434,7 @@ def _cmd_inpaint(args) -> int:
         try:
             # in place: the photo's array is not needed afterwards, so the result is written into it (saves a
             # full-size copy); a failure leaves the photo's file untouched either way
-            result = _pipeline(method, args, device).run(doc.image, hole, reporter=Reporter(bar),
-                                                         on_preview=on_preview, in_place=True)
+            result = pipeline.run(doc.image, hole, reporter=Reporter(bar), on_preview=on_preview, in_place=True)
         finally:
             bar.close()
         t_run = time.perf_counter()
@@ -532,8 +533,13 @@ def _cmd_compare(args) -> int:
 
     t0 = time.perf_counter()
     photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
+    runs = _method_runs(args.methods, args.hd)   # (a wrong --methods is said before an existing output)
+    methods = {name: _make_method(name, args.device) for _, name, _ in runs}
+    for item, name, hd in runs:  # before any run: not after the others have been computed
+        if hd == "full" and not methods[name][0].supports_full_resolution:
+            raise UsageError(f"--methods {item}: {name} cannot run on the whole full-resolution photo "
+                             f"(give it another --hd: {name}:crop or {name}:cra)")
     _check_output(out, [photo, mask], args.force, what="sheet")
-    runs = _method_runs(args.methods, args.hd)
     out_dir = Path(args.out_dir) if args.out_dir else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: --out-dir is a file, not a folder")
@@ -546,11 +552,6 @@ def _cmd_compare(args) -> int:
             if out_dir.is_dir():                          # else it is created below, empty
                 _check_output(p, [photo, mask], args.force, outputs=[out])
             full_outputs[item] = p
-    methods = {name: _make_method(name, args.device) for _, name, _ in runs}
-    for item, name, hd in runs:  # before any run: not after the others have been computed
-        if hd == "full" and not methods[name][0].supports_full_resolution:
-            raise UsageError(f"--methods {item}: {name} cannot run on the whole full-resolution photo "
-                             f"(give it another --hd: {name}:crop or {name}:cra)")
 
     doc, hole = _load_inputs(args)
     if not hole.any():
@@ -733,7 +734,8 @@ def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
                    help="how the low-res fill reaches full resolution: cra (contextual residual aggregation, "
                         "default), resize (plain upsample), crop (hole boxes at native size: slower, up to tens "
                         "of seconds), full (whole photo at native size: slowest; not for cra)")
-    p.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px (512)")
+    p.add_argument("--lowres-size", type=_lowres, metavar="N",
+                   help="long side of the low-res stage, px (512; at least 16)")
     p.add_argument("--grow-mask", type=_non_negative, default=0, metavar="PX",
                    help="grow the hole by PX px before filling (a tight mask leaves the object's outline)")
     p.add_argument("--dilate", type=_non_negative, metavar="PX",
@@ -764,6 +766,11 @@ def _number(text: str, cast, low: float, high: float | None, expected: str):
 
 def _positive(text: str) -> int:
     return _number(text, int, 1, None, "a positive whole number")
+
+
+def _lowres(text: str) -> int:
+    # 16: editor.pipeline.pipeline.MIN_LOWRES_SIZE (not imported here: parsing stays free of numpy / OpenCV)
+    return _number(text, int, 16, None, "a whole number of px, 16 or more")
 
 
 def _non_negative(text: str) -> int:
@@ -835,7 +842,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--templates", metavar="DIR",
                    help="object-shape templates (default: ../shared/data/mask-templates when present)")
     e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
-    e.add_argument("--lowres-size", type=_positive, metavar="N", help="long side of the low-res stage, px")
+    e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16)")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
     e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")

@@ -38,6 +38,9 @@ DEFAULT_DETAIL = 1.0
 #: 14.jpg, 1 leaves a faint trace, 3 leaves none; more only widens the area the method must invent. Parts of an
 #: object the mask misses entirely (19.jpg: the hat ribbon) stay, as the known region must.
 DEFAULT_DILATE = 3
+#: Smallest ``lowres_size``, px (a method's 16-px stride; below it no photo keeps any context).
+MIN_LOWRES_SIZE = 16
+
 #: Progress stage names, in order.
 STAGES = ("prepare", "lr_inpaint", "hd", "composite")
 
@@ -162,8 +165,8 @@ class InpaintPipeline:
                  detail: float = DEFAULT_DETAIL) -> None:
         if hd not in HD_STRATEGIES:
             raise InpaintError(f"unknown HD strategy '{hd}' (known: {', '.join(HD_STRATEGIES)})")
-        if int(lowres_size) < 16:
-            raise InpaintError(f"low-res size must be at least 16 px, got {lowres_size}")
+        if int(lowres_size) < MIN_LOWRES_SIZE:
+            raise InpaintError(f"low-res size must be at least {MIN_LOWRES_SIZE} px, got {lowres_size}")
         if int(dilate) < 0:
             raise InpaintError(f"dilation must be >= 0 px, got {dilate}")
         if not 0.0 <= float(detail) <= 1.0:

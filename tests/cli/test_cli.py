@@ -720,3 +720,26 @@ def test_empty_mask_over_pillows_pixel_limit_keeps_to_max_pixels(files, capsys, 
     err = capsys.readouterr().err
     assert "mask is empty" in err and "Warning" not in err and "internal error" not in err
     assert PILImage.MAX_IMAGE_PIXELS == 1000
+
+
+def test_a_wrong_method_or_option_is_said_before_an_existing_output(files, capsys):
+    """Checked in the order a user fixes things: a bad --method / --methods / --lowres-size is named at once, not
+    only after --force for an output that exists."""
+    out = files.dir / "exists.png"
+    out.write_bytes(b"x")
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--method", "nosuch"]) == 2
+    assert "nosuch" in _one_error_line(capsys)
+    assert main(["compare", str(files.photo), str(files.mask), "-o", str(out), "--methods", "telea:bogus"]) == 2
+    assert "bogus" in _one_error_line(capsys)
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(out), "--lowres-size", "8"]) == 2
+    assert _one_error_line(capsys).startswith("error: argument --lowres-size: expected a whole number of px, "
+                                              "16 or more, got 8")
+    assert out.read_bytes() == b"x"
+
+
+def test_the_cli_keeps_to_the_pipelines_smallest_lowres_size():
+    from editor.cli import _lowres
+    from editor.pipeline.pipeline import MIN_LOWRES_SIZE
+    assert _lowres(str(MIN_LOWRES_SIZE)) == MIN_LOWRES_SIZE
+    with pytest.raises(Exception):
+        _lowres(str(MIN_LOWRES_SIZE - 1))
