@@ -363,7 +363,13 @@ def _empty_mask_hint(mask_path: Path) -> str:
     return " (its coloured strokes are darker than mid-grey; paint the hole white, or bright)"
 
 
-def _check_hole(hole: np.ndarray, mask_path: Path, grow: int = 0) -> None:
+def _check_hole(hole: np.ndarray, mask_path: Path, grow: int = 0, inverted: bool = False) -> None:
+    """Refuse a hole over the whole photo; note one over most of it (a mask whose black marks the hole, such as
+    the HiFill samples', read without --invert-mask: 97.6 % hole)."""
+    share = np.count_nonzero(hole) / hole.size
+    if 0.5 < share < 1.0:
+        flag = "without --invert-mask" if inverted else "with --invert-mask"
+        _note(f"the hole covers {share:.1%} of the photo; if the mask's black marks what should go, run it {flag}")
     if hole.all():
         if grow:
             raise MaskError(f"{mask_path}: grown by --grow-mask {grow} px, the hole covers the whole photo: "
@@ -397,7 +403,7 @@ def _cmd_inpaint(args) -> int:
             "device": device, "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "output": str(out)}
     if hole.any():
-        _check_hole(hole, mask, args.grow_mask)
+        _check_hole(hole, mask, args.grow_mask, args.invert_mask)
     _alpha_note(out, doc.alpha)
     from editor.core.imageio import check_exif_fits
     check_exif_fits(out, doc.exif)      # before the work, not after it
@@ -556,7 +562,7 @@ def _cmd_compare(args) -> int:
     doc, hole = _load_inputs(args)
     if not hole.any():
         raise MaskError(f"{mask}: the mask is empty: there is nothing to compare")
-    _check_hole(hole, mask, args.grow_mask)
+    _check_hole(hole, mask, args.grow_mask, args.invert_mask)
     x0, y0, x1, y1 = _hole_crop(hole)
     cw, ch = x1 - x0, y1 - y0
     # large crops are scaled down to MAX_TILE; small ones enlarged by a whole factor (pixel blocks)
