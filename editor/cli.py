@@ -693,7 +693,10 @@ def _cmd_evaluate(args) -> int:
                           invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate,
                           detail=args.detail, device=device, max_pixels=args.max_pixels, progress=progress)
             if not ev.scores:
-                raise MaskError("no image had a usable mask: nothing was evaluated")
+                why = "; ".join(f"{image} [{kind}]: the mask is {reason}" for image, kind, reason in ev.skipped[:3])
+                more = f"; and {len(ev.skipped) - 3} more" if len(ev.skipped) > 3 else ""
+                raise MaskError("no image had a usable mask: nothing was evaluated" +
+                                (f" ({why}{more})" if why else ""))
             if final is not None:
                 new = {m.name for m in staging.iterdir()}
                 for name in sorted(new):

@@ -13,7 +13,8 @@ Masks, one of:
 
 - given (``masks_dir``): matched to an image by file stem: ``<stem>.<ext>`` (kind ``"given"``) and/or
   ``<stem>.<kind>.<ext>`` (the names this module saves, so a saved run can be replayed exactly); white
-  (>= 128) = hole, or black with ``invert_masks``; scaled (nearest) to the evaluated size;
+  (>= 128) = hole, or black with ``invert_masks``; scaled (nearest) to the evaluated size when it has the
+  photo's shape (refused when it does not: a mask turned by 90° would be stretched);
 - generated (``mask_kind`` ``"free-form"``, ``"object"`` or ``"both"``): seeded synthetic holes from
   :func:`editor.core.masks.free_form_mask` and :func:`editor.core.masks.object_mask` (object-shape templates,
   CRA §3.5). Each mask's generator is seeded from ``(seed, crc32(stem), kind)``, so a mask does not depend on
@@ -195,6 +196,27 @@ def method_runs(methods: Iterable[str], hd: str) -> list[tuple[str, str]]:
     return list(runs)
 
 
+def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool) -> np.ndarray:
+    """A given mask at the evaluated ``size`` (w, h): scaled (nearest) when it has the photo's shape at another
+    size (drawn on the full-size photo); refused when its shape differs (a mask turned by 90° or made for another
+    photo would be stretched over the wrong places).
+
+    Raises:
+        MaskError: unreadable mask, or its aspect ratio differs from the photo's by more than 2 %.
+    """
+    from editor.core.errors import MaskSizeError
+    from editor.core.imageio import load_mask
+    try:
+        return load_mask(mpath, size, invert=invert)
+    except MaskSizeError as exc:
+        (mw, mh), (w, h) = exc.mask_size, size
+        if abs(math.log((mw / mh) / (w / h))) > 0.02:   # (2 %: well above the rounding of a scaled mask)
+            turned = abs(math.log((mh / mw) / (w / h))) <= 0.02
+            raise MaskError(f"{mpath}: the mask is {mw}x{mh}, not the shape of {photo.name} ({w}x{h} as "
+                            f"evaluated)" + ("; it is turned by 90°" if turned else "")) from None
+    return load_mask(mpath, size, invert=invert, resize=True)
+
+
 def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str | Path | None = None,
              mask_kind: str = "both", size: int = 1024, hd: str = "cra", seed: int = 0, limit: int | None = None,
              masks_out: str | Path | None = None, templates: str | Path | None = None,
@@ -303,7 +325,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 cases.append((kind, hole))
         else:
             for kind, mpath in _given_masks(masks_dir, path.stem, by_stem):
-                cases.append((kind, load_mask(mpath, (w, h), invert=invert_masks, resize=True)))
+                cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks)))
             if not cases:
                 raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
                                 f"or {path.stem}.<kind>.png)")

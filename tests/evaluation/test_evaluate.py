@@ -95,6 +95,28 @@ def test_given_masks_plain_stem_and_missing(data, tmp_path, capsys):
     assert err.startswith("error: ") and "p1.png" in err and err.count("\n") == 1
 
 
+def test_a_given_mask_of_another_shape_is_refused_not_stretched(data, tmp_path, capsys):
+    """A mask turned by 90° (or made for another photo) used to be stretched over the photo and scored; a mask of
+    the photo's shape at its full size is still scaled to the evaluated size."""
+    masks = tmp_path / "given"
+    masks.mkdir()
+    m = np.zeros((160, 120), np.uint8)                      # p0 is 160x120: this one is 120x160, turned
+    m[60:100, 40:70] = 255
+    Image.fromarray(m).save(masks / "p0.png")
+    assert main(["evaluate", "--images", str(data / "images"), "--masks", str(masks), "--methods", "telea",
+                 "--limit", "1"]) == 2
+    err = capsys.readouterr().err
+    assert err.startswith("error: ") and "120x160, not the shape of p0.png" in err and "turned by 90°" in err
+    Image.fromarray(np.zeros((121, 160), np.uint8)).save(masks / "p0.png")   # one row off: the same shape
+    ev = evaluate(data / "images", ["telea"], masks_dir=masks, size=96, hd="resize", limit=1)
+    assert ev.skipped == [("p0.png", "given", "empty")]
+    # nothing left to evaluate: the one error line says why, not only that
+    assert main(["evaluate", "--images", str(data / "images"), "--masks", str(masks), "--methods", "telea",
+                 "--limit", "1"]) == 2
+    assert capsys.readouterr().err == ("error: no image had a usable mask: nothing was evaluated (p0.png [given]: "
+                                       "the mask is empty)\n")
+
+
 def test_unknown_method_fails_fast(data, capsys):
     assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea,nope"]) == 2
     assert "unknown method 'nope'" in capsys.readouterr().err
