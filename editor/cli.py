@@ -43,7 +43,7 @@ from pathlib import Path
 import numpy as np
 
 from editor.core.errors import Cancelled, InpaintError, MaskError, MethodUnavailableError, OutputError
-from editor.paths import same_file
+from editor.paths import not_a_folder, same_file
 
 __all__ = ["main", "build_parser", "peak_rss_mb", "resolve_device"]
 
@@ -886,8 +886,8 @@ def _split_globals(argv: list[str]) -> tuple[str | None, list[str]]:
 def _run(argv: list[str]) -> int:
     models, rest = _split_globals(argv)
     if models is not None:
-        if not Path(models).is_dir():
-            raise UsageError(f"--models-dir {models}: no such folder")
+        if not_a_folder(models):
+            raise UsageError(f"--models-dir {models}: {not_a_folder(models)}")
         os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
     if not rest:
         return _cmd_open(argparse.Namespace(photo=None, mask=None))
@@ -909,8 +909,8 @@ def _run(argv: list[str]) -> int:
         raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see '{where} --help')")
     models = getattr(args, "command_models_dir", None) or args.models_dir  # after the command, or other flags
     if models is not None:
-        if not Path(models).is_dir():
-            raise UsageError(f"--models-dir {models}: no such folder")
+        if not_a_folder(models):
+            raise UsageError(f"--models-dir {models}: {not_a_folder(models)}")
         os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
     if args.self_test:
         from editor.selftest import run_self_test

@@ -24,7 +24,7 @@ from typing import Iterator
 import platformdirs
 
 __all__ = ["APP_NAME", "resolve_dir", "resources_dir", "models_dirs", "user_models_dir", "resource",
-           "shipped_models_only", "same_file"]
+           "shipped_models_only", "same_file", "not_a_folder"]
 
 APP_NAME = "inpaint-studio"
 _ENV = {"resources": "INPAINT_STUDIO_RESOURCES", "models": "INPAINT_STUDIO_MODELS"}
@@ -109,3 +109,12 @@ def same_file(a: str | os.PathLike, b: str | os.PathLike) -> bool:
         return a.exists() and b.exists() and os.path.samefile(a, b)
     except (OSError, RuntimeError):
         return Path(os.path.abspath(a)) == Path(os.path.abspath(b))
+
+
+def not_a_folder(path: str | os.PathLike) -> str | None:
+    """Why ``path`` cannot be read as a folder, in the words every command uses ("no such folder", "is a file,
+    not a folder"); None when it is a folder."""
+    p = Path(path)
+    if p.is_dir():
+        return None
+    return "is a file, not a folder" if p.exists() else "no such folder"

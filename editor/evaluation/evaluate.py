@@ -44,6 +44,7 @@ import numpy as np
 
 from editor.core.errors import ImageReadError, MaskError
 from editor.evaluation.metrics import l1, psnr, ssim
+from editor.paths import not_a_folder
 
 __all__ = ["IMAGE_EXTENSIONS", "MASK_KINDS", "Score", "Evaluation", "evaluate", "find_images", "resize_long_side",
            "default_templates_dir", "format_table", "method_runs", "generated_mask_names"]
@@ -117,8 +118,8 @@ class Evaluation:
 def find_images(folder: str | Path) -> list[Path]:
     """Image files directly in ``folder`` (by extension), sorted by name. Raises ImageReadError if none."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise ImageReadError(f"{folder}: no such folder")
+    if not_a_folder(folder):
+        raise ImageReadError(f"{folder}: {not_a_folder(folder)}")
     found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not found:
         raise ImageReadError(f"{folder}: contains no images ({', '.join(IMAGE_EXTENSIONS)})")
@@ -304,8 +305,8 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 raise ImageReadError(f"{tdir}: contains no mask templates")
     else:
         masks_dir = Path(masks_dir)
-        if not masks_dir.is_dir():
-            raise ImageReadError(f"{masks_dir}: no such folder")
+        if not_a_folder(masks_dir):
+            raise ImageReadError(f"{masks_dir}: {not_a_folder(masks_dir)}")
 
     scores: list[Score] = []
     skipped: list[tuple[str, str, str]] = []

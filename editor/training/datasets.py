@@ -15,6 +15,8 @@ import cv2
 import numpy as np
 from PIL import Image, ImageOps
 
+from editor.paths import not_a_folder
+
 __all__ = ["IMAGE_SUFFIXES", "list_images", "PhotoCrops", "MaskSampler", "to_tensor_batch"]
 
 IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
@@ -23,8 +25,8 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 def list_images(folder: str | Path, exclude: list[str] | None = None) -> list[Path]:
     """Image files directly in ``folder``, sorted by name; names matching any glob in ``exclude`` are left out."""
     folder = Path(folder)
-    if not folder.is_dir():
-        raise FileNotFoundError(f"image folder not found: {folder}")
+    if not_a_folder(folder):
+        raise FileNotFoundError(f"{folder}: {not_a_folder(folder)}")
     files = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     for pattern in exclude or []:
         files = [p for p in files if not fnmatch.fnmatch(p.name, pattern)]

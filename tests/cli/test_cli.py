@@ -756,3 +756,14 @@ def test_a_hole_over_most_of_the_photo_points_to_invert_mask(files, capsys):
     assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "b.png"), "--method",
                  "telea"]) == 0
     assert "note" not in capsys.readouterr().err
+
+
+def test_a_file_where_a_folder_is_expected_is_named_as_such(files, capsys):
+    """--models-dir, evaluate's --images and --masks said "no such folder" of a file that exists."""
+    photo = str(files.photo)
+    assert main(["--models-dir", photo, "methods"]) == 2
+    assert _one_error_line(capsys) == f"error: --models-dir {photo}: is a file, not a folder"
+    assert main(["evaluate", "--images", photo, "--methods", "telea"]) == 2
+    assert _one_error_line(capsys) == f"error: {photo}: is a file, not a folder"
+    assert main(["evaluate", "--images", str(files.dir / "nowhere"), "--methods", "telea"]) == 2
+    assert _one_error_line(capsys).endswith("nowhere: no such folder")
