@@ -799,7 +799,9 @@ class MainWindow(QMainWindow):
 
         With ``background=True`` the file is decoded in a loader thread (the window stays responsive) and
         the call returns at once; otherwise it returns False (with a message) on failure. Either way the
-        current document is unchanged when opening fails.
+        current document is unchanged when opening fails. A mask that cannot be used (another size, turned by
+        90°, unreadable) never keeps the photo from opening: the photo opens, then the mask is dealt with as
+        File → Import Mask deals with it (see ``_adopt_loaded``).
         """
         from editor.core.imageio import check_readable
         path = Path(path)
@@ -824,10 +826,10 @@ class MainWindow(QMainWindow):
         while True:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                doc, pyramid = load_document(path, mask, max_pixels=max_pixels)
+                loaded = load_document(path, mask, max_pixels=max_pixels)
             except TooLargeError as exc:
                 QApplication.restoreOverrideCursor()
-                if max_pixels is not None:  # (a mask larger still than its photo)
+                if max_pixels is not None:  # (the file grew meanwhile: a mask's errors are not raised)
                     self.show_error("Could not open the photo", friendly_error(exc))
                     return False
                 if not self._open_large_anyway(exc, path):
@@ -839,7 +841,7 @@ class MainWindow(QMainWindow):
                 self.show_error("Could not open the photo", friendly_error(exc))
                 return False
             QApplication.restoreOverrideCursor()
-            self._adopt(doc, pyramid, path)
+            self._adopt_loaded(loaded, path)
             return True
 
     def _open_large_anyway(self, exc, path: Path) -> bool:
@@ -874,14 +876,14 @@ class MainWindow(QMainWindow):
         if not self.loader.accept(req_id):
             return
         self._set_opening(None)
-        doc, pyramid = payload
+        doc = payload.doc
         if self._load_base != (self.model.doc, self._edit_serial):
             # the photo still shown was edited while this one loaded: those edits are not dropped unasked
             if not self.maybe_save(f"Save the changes to “{self._document_name()}” before opening "
                                    f"“{doc.path.name}”?"):
                 self.show_message(f"Kept {self._document_name()}; {doc.path.name} was not opened.")
                 return
-        self._adopt(doc, pyramid, doc.path)
+        self._adopt_loaded(payload, doc.path)
 
     def _on_too_large(self, req_id: int, payload) -> None:
         if not self.loader.accept(req_id):
@@ -897,6 +899,17 @@ class MainWindow(QMainWindow):
             return
         self._set_opening(None)
         self.show_error("Could not open the photo", message)
+
+    def _adopt_loaded(self, loaded, path: Path) -> None:
+        """Show a photo read by ``load_document`` (a ``LoadedPhoto``), then deal with a mask given with it that
+        could not be used, as File → Import Mask would: after the photo is shown, so that a question about the
+        mask never costs the photo. A mask that fitted is part of the opened state (no undo step, the window
+        unmodified); one stretched at the user's word is an "Import mask" undo step, as with Import Mask: the
+        stretched mask exists nowhere but in the editor (closing asks before losing it), and Undo gives the
+        photo as opened."""
+        self._adopt(loaded.doc, loaded.pyramid, path)
+        if loaded.mask_error is not None:
+            self._import_unread_mask(Path(loaded.mask), loaded.mask_error)
 
     def _adopt(self, doc, pyramid, path: Path) -> None:
         self._cancel_runs()
@@ -1132,27 +1145,50 @@ class MainWindow(QMainWindow):
             self.import_mask(path)
 
     def import_mask(self, path, invert: bool = False) -> bool:
+        """File → Import Mask: ``path`` (white = hole; black with ``invert``) becomes the hole mask, one undo
+        step "Import mask". A mask of another size is stretched when the user agrees. False (with a message
+        where it was an error) when nothing was imported."""
+        from editor.core.imageio import load_mask
+        try:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # (a 24 MP mask takes ~2 s)
+            try:
+                mask = load_mask(Path(path), (self.model.width, self.model.height), invert=invert)
+            finally:
+                QApplication.restoreOverrideCursor()
+        except (Exception, MemoryError) as exc:
+            return self._import_unread_mask(Path(path), exc, invert)
+        return self._push_imported_mask(mask)
+
+    def _import_unread_mask(self, path: Path, exc: BaseException, invert: bool = False) -> bool:
+        """The rest of importing the mask ``path`` after reading it for the open photo raised ``exc`` (File →
+        Import Mask, or the mask given with the photo to open): a mask of another size is stretched when the
+        user agrees, one turned by 90° is explained (stretching would not line it up), any other error is said
+        naming the mask. True when a stretched mask was imported (the undo step "Import mask")."""
         from editor.core.errors import MaskError
         from editor.core.imageio import load_mask
-        size = (self.model.width, self.model.height)
-        try:
-            try:
-                QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # (a 24 MP mask takes ~2 s)
-                try:
-                    mask = load_mask(Path(path), size, invert=invert)
-                finally:
-                    QApplication.restoreOverrideCursor()
-            except MaskError as exc:
-                if getattr(exc, "turned", False):   # stretching would not line it up: say so, offer nothing
-                    self.show_error("Mask size differs", _mask_size_question(exc, Path(path)))
-                    return False
-                answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, Path(path)))
-                if answer != QMessageBox.StandardButton.Yes:
-                    return False
-                mask = load_mask(Path(path), size, invert=invert, resize=True)
-        except (Exception, MemoryError) as exc:
+        if not isinstance(exc, MaskError):  # not an image, damaged, too large, out of memory...
             self.show_error("Could not import the mask", friendly_error(exc))
             return False
+        if getattr(exc, "turned", False):   # stretching would not line it up: say so, offer nothing
+            self.show_error("Mask size differs", _mask_size_question(exc, path))
+            return False
+        answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, path))
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        try:
+            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
+            try:
+                mask = load_mask(path, (self.model.width, self.model.height), invert=invert, resize=True)
+            finally:
+                QApplication.restoreOverrideCursor()
+        except (Exception, MemoryError) as error:  # (the file changed or vanished since)
+            self.show_error("Could not import the mask", friendly_error(error))
+            return False
+        return self._push_imported_mask(mask)
+
+    def _push_imported_mask(self, mask: np.ndarray) -> bool:
+        """Make the bool hole ``mask`` (the photo's size) the hole mask, as the undo step "Import mask"; when
+        most of the photo becomes hole, the status bar points to Invert Mask."""
         if not self._push_mask(np.where(mask, np.uint8(255), np.uint8(0)), "Import mask"):
             return False
         share = float(np.count_nonzero(mask)) / mask.size

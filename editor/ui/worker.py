@@ -14,6 +14,7 @@ import time
 import traceback
 from collections import deque
 from dataclasses import dataclass, field
+from typing import NamedTuple
 
 import numpy as np
 from PySide6.QtCore import QObject, QThread, Signal, Slot
@@ -21,8 +22,8 @@ from PySide6.QtCore import QObject, QThread, Signal, Slot
 from editor.core.errors import Cancelled, InpaintError
 from editor.core.progress import CancelToken, Reporter
 
-__all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "FileLoader", "FileSaver", "load_document",
-           "friendly_error", "unavailable_label", "unavailable_tip"]
+__all__ = ["InpaintRequest", "InferenceWorker", "InferenceController", "FileLoader", "FileSaver", "LoadedPhoto",
+           "load_document", "friendly_error", "unavailable_label", "unavailable_tip"]
 
 log = logging.getLogger(__name__)
 
@@ -346,12 +347,13 @@ class InferenceController(QObject):
 class FileLoader(QObject):
     """Opens photos off the GUI thread (decode + display levels), so the window never freezes on an 8K file.
 
-    Signals: loaded(id, (Document, ImagePyramid)), failed(id, message), tooLarge(id, (TooLargeError, path,
-    mask)) for a photo above the decompression-bomb limit. A newer ``load`` supersedes an older one (its
-    result is dropped).
+    Signals: loaded(id, LoadedPhoto), failed(id, message) when the photo cannot be opened, tooLarge(id,
+    (TooLargeError, path, mask)) for a photo above the decompression-bomb limit. A mask that cannot be used
+    does not fail the load: it comes with the photo as ``LoadedPhoto.mask_error``. A newer ``load`` supersedes
+    an older one (its result is dropped).
     """
 
-    loaded = Signal(int, object)
+    loaded = Signal(int, object)  # (id, LoadedPhoto)
     failed = Signal(int, str)
     tooLarge = Signal(int, object)  # (id, (TooLargeError, path, mask)): the window may ask to open it anyway
 
@@ -405,27 +407,51 @@ class FileLoader(QObject):
             t.join(timeout)
 
 
-def load_document(path, mask=None, max_pixels: int | None = None):
+class LoadedPhoto(NamedTuple):
+    """A photo read by :func:`load_document`, ready to be shown.
+
+    Attributes:
+        doc: the ``Document``; its ``hole_mask`` is the mask asked for when that one could be used.
+        pyramid: its display levels (``ImagePyramid``).
+        mask: the mask file asked for, or None.
+        mask_error: why ``mask`` could not be used (``MaskSizeError`` for a mask of another size, with
+            ``turned``; ``ImageReadError`` for an unreadable file; MemoryError...), or None. The photo opens
+            without it; the window then deals with it as File → Import Mask would.
+    """
+
+    doc: object
+    pyramid: object
+    mask: object = None
+    mask_error: BaseException | None = None
+
+
+def load_document(path, mask=None, max_pixels: int | None = None) -> LoadedPhoto:
     """Read a photo (and optionally its hole mask, white = hole) and build its display levels.
 
     ``max_pixels`` raises the decompression-bomb limit (None: Pillow's, ~89.5 MP) for a photo the user chose
     to open anyway.
 
     Returns:
-        ``(Document, ImagePyramid)``.
+        :class:`LoadedPhoto`. A mask that cannot be used is no reason not to open its photo (a mask of
+        another size can still be stretched, asked on the GUI thread): its error is returned, not raised.
 
     Raises:
-        ImageReadError / MaskError (InpaintError) with a message naming the file, TooLargeError (an
-        ImageReadError) above the limit; MemoryError.
+        ImageReadError (InpaintError) with a message naming the photo, TooLargeError (an ImageReadError) above
+        the limit; MemoryError. Never for the mask.
     """
     from pathlib import Path
 
     from editor.core.imageio import load_image, load_mask
     from editor.ui.canvas import ImagePyramid
     doc = load_image(Path(path), max_pixels=max_pixels)
+    mask_error = None
     if mask is not None:
-        doc.hole_mask = load_mask(Path(mask), (doc.width, doc.height), max_pixels=max_pixels)
-    return doc, ImagePyramid(doc.image)
+        mask = Path(mask)
+        try:
+            doc.hole_mask = load_mask(mask, (doc.width, doc.height), max_pixels=max_pixels)
+        except (Exception, MemoryError) as exc:  # noqa: BLE001 - said by the window, after the photo opened
+            mask_error = exc.with_traceback(None)  # (its frames would keep the decoded mask in memory)
+    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error)
 
 
 class FileSaver(QObject):
