@@ -197,7 +197,10 @@ class _Outputs:
         self._folders.extend(missing)                     # deepest first
 
     def write(self, path: Path, write) -> None:
-        """``write(path)`` — a function that writes ``path`` atomically — remembering how to undo it."""
+        """``write(path)`` — a function that writes ``path`` atomically — remembering how to undo it. A symbolic
+        link is written through (:func:`editor.core.imageio.atomic_output`): the backup is of its target."""
+        from editor.core.imageio import through_link
+        path = through_link(path)
         backup = None
         if path.exists():
             backup = path.with_name(f".{path.name}.{os.getpid()}.{len(self._written)}.replaced")

@@ -91,6 +91,7 @@ __all__ = [
     "check_exif_fits",
     "check_readable",
     "pillow_limit_off",
+    "through_link",
     "document_metadata",
     "atomic_output",
     "format_for_path",
@@ -727,10 +728,13 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
     On any exception inside the ``with`` block the temporary file is removed and ``path`` is untouched.
     The new file gets the usual permissions (0666 minus the umask), or the replaced file's permissions.
 
+    A symbolic link is written through: its target gets the new file and the link stays (as ``cp`` and most
+    editors do; the rename would otherwise put a plain file where the link was, leaving the target as it was).
+
     Raises:
         OutputError: the folder does not exist or is not writable, or the rename fails.
     """
-    path = Path(path)
+    path = through_link(Path(path))
     folder = path.parent if str(path.parent) else Path(".")
     if not folder.is_dir():
         raise OutputError(f"{path}: cannot write: the folder {folder} does not exist")
@@ -756,6 +760,11 @@ def atomic_output(path: str | os.PathLike) -> Iterator[Path]:
         if isinstance(exc, OSError) and not isinstance(exc, InterruptedError):
             raise OutputError(f"{path}: cannot write the file ({exc.strerror or exc})") from None
         raise
+
+
+def through_link(path: Path) -> Path:
+    """``path``, or the file a symbolic link ``path`` points to (resolved: a chain of links ends in a file)."""
+    return Path(os.path.realpath(path)) if path.is_symlink() else path
 
 
 def save_image(

@@ -767,3 +767,14 @@ def test_a_file_where_a_folder_is_expected_is_named_as_such(files, capsys):
     assert _one_error_line(capsys) == f"error: {photo}: is a file, not a folder"
     assert main(["evaluate", "--images", str(files.dir / "nowhere"), "--methods", "telea"]) == 2
     assert _one_error_line(capsys).endswith("nowhere: no such folder")
+
+
+def test_force_onto_a_symbolic_link_writes_its_target_and_keeps_the_link(files, capsys):
+    """-o LINK --force put a plain file where the link was and left its target as it was."""
+    target = files.dir / "real.png"
+    Image.fromarray(np.zeros((4, 4, 3), np.uint8)).save(target)
+    link = files.dir / "link.png"
+    link.symlink_to(target)
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(link), "--force", "--method", "telea"]) == 0
+    assert link.is_symlink() and Image.open(target).size == Image.open(files.photo).size
+    assert not [p for p in files.dir.iterdir() if p.name.startswith(".")]   # no backup or temp file left
