@@ -126,6 +126,8 @@ def _make_method(name: str, device: str):
             method = create_method(name, device=dev)
     else:
         dev = "cpu"
+        if device not in ("auto", "cpu"):
+            _note(f"{name} is a classical method and runs on the CPU; --device {device} is for network methods")
     method.require_available()
     return method, dev
 

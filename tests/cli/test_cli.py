@@ -778,3 +778,10 @@ def test_force_onto_a_symbolic_link_writes_its_target_and_keeps_the_link(files, 
     assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(link), "--force", "--method", "telea"]) == 0
     assert link.is_symlink() and Image.open(target).size == Image.open(files.photo).size
     assert not [p for p in files.dir.iterdir() if p.name.startswith(".")]   # no backup or temp file left
+
+
+def test_device_for_a_classical_method_is_noted_not_silently_ignored(files, capsys):
+    assert main(["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png"), "--method", "telea",
+                 "--device", "cuda"]) == 0
+    assert "telea is a classical method and runs on the CPU; --device cuda is for network methods" in \
+        capsys.readouterr().err
