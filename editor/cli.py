@@ -413,7 +413,7 @@ def _cmd_inpaint(args) -> int:
     from editor.core.imageio import check_exif_fits
     check_exif_fits(out, doc.exif)      # before the work, not after it
     from editor.core.imageio import document_metadata
-    saved = dict(quality=args.quality, overwrite=True, **document_metadata(doc))
+    saved = dict(**_save_quality(args.quality, photo, out), overwrite=True, **document_metadata(doc))
     # the preview is written as soon as it exists (to look at while the full resolution runs); if the run then
     # fails or is interrupted, _Outputs removes it again (and restores a file it replaced)
     with _Outputs() as outputs:
@@ -426,7 +426,7 @@ def _cmd_inpaint(args) -> int:
                 from editor.pipeline.pipeline import lowres_size
                 size = lowres_size(hole.shape, args.lowres_size or DEFAULT_LOWRES_SIZE)
                 outputs.save(preview, cv2.resize(doc.image, size, interpolation=cv2.INTER_AREA),
-                             quality=args.quality, overwrite=True)
+                             **_save_quality(args.quality, photo, preview), overwrite=True)
             t_save = time.perf_counter()
             _write_unchanged(outputs, doc, out, saved)
             t_end = time.perf_counter()
@@ -438,7 +438,7 @@ def _cmd_inpaint(args) -> int:
 
         def on_preview(lr: np.ndarray) -> None:
             if preview is not None:
-                outputs.save(preview, lr, quality=args.quality, overwrite=True)
+                outputs.save(preview, lr, **_save_quality(args.quality, photo, preview), overwrite=True)
 
         from editor.core.progress import Reporter
         bar = _Progress(f"{name} ({args.hd})")
@@ -604,8 +604,8 @@ def _cmd_compare(args) -> int:
             report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:
-                outputs.save(full_outputs[item], res.image, quality=args.quality, overwrite=True,
-                             **document_metadata(doc))
+                outputs.save(full_outputs[item], res.image, **_save_quality(args.quality, photo, full_outputs[item]),
+                             overwrite=True, **document_metadata(doc))
                 report[-1]["output"] = str(full_outputs[item])
             del res
         sheet = compose_sheet(tiles)
@@ -762,7 +762,9 @@ def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
-    p.add_argument("--quality", type=_quality, default=95, metavar="Q", help="JPEG/WebP quality 1-100 (95)")
+    p.add_argument("--quality", type=_quality, default=95, metavar="Q",
+                   help="JPEG/WebP quality 1-100 (95, JPEG with 4:4:4 chroma), or 'keep': a JPEG photo's own quality "
+                        "and chroma subsampling (estimated, as the editor saves)")
     p.add_argument("--max-pixels", type=_positive, metavar="N",
                    help="largest photo accepted, width x height (default: Pillow's ~89.5 MP bomb limit)")
 
@@ -795,8 +797,22 @@ def _unit(text: str) -> float:
     return _number(text, float, 0.0, 1.0, "a number from 0 to 1")
 
 
-def _quality(text: str) -> int:
-    return _number(text, int, 1, 100, "a quality from 1 to 100")
+def _quality(text: str) -> int | str:
+    if text.strip().lower() == "keep":
+        return "keep"
+    return _number(text, int, 1, 100, "a quality from 1 to 100, or 'keep'")
+
+
+def _save_quality(quality: int | str, photo: Path, out: Path) -> dict:
+    """``save_image`` keywords for ``--quality``: the number, or for ``keep`` a JPEG photo's own quality and
+    chroma subsampling when ``out`` is a JPEG (estimated from its quantisation tables, as the editor saves a
+    JPEG; 95 and 4:4:4 otherwise)."""
+    if quality != "keep":
+        return {"quality": quality}
+    from editor.core.imageio import format_for_path
+    from editor.core.jpeg_quality import jpeg_settings
+    own = jpeg_settings(photo) if format_for_path(out) == "JPEG" else None
+    return {"quality": own[0], "subsampling": own[1]} if own else {"quality": 95}
 
 
 def build_parser() -> argparse.ArgumentParser:

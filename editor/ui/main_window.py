@@ -24,7 +24,7 @@ from editor.ui.canvas import Canvas
 from editor.ui.commands import MaskEditCommand, mask_change_command, result_command
 from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
-from editor.ui.jpeg_quality import jpeg_settings
+from editor.core.jpeg_quality import jpeg_settings
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,

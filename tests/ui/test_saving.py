@@ -100,7 +100,7 @@ def test_names_without_extension_take_the_chosen_type_and_ask_before_replacing(
 def test_ijg_quality_estimate_is_exact_for_libjpeg_tables():
     import io
 
-    from editor.ui.jpeg_quality import estimate_quality, ijg_table, jpeg_settings
+    from editor.core.jpeg_quality import estimate_quality, ijg_table, jpeg_settings
     assert ijg_table(50)[:3] == [16, 11, 10] and ijg_table(100) == [1] * 64
     img = Image.fromarray(synthetic_photo(16, 16))
     for q in (1, 12, 49, 50, 51, 60, 75, 90, 95, 99, 100):
@@ -117,7 +117,7 @@ def test_jpeg_settings_of_a_photo_above_the_bomb_limit_fall_back_to_the_defaults
     photo still opens (saved at the defaults) instead of failing half-way through adopting it."""
     from PIL import Image as PILImage
 
-    from editor.ui.jpeg_quality import jpeg_settings
+    from editor.core.jpeg_quality import jpeg_settings
     src = tmp_path / "big.jpg"
     Image.fromarray(synthetic_photo()).save(src, quality=70, subsampling=2)
     assert jpeg_settings(src) == (70, 2)
