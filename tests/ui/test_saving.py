@@ -26,15 +26,20 @@ def _answer(monkeypatch, shown, answer):
     monkeypatch.setattr(QMessageBox, "question", question)
 
 
-def test_save_as_name_without_extension_never_replaces_the_original_silently(
-        make_window, tmp_path, monkeypatch, no_modal_dialogs):
+def _edited_jpeg(make_window, tmp_path):
+    """A window with ``orig.jpg`` open and one unsaved edit: ``(path, its bytes, window)``."""
     src = tmp_path / "orig.jpg"
     Image.fromarray(synthetic_photo()).save(src, quality=90)
-    before = src.read_bytes()
     w = make_window()
     assert w.open_file(src)
     w.model.image[5:10, 5:10] = 0
     w.undo_stack.push(_noop_command("edit"))
+    return src, src.read_bytes(), w
+
+
+def test_save_as_name_without_extension_never_replaces_the_original_silently(
+        make_window, tmp_path, monkeypatch, no_modal_dialogs):
+    src, before, w = _edited_jpeg(make_window, tmp_path)
     # the user types "orig": the dialog had nothing to confirm, the ".jpg" is added afterwards
     monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a: (str(tmp_path / "orig"), "JPEG (*.jpg *.jpeg)"))
     _answer(monkeypatch, no_modal_dialogs, SB.Cancel)
@@ -52,13 +57,7 @@ def test_save_as_onto_the_original_by_its_full_name_is_asked_about_in_so_many_wo
         make_window, tmp_path, monkeypatch, no_modal_dialogs):
     """The file dialog's own overwrite question says only "already exists": choosing the opened photo itself
     (name and extension, or another path to it) gets the editor's question too, Cancel by default."""
-    src = tmp_path / "orig.jpg"
-    Image.fromarray(synthetic_photo()).save(src, quality=90)
-    before = src.read_bytes()
-    w = make_window()
-    assert w.open_file(src)
-    w.model.image[5:10, 5:10] = 0
-    w.undo_stack.push(_noop_command("edit"))
+    src, before, w = _edited_jpeg(make_window, tmp_path)
     (tmp_path / "sub").mkdir()
     for name in ("orig.jpg", "sub/../orig.jpg"):
         monkeypatch.setattr(QFileDialog, "getSaveFileName", lambda *a, n=name: (str(tmp_path / n), ""))
