@@ -164,6 +164,8 @@ def test_desktop_file_has_the_required_keys_and_its_icon_exists():
     assert entry["Type"] == "Application"
     # menu launch opens the empty editor (`inpaint-studio open` needs a PHOTO, so no %f field code yet)
     assert entry["Exec"] == "inpaint-studio open %f"  # a file manager's "Open with" passes the photo
+    # TryExec is a program to look for, not a command line: with arguments, menus hid the entry
+    assert entry["TryExec"] == entry["Exec"].split()[0]
     assert "image/jpeg" in entry["MimeType"].split(";")
     assert entry["Categories"].endswith(";") and "Graphics" in entry["Categories"].split(";")
     icon = entry["Icon"]
