@@ -3,7 +3,7 @@
 Commands::
 
     inpaint-studio                                   open the editor (GUI)
-    inpaint-studio open PHOTO [--mask M]             open the editor on a photo (and a hole mask)
+    inpaint-studio open PHOTO [--mask M] [--invert-mask]  open the editor on a photo (and a hole mask)
     inpaint-studio inpaint PHOTO MASK -o OUT [...]   fill the hole at full resolution, write OUT
     inpaint-studio compare PHOTO MASK -o SHEET.png --methods a,b[:hd],...   side-by-side sheet of methods
     inpaint-studio methods [--json]                  list the methods (name, kind, available, default, ...)
@@ -739,7 +739,8 @@ def _cmd_open(args) -> int:
         _err(f"the editor could not start ({type(exc).__name__}: {exc}); the headless commands still work "
              f"(see '{PROG} --help')")
         return 1
-    return int(run_editor(photo=getattr(args, "photo", None), mask=getattr(args, "mask", None)) or 0)
+    return int(run_editor(photo=getattr(args, "photo", None), mask=getattr(args, "mask", None),
+                          invert_mask=getattr(args, "invert_mask", False)) or 0)
 
 
 # --------------------------------------------------------------------------------------------- parser
@@ -828,6 +829,7 @@ def build_parser() -> argparse.ArgumentParser:
     o = sub.add_parser("open", help="open the editor on a photo")
     o.add_argument("photo", metavar="PHOTO", nargs="?", help="photo to open (none: an empty window)")
     o.add_argument("--mask", metavar="M", help="hole mask to load with it (white = hole)")
+    o.add_argument("--invert-mask", action="store_true", help="the mask is black = hole (e.g. HiFill's masks)")
 
     i = sub.add_parser("inpaint", help="fill the hole of a photo at full resolution",
                        description="Fill the hole (white = hole in MASK) of PHOTO and write OUT; only the hole changes.")

@@ -36,16 +36,17 @@ def create_application(argv: list[str] | None = None):
     return app
 
 
-def run_editor(photo: str | Path | None = None, mask: str | Path | None = None) -> int:
-    """Open the editor window (optionally with ``photo`` and its hole mask, PNG white = hole) and run the Qt
-    event loop until the window closes. Returns the process exit code."""
+def run_editor(photo: str | Path | None = None, mask: str | Path | None = None, invert_mask: bool = False) -> int:
+    """Open the editor window (optionally with ``photo`` and its hole mask, PNG white = hole; black with
+    ``invert_mask``) and run the Qt event loop until the window closes. Returns the process exit code."""
     app = create_application()
     from editor.ui.main_window import MainWindow
 
     window = MainWindow()
     window.show()
     if photo is not None:
-        window.open_file(Path(photo), Path(mask) if mask is not None else None, background=True)
+        window.open_file(Path(photo), Path(mask) if mask is not None else None, background=True,
+                         invert_mask=invert_mask)
     code = app.exec()
     window.shutdown()
     window.deleteLater()

@@ -794,8 +794,8 @@ class MainWindow(QMainWindow):
         if path:
             self.open_file(path, background=True)
 
-    def open_file(self, path, mask=None, background: bool = False) -> bool:
-        """Open a photo (and optionally its hole mask, PNG white = hole).
+    def open_file(self, path, mask=None, background: bool = False, invert_mask: bool = False) -> bool:
+        """Open a photo (and optionally its hole mask, PNG white = hole; black with ``invert_mask``).
 
         With ``background=True`` the file is decoded in a loader thread (the window stays responsive) and
         the call returns at once; otherwise it returns False (with a message) on failure. Either way the
@@ -817,7 +817,7 @@ class MainWindow(QMainWindow):
             # (nor make it "changed" again, asking a second time when the new photo arrives)
             if self.controller.busy:
                 self._cancel_runs("Stopped: another photo is being opened.")
-            self.loader.load(path, mask)
+            self.loader.load(path, mask, invert_mask=invert_mask)
             self._load_base = (self.model.doc, self._edit_serial)  # what the user agreed to close
             self._set_opening(path)
             return True
@@ -826,7 +826,7 @@ class MainWindow(QMainWindow):
         while True:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                loaded = load_document(path, mask, max_pixels=max_pixels)
+                loaded = load_document(path, mask, max_pixels=max_pixels, invert_mask=invert_mask)
             except TooLargeError as exc:
                 QApplication.restoreOverrideCursor()
                 if max_pixels is not None:  # (the file grew meanwhile: a mask's errors are not raised)
@@ -889,9 +889,9 @@ class MainWindow(QMainWindow):
         if not self.loader.accept(req_id):
             return
         self._set_opening(None)
-        exc, path, mask = payload
+        exc, path, mask, invert_mask = payload
         if self._open_large_anyway(exc, Path(path)):  # (the photo shown was already agreed to be closed)
-            self.loader.load(path, mask, max_pixels=exc.pixels)
+            self.loader.load(path, mask, max_pixels=exc.pixels, invert_mask=invert_mask)
             self._set_opening(Path(path))
 
     def _on_load_failed(self, req_id: int, message: str) -> None:
@@ -909,7 +909,7 @@ class MainWindow(QMainWindow):
         photo as opened."""
         self._adopt(loaded.doc, loaded.pyramid, path)
         if loaded.mask_error is not None:
-            self._import_unread_mask(Path(loaded.mask), loaded.mask_error)
+            self._import_unread_mask(Path(loaded.mask), loaded.mask_error, loaded.invert_mask)
 
     def _adopt(self, doc, pyramid, path: Path) -> None:
         self._cancel_runs()

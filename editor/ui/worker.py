@@ -348,14 +348,14 @@ class FileLoader(QObject):
     """Opens photos off the GUI thread (decode + display levels), so the window never freezes on an 8K file.
 
     Signals: loaded(id, LoadedPhoto), failed(id, message) when the photo cannot be opened, tooLarge(id,
-    (TooLargeError, path, mask)) for a photo above the decompression-bomb limit. A mask that cannot be used
+    (TooLargeError, path, mask, invert_mask)) for a photo above the decompression-bomb limit. A mask that cannot be used
     does not fail the load: it comes with the photo as ``LoadedPhoto.mask_error``. A newer ``load`` supersedes
     an older one (its result is dropped).
     """
 
     loaded = Signal(int, object)  # (id, LoadedPhoto)
     failed = Signal(int, str)
-    tooLarge = Signal(int, object)  # (id, (TooLargeError, path, mask)): the window may ask to open it anyway
+    tooLarge = Signal(int, object)  # (id, (TooLargeError, path, mask, invert_mask)): may be opened anyway
 
     def __init__(self, parent: QObject | None = None) -> None:
         super().__init__(parent)
@@ -367,22 +367,22 @@ class FileLoader(QObject):
     def busy(self) -> bool:
         return self.current_id is not None
 
-    def load(self, path, mask=None, max_pixels: int | None = None) -> int:
+    def load(self, path, mask=None, max_pixels: int | None = None, invert_mask: bool = False) -> int:
         import threading
         self._next += 1
         req_id = self.current_id = self._next
-        thread = threading.Thread(target=self._work, args=(req_id, path, mask, max_pixels), name=f"load-{req_id}",
-                                  daemon=True)
+        thread = threading.Thread(target=self._work, args=(req_id, path, mask, max_pixels, invert_mask),
+                                  name=f"load-{req_id}", daemon=True)
         self._threads = [t for t in self._threads if t.is_alive()] + [thread]
         thread.start()
         return req_id
 
-    def _work(self, req_id: int, path, mask, max_pixels: int | None) -> None:
+    def _work(self, req_id: int, path, mask, max_pixels: int | None, invert_mask: bool) -> None:
         from editor.core.errors import TooLargeError
         try:
-            payload = load_document(path, mask, max_pixels=max_pixels)
+            payload = load_document(path, mask, max_pixels=max_pixels, invert_mask=invert_mask)
         except TooLargeError as exc:
-            self._emit(self.tooLarge, req_id, (exc, path, mask))
+            self._emit(self.tooLarge, req_id, (exc, path, mask, invert_mask))
             return
         except (Exception, MemoryError) as exc:
             self._emit(self.failed, req_id, friendly_error(exc))
@@ -423,10 +423,12 @@ class LoadedPhoto(NamedTuple):
     pyramid: object
     mask: object = None
     mask_error: BaseException | None = None
+    invert_mask: bool = False
 
 
-def load_document(path, mask=None, max_pixels: int | None = None) -> LoadedPhoto:
-    """Read a photo (and optionally its hole mask, white = hole) and build its display levels.
+def load_document(path, mask=None, max_pixels: int | None = None, invert_mask: bool = False) -> LoadedPhoto:
+    """Read a photo (and optionally its hole mask, white = hole; black with ``invert_mask``) and build its
+    display levels.
 
     ``max_pixels`` raises the decompression-bomb limit (None: Pillow's, ~89.5 MP) for a photo the user chose
     to open anyway.
@@ -448,10 +450,10 @@ def load_document(path, mask=None, max_pixels: int | None = None) -> LoadedPhoto
     if mask is not None:
         mask = Path(mask)
         try:
-            doc.hole_mask = load_mask(mask, (doc.width, doc.height), max_pixels=max_pixels)
+            doc.hole_mask = load_mask(mask, (doc.width, doc.height), max_pixels=max_pixels, invert=invert_mask)
         except (Exception, MemoryError) as exc:  # noqa: BLE001 - said by the window, after the photo opened
             mask_error = exc.with_traceback(None)  # (its frames would keep the decoded mask in memory)
-    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error)
+    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error, invert_mask)
 
 
 class FileSaver(QObject):

@@ -403,7 +403,7 @@ def test_methods_json(capsys):
 def test_dispatch_gui_train_selftest(monkeypatch, tmp_path, capsys):
     calls = []
     app = types.ModuleType("editor.ui.app")
-    app.run_editor = lambda photo=None, mask=None: calls.append(("editor", photo, mask)) or 0
+    app.run_editor = lambda photo=None, mask=None, invert_mask=False: calls.append(("editor", photo, mask)) or 0
     train = types.ModuleType("editor.training.cli")
     train.train_main = lambda argv: calls.append(("train", argv)) or 3
     selftest = types.ModuleType("editor.selftest")
@@ -531,7 +531,7 @@ def test_network_method_device_resolution(files, capsys, monkeypatch):
 def test_no_display_is_one_line(monkeypatch, capsys):
     called = []
     app = types.ModuleType("editor.ui.app")
-    app.run_editor = lambda photo=None, mask=None: called.append(1) or 0
+    app.run_editor = lambda photo=None, mask=None, invert_mask=False: called.append(1) or 0
     monkeypatch.setitem(sys.modules, "editor.ui.app", app)
     monkeypatch.setattr(sys, "platform", "linux")
     for k in ("DISPLAY", "WAYLAND_DISPLAY", "QT_QPA_PLATFORM"):
@@ -552,10 +552,14 @@ def test_train_without_training_package_says_so(capsys, monkeypatch):
 def test_open_without_photo_opens_empty_editor(monkeypatch):
     seen = {}
     fake = types.ModuleType("editor.ui.app")
-    fake.run_editor = lambda photo=None, mask=None: seen.update(photo=photo, mask=mask) or 0
+    fake.run_editor = lambda photo=None, mask=None, invert_mask=False: seen.update(
+        photo=photo, mask=mask, invert_mask=invert_mask) or 0
     monkeypatch.setitem(sys.modules, "editor.ui.app", fake)
     monkeypatch.setenv("QT_QPA_PLATFORM", "offscreen")
-    assert main(["open"]) == 0 and seen == {"photo": None, "mask": None}
+    assert main(["open"]) == 0 and seen == {"photo": None, "mask": None, "invert_mask": False}
+    # a HiFill mask (black = hole) is opened the right way round with --invert-mask, as `inpaint` reads it
+    assert main(["open", "p.jpg", "--mask", "m.jpg", "--invert-mask"]) == 0
+    assert seen == {"photo": "p.jpg", "mask": "m.jpg", "invert_mask": True}
 
 
 def test_the_program_ends_with_os_exit_while_an_abandoned_native_call_runs(monkeypatch, capsys):

@@ -159,6 +159,20 @@ def test_open_with_mask_from_command_line_arguments(window, photo_path, tmp_path
     assert not window.isWindowModified()
 
 
+@pytest.mark.parametrize("background", [False, True])
+def test_open_with_a_black_is_hole_mask_and_invert_mask(window, photo_path, tmp_path, qtbot, background):
+    """``inpaint-studio open PHOTO --mask M --invert-mask`` (a HiFill mask): the hole is the mask's black."""
+    mask = np.full((64, 96), 255, np.uint8)
+    mask[40:50, 10:20] = 0
+    Image.fromarray(mask).save(tmp_path / "black_hole.png")
+    if background:
+        with qtbot.waitSignal(window.loader.loaded, timeout=10000):
+            assert window.open_file(photo_path, tmp_path / "black_hole.png", background=True, invert_mask=True)
+    else:
+        assert window.open_file(photo_path, tmp_path / "black_hole.png", invert_mask=True)
+    assert window.model.hole_mask().sum() == 100 and window.model.hole_mask()[40:50, 10:20].all()
+
+
 def test_shortcuts_dialog_is_generated_from_actions(opened, qtbot):
     opened.undo_stack.push(_noop_command("Brush stroke"))  # the undo action now reads "Undo Brush stroke"
     opened.undo_stack.push(_noop_command("Erase stroke"))
