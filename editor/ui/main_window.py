@@ -910,6 +910,8 @@ class MainWindow(QMainWindow):
         self._adopt(loaded.doc, loaded.pyramid, path)
         if loaded.mask_error is not None:
             self._import_unread_mask(Path(loaded.mask), loaded.mask_error, loaded.invert_mask)
+        elif loaded.mask is not None:
+            self._hint_inverted(self.model.hole_mask(), "mask opened with the photo")
 
     def _adopt(self, doc, pyramid, path: Path) -> None:
         self._cancel_runs()
@@ -1191,11 +1193,16 @@ class MainWindow(QMainWindow):
         most of the photo becomes hole, the status bar points to Invert Mask."""
         if not self._push_mask(np.where(mask, np.uint8(255), np.uint8(0)), "Import mask"):
             return False
-        share = float(np.count_nonzero(mask)) / mask.size
-        if share > 0.5:  # most likely a black = hole mask (HiFill's, and many tools' exports)
-            self.show_message(f"The imported mask makes {share:.0%} of the photo hole: if its black marks what "
-                              f"should go, use Edit → Invert Mask (Ctrl+I)", 15000)
+        self._hint_inverted(mask, "imported mask")
         return True
+
+    def _hint_inverted(self, mask: np.ndarray, what: str) -> None:
+        """A mask that makes most of the photo hole is most likely black = hole (HiFill's, many tools'
+        exports): the status bar points to Invert Mask."""
+        share = float(np.count_nonzero(mask)) / max(1, mask.size)
+        if share > 0.5:
+            self.show_message(f"The {what} makes {share:.0%} of the photo hole: if its black marks what should "
+                              f"go, use Edit → Invert Mask (Ctrl+I)", 15000)
 
     def export_mask_dialog(self) -> None:
         base = self.model.path or Path("photo.png")

@@ -171,6 +171,10 @@ def test_open_with_a_black_is_hole_mask_and_invert_mask(window, photo_path, tmp_
     else:
         assert window.open_file(photo_path, tmp_path / "black_hole.png", invert_mask=True)
     assert window.model.hole_mask().sum() == 100 and window.model.hole_mask()[40:50, 10:20].all()
+    assert "Invert Mask" not in window.statusBar().currentMessage()
+    # the same mask without --invert-mask: almost all hole, and the status bar says what to do
+    assert window.open_file(photo_path, tmp_path / "black_hole.png")
+    assert "Invert Mask (Ctrl+I)" in window.statusBar().currentMessage()
 
 
 def test_shortcuts_dialog_is_generated_from_actions(opened, qtbot):
