@@ -298,8 +298,9 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
             from editor.core.masks import load_templates
             tdir = Path(templates) if templates is not None else default_templates_dir()
             if tdir is None or not tdir.is_dir():
-                raise ImageReadError("object masks need shape templates: pass --templates DIR "
-                                     "(e.g. ../shared/data/mask-templates)")
+                raise ImageReadError("object masks need shape templates, and none were found: pass --templates DIR "
+                                     "(a folder of object-shape masks, e.g. the project's "
+                                     "../shared/data/mask-templates), or use --mask-kind free-form")
             tmpl = load_templates(tdir)
             if not tmpl:
                 raise ImageReadError(f"{tdir}: contains no mask templates")

@@ -257,3 +257,15 @@ def test_sigterm_unwinds_like_ctrl_c(data, tmp_path, capsys, monkeypatch):
         signal.signal(signal.SIGTERM, previous)
     assert "terminated: nothing was written" in capsys.readouterr().err
     assert len(calls) == 2 and not (tmp_path / "m").exists()
+
+
+def test_object_masks_without_templates_name_both_ways_out(data, capsys, monkeypatch):
+    """The desktop bundle has no shape templates (they are the project's data, not the app's): the default
+    --mask-kind both then fails, and the one error line says how to go on."""
+    import editor.evaluation.evaluate as ev
+    monkeypatch.setattr(ev, "default_templates_dir", lambda: None)
+    assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea"]) == 2
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "--templates DIR" in err and "--mask-kind free-form" in err
+    assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea", "--mask-kind",
+                 "free-form", "--limit", "1"]) == 0
