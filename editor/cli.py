@@ -884,7 +884,11 @@ def build_parser() -> argparse.ArgumentParser:
     for command in (o, i, c, m, e):  # the global flag is accepted after the command name too
         command.add_argument("--models-dir", dest="command_models_dir", metavar="DIR",
                              help="folder of network weights (sets INPAINT_STUDIO_MODELS)")
-    sub.add_parser("train", help="train a network (see 'train --help')", add_help=False)
+    import importlib.util
+    training = importlib.util.find_spec("editor.training") is not None   # (the desktop bundle leaves it out)
+    sub.add_parser("train", add_help=False,
+                   help="train a network (see 'train --help')" if training else
+                   "train a network: needs a source install (pip install -e .), not part of the desktop app")
     return p
 
 

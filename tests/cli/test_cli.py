@@ -809,3 +809,12 @@ def test_quality_keep_saves_a_jpeg_as_its_photo_was_saved(files, capsys):
     assert jpeg_settings(files.dir / "p.jpg") == (95, 0)
     assert main(["inpaint", str(src), str(files.mask), "-o", str(files.dir / "x.jpg"), "--quality", "best"]) == 2
     assert "or 'keep'" in _one_error_line(capsys)
+
+
+def test_the_help_says_train_needs_a_source_install_where_training_is_left_out(capsys, monkeypatch):
+    import importlib.util
+    real = importlib.util.find_spec
+    monkeypatch.setattr(importlib.util, "find_spec",
+                        lambda name, *a: None if name == "editor.training" else real(name, *a))
+    assert main(["--help"]) == 0
+    assert "needs a source install" in capsys.readouterr().out
