@@ -1759,10 +1759,11 @@ class MainWindow(QMainWindow):
         return dlg
 
     def show_about(self) -> None:
+        from editor import __version__
         QMessageBox.about(self, "About Inpaint Studio",
-                          "<h3>Inpaint Studio</h3><p>Remove objects from full-resolution photos: paint the hole, "
-                          "fill it at low resolution, and restore the photo's detail with contextual residual "
-                          "aggregation (Yi et al., CVPR 2020).</p>")
+                          f"<h3>Inpaint Studio {__version__}</h3><p>Remove objects from full-resolution photos: "
+                          "paint the hole, fill it at low resolution, and restore the photo's detail with "
+                          "contextual residual aggregation (Yi et al., CVPR 2020).</p>")
 
     # ================================================================== closing
     def closeEvent(self, event) -> None:

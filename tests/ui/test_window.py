@@ -336,3 +336,13 @@ def test_the_window_fits_a_768_px_laptop_screen_and_history_gives_way_first(wind
             assert history < 140 and tool < window.tool_dock.sizeHint().height()
         else:                                             # room for all: History takes the spare height
             assert tool >= window.tool_dock.sizeHint().height() - 4 and history > 150
+
+
+def test_about_names_the_version(window, monkeypatch):
+    from PySide6.QtWidgets import QMessageBox
+
+    from editor import __version__
+    shown = []
+    monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
+    window.actions_["about"].trigger()
+    assert shown and f"Inpaint Studio {__version__}" in shown[0]
