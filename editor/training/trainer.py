@@ -292,14 +292,15 @@ class Trainer:
                 "wall_seconds": self.wall_seconds, "rng": json.dumps(self.rng.bit_generator.state),
                 "torch_rng": self.torch_gen.get_state(), "config": json.dumps(asdict(self.cfg)),
                 "last_losses": json.dumps(self.last_losses), "start_step": self.start_step,
-                "adv_steps": self.adv_steps, "exports": json.dumps(self.exports)}
+                "adv_steps": self.adv_steps, "exports": json.dumps(self.exports), "world_size": self.world}
 
     def load_checkpoint(self, path: str | Path | dict) -> None:
         """Resume generator, critic, optimisers, step, wall time and random state from ``path`` (or a dict
         already read by :func:`read_checkpoint`).
 
-        The options of :data:`RESUME_LOCKED` must equal the checkpoint's; a changed ``lr`` or ``device``
-        applies from the next step on and is recorded in ``cfg.changes`` (and so in the card).
+        The options of :data:`RESUME_LOCKED` and the number of processes (the run's batch is ``batch`` per
+        process) must equal the checkpoint's; a changed ``lr`` or ``device`` applies from the next step on and
+        is recorded in ``cfg.changes`` (and so in the card).
 
         Raises:
             FileNotFoundError, ValueError: see :func:`read_checkpoint`; ValueError also for a changed locked
@@ -309,6 +310,12 @@ class Trainer:
         name = "the checkpoint" if isinstance(path, dict) else Path(path).name
         saved = ck.get("config_dict") or json.loads(ck["config"])
         check_resume_config(saved, self.cfg, name)
+        world = int(ck.get("world_size", 1))
+        if world != self.world:  # each process takes --batch samples: the run's batch is batch x processes
+            raise ValueError(f"{name} was trained by {world} process{'es' if world != 1 else ''} (a batch of "
+                             f"{self.cfg.batch * world}); this run has {self.world}: resume with the same "
+                             f"number (torchrun --nproc_per_node {world}), or start a new run from an export "
+                             f"with --init")
         try:
             self.generator.load_state_dict(ck["generator"])
             self.discriminator.load_state_dict(ck["discriminator"])
@@ -562,7 +569,8 @@ class Trainer:
                 stop_now = stop["flag"] or (cfg.max_minutes is not None
                                             and time.monotonic() - t_start > cfg.max_minutes * 60)
                 if self.distributed:
-                    flag = torch.tensor([float(stop_now)])
+                    # on the training device: NCCL (CUDA) reduces only CUDA tensors, gloo (CPU) CPU ones
+                    flag = torch.tensor([float(stop_now)], device=self.device)
                     dist.all_reduce(flag, op=dist.ReduceOp.MAX)
                     stop_now = bool(flag.item())
                 if (self.step % cfg.checkpoint_every == 0

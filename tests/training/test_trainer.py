@@ -76,6 +76,23 @@ def test_fit_exports_weights_and_resume_is_exact(tiny_data, tmp_path):
         torch.testing.assert_close(c.discriminator.state_dict()[k], v, rtol=0, atol=1e-5)
 
 
+def test_a_resume_with_another_number_of_processes_is_refused(tiny_data, tmp_path):
+    """Each process takes --batch samples, so 2 processes resumed by 1 halved the run's batch while its card
+    went on saying one batch and world size for every step. The checkpoint records the process count."""
+    from editor.training.trainer import read_checkpoint
+    b = Trainer(_cfg(tiny_data, tmp_path / "b", steps=1, batch=1))
+    b.fit(progress=False)
+    ck = read_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    assert ck["world_size"] == 1
+    ck["world_size"] = 2                                   # as torchrun --nproc_per_node 2 would have saved it
+    c = Trainer(_cfg(tiny_data, tmp_path / "b", steps=2, batch=1))
+    with pytest.raises(ValueError, match=r"trained by 2 processes \(a batch of 2\); this run has 1"):
+        c.load_checkpoint(ck)
+    del ck["world_size"]                                   # a checkpoint from before the record: 1 process
+    c.load_checkpoint(ck)
+    assert c.step == 1
+
+
 def test_init_from_exported_weights_continues_the_lineage(tiny_data, tmp_path, capsys):
     a = Trainer(_cfg(tiny_data, tmp_path / "a", steps=1, batch=1, d_steps=0))
     exported = Path(a.fit(progress=False)["weights"])
