@@ -179,10 +179,11 @@ def _config(args: argparse.Namespace, given: dict):
         ck = read_checkpoint(args.resume)
         saved = ck["config_dict"]
         known = set(TrainConfig.__dataclass_fields__)
-        # not taken over: where to write (out: the checkpoint's folder unless given), the per-invocation
-        # budget (max_minutes) and the export's tag (an interrupted run's export would block it)
+        # not taken over: where to write (out: the checkpoint's folder unless given) and the per-invocation
+        # budget (max_minutes). The export's tag is: the resumed run replaces its own earlier export
+        # (Trainer.earlier_exports), e.g. the one an interruption wrote
         values.update({k: v for k, v in saved.items()
-                       if k in known and k not in ("betas", "out", "changes", "tag", "max_minutes")})
+                       if k in known and k not in ("betas", "out", "changes", "max_minutes")})
         values["beta1"], values["beta2"] = saved.get("betas", (DEFAULTS["beta1"], DEFAULTS["beta2"]))
         values["out"] = str(Path(args.resume).parent)
     for name in ("images", "templates", "log"):  # recorded absolute: a resume from elsewhere means the same files
@@ -253,7 +254,7 @@ def _train(argv: list[str]) -> int:
     trainer.overwrite_exports = args.force
     if not args.force:
         for path in trainer.export_paths(cfg.steps):
-            if path.exists():
+            if path.exists() and path.name not in trainer.earlier_exports:   # (a resume replaces its own)
                 raise UsageError(f"{path} already exists: choose another --tag or --out, or pass --force to "
                                  f"overwrite it")
     summary = trainer.fit(progress=not args.no_progress and sys.stderr.isatty(), clean=clean)

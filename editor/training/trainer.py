@@ -272,6 +272,7 @@ class Trainer:
         self.exports: list[str] = []  # file names this run exported into its folder (what --force removes)
         self.resumed = False  # fit() cuts the log back to self.step (True) or starts it empty (False)
         self.overwrite_exports = False  # export() refuses to replace an existing cra.<tag>.* unless True
+        self.earlier_exports: frozenset[str] = frozenset()  # this run's exports before a resume: replaceable
         self.wall_seconds = 0.0
         self.rng = np.random.default_rng(np.random.SeedSequence([config.seed, self.rank]))
         self.torch_gen = torch.Generator().manual_seed(config.seed * 1000 + self.rank)
@@ -329,6 +330,7 @@ class Trainer:
         self.step, self.wall_seconds = int(ck["step"]), float(ck["wall_seconds"])
         self.start_step = int(ck.get("start_step", 0))
         self.exports = list(json.loads(ck.get("exports", "[]")))
+        self.earlier_exports = frozenset(self.exports)
         self.adv_steps = int(ck.get("adv_steps", max(0, self.step - max(self.cfg.adv_start, self.start_step))
                                     if self.cfg.d_steps > 0 else 0))  # checkpoints from before the counter
         changes = {k: [list(e) for e in v] for k, v in (saved.get("changes") or {}).items()}
@@ -639,7 +641,8 @@ class Trainer:
         them, ``seed`` and ``templates`` the random streams and mask shapes.
 
         Raises:
-            OutputError: the weights or card exist already and ``self.overwrite_exports`` is False (the
+            OutputError: the weights or card exist already, are not an earlier export of this run (a resumed
+                run replaces its own: ``earlier_exports``) and ``self.overwrite_exports`` is False (the
                 checkpoint is saved by then: nothing is lost).
         """
         cfg = self.cfg
@@ -648,7 +651,7 @@ class Trainer:
         tag = weights.name[len("cra."):-len(".safetensors")]
         if not self.overwrite_exports:
             for p in (weights, card_path):
-                if p.exists():
+                if p.exists() and p.name not in self.earlier_exports:
                     raise OutputError(f"{p} already exists: not overwritten (pass --force, or another --tag); "
                                       f"the run is saved at step {self.step} in {self.out / 'checkpoint.pt'}")
         save_weights(self.generator.state_dict(), weights,

@@ -235,3 +235,30 @@ def test_an_interrupt_while_photos_load_writes_nothing(tiny_data, tmp_path, caps
     rc, err = _run(capsys, _base(tiny_data, out, "--steps", "5"))
     assert rc == 143 and err == "terminated: nothing was written\n" and not out.exists()
     assert signal.getsignal(signal.SIGTERM) is before  # the caller's handler is back
+
+
+def test_a_resume_keeps_the_tag_and_replaces_its_own_earlier_export(tiny_data, tmp_path, capsys, monkeypatch):
+    """--tag was dropped on resume (the README: the checkpoint holds every option), and resuming with it again was
+    refused because the interrupted run had exported cra.<tag> itself. Now the tag carries over and the resumed
+    run replaces its own earlier export; another run's file of that name is still refused without --force."""
+    g_step = Trainer.g_step
+
+    def g_step_then_term(self, *a, **k):
+        if self.step == 1:
+            os.kill(os.getpid(), signal.SIGTERM)
+        return g_step(self, *a, **k)
+
+    monkeypatch.setattr(Trainer, "g_step", g_step_then_term)
+    out = tmp_path / "run"
+    rc, _ = _run(capsys, _base(tiny_data, out, "--steps", "5", "--tag", "mine"))
+    assert rc == 143 and read_card(out / "cra.mine.md")["steps"] == 2
+    monkeypatch.setattr(Trainer, "g_step", g_step)
+    rc, err = _run(capsys, ["cra", "--resume", str(out / "checkpoint.pt"), "--steps", "3", "--no-progress"])
+    assert rc == 0, err
+    assert read_card(out / "cra.mine.md")["steps"] == 3 and not list(out.glob("cra.cpu-*"))
+    # a file of that name that this run did not write is another matter
+    other = tmp_path / "other"
+    assert train_main(_base(tiny_data, other, "--steps", "1")) == 0
+    (other / "cra.mine.safetensors").write_bytes(b"someone else's")
+    _one_error(*_run(capsys, ["cra", "--resume", str(other / "checkpoint.pt"), "--steps", "2", "--tag", "mine",
+                              "--no-progress"]), "already exists", "--force")
