@@ -14,7 +14,9 @@ from __future__ import annotations
 import json
 import os
 import platform
+import shlex
 import signal
+import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -665,8 +667,9 @@ class Trainer:
         else:  # WGAN-GP starts at adv_start and stays on: the last adv_steps steps
             adversarial = (f" + 1e-4 WGAN-GP (gp 10) in the last {self.adv_steps} of {trained} steps "
                            f"(steps {self.step - self.adv_steps + 1}-{self.step})")
+        threads = torch.get_num_threads()
         machine = (torch.cuda.get_device_name(self.device) if kind == "cuda"
-                   else f"{platform.processor() or platform.machine()} CPU, {torch.get_num_threads()} threads")
+                   else f"{platform.processor() or platform.machine()} CPU, {threads} thread{'s' * (threads != 1)}")
         facts = {
             "network": "cra", "tag": tag, "weights": weights.name, "sha256": digest,
             "paper": "Yi et al., Contextual Residual Aggregation for Ultra High-Resolution Image Inpainting, "
@@ -688,7 +691,13 @@ class Trainer:
             "seed": cfg.seed,
             "templates": cfg.templates or "none (free-form masks only)",
             "betas": list(cfg.betas), "d_steps": cfg.d_steps, "adv_start": cfg.adv_start,
+            **({"stopped_early": f"at step {self.step} of --steps {cfg.steps} (interrupted or --max-minutes); "
+                                 f"--resume {self.out / 'checkpoint.pt'} trains on"} if self.step < cfg.steps else {}),
+            "decode_long_side": cfg.decode_long_side,
             "wall_time_s": round(self.wall_seconds), "machine": machine, "world_size": self.world,
+            "torch": str(torch.__version__),  # (a TorchVersion, which YAML cannot write)
+            # how this invocation was started (a resumed run: the resume; earlier ranges are in lr / device)
+            "command": " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
             "losses": ("L_rec (alpha1=1 hole, alpha2=1.2 context) on "
                        + ("coarse and refined" if cfg.coarse == "network" else "refined (no coarse network)")
                        + adversarial),

@@ -220,6 +220,9 @@ def test_sigterm_while_training_stops_like_ctrl_c_with_checkpoint_and_export(tin
     rc, err = _run(capsys, _base(tiny_data, out, "--steps", "50"))
     assert rc == 143 and "interrupted at step 2 of 50" in err and f"--resume {out / 'checkpoint.pt'}" in err
     assert _ck_step(out) == 2 and (out / "cra.cpu-2.safetensors").is_file()
+    card = read_card(out / "cra.cpu-2.md")           # the card says the run stopped early, and how it was run
+    assert card["stopped_early"].startswith("at step 2 of --steps 50") and card["torch"] == torch.__version__
+    assert "command" in card and "decode_long_side" in card
     assert _log_steps(out / "log.jsonl") == [1, 2]
 
 
