@@ -137,8 +137,10 @@ def read_checkpoint(path: str | Path) -> dict:
         ck = torch.load(path, map_location="cpu", weights_only=True)
     except Exception as exc:  # noqa: BLE001 - pickle/zip/EOF/Runtime errors all mean "not a checkpoint"
         reason = (str(exc).splitlines() or [""])[0].split(". ")[0][:120] or type(exc).__name__
-        raise ValueError(f"--resume {path}: not a readable training checkpoint "
-                         f"({type(exc).__name__}: {reason})") from None
+        damaged = "zip archive" in reason or isinstance(exc, (EOFError, OSError))
+        raise ValueError(f"--resume {path}: not a readable training checkpoint"
+                         + (" (truncated or damaged: an earlier copy, or a fresh start with --force, is needed)"
+                            if damaged else f" ({type(exc).__name__}: {reason})")) from None
     needed = ("generator", "discriminator", "opt_g", "opt_d", "step", "wall_seconds", "rng", "torch_rng", "config")
     if not isinstance(ck, dict) or any(k not in ck for k in needed):
         raise ValueError(f"--resume {path}: not a training checkpoint of 'inpaint-studio train' "
@@ -373,7 +375,8 @@ class Trainer:
                 meta = f.metadata() or {}
                 state = {k: f.get_tensor(k) for k in f.keys()}
         except (SafetensorError, OSError) as exc:
-            raise ValueError(f"{path.name} is not a readable safetensors file ({exc})") from None
+            hint = (f"; a training checkpoint continues with --resume {path}" if path.suffix == ".pt" else "")
+            raise ValueError(f"{path.name} is not a readable safetensors file ({exc}){hint}") from None
         own = self.generator.state_dict()
         dropped = ""
         if self.generator.coarse is None and any(k.startswith("coarse.") for k in state):

@@ -77,7 +77,7 @@ def test_usage_errors_are_one_line_and_write_nothing(tiny_data, tmp_path, capsys
         (_base(tiny_data, out, "--resume", str(tmp_path / "none.pt")), "no such checkpoint"),
         (_base(tiny_data, out, "--resume", str(tmp_path)), "is a folder"),
         (_base(tiny_data, out, "--resume", str(a_file)), "not a readable training checkpoint"),
-        (_base(tiny_data, out, "--resume", str(trunc)), "not a readable training checkpoint"),
+        (_base(tiny_data, out, "--resume", str(trunc)), "not a readable training checkpoint (truncated or damaged"),
         (_base(tiny_data, out, "--resume", str(good)), "not a training checkpoint"),
     ]
     if not torch.cuda.is_available():
