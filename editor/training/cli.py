@@ -261,9 +261,14 @@ def _train(argv: list[str]) -> int:
     if "weights" in summary:
         done = summary["steps"] - summary["start_step"]
         first = summary["start_step"] + 1
+        wall = summary["wall_seconds"]
+        took = f"{wall / 60:.1f} min" if wall >= 60 else f"{wall:.0f} s"
         print(f"trained {done} step{'s' if done != 1 else ''} (steps {first}-{summary['steps']}) in "
-              f"{summary['wall_seconds'] / 60:.1f} min in all; weights {summary['weights']} "
+              f"{took} in all; weights {summary['weights']} "
               f"(sha256 {summary['sha256'][:12]}…), card {summary['card']}")
+        if summary["steps"] < cfg.steps and not summary.get("interrupted") and trainer.is_main:
+            print(f"stopped by --max-minutes at step {summary['steps']} of {cfg.steps}; continue with "
+                  f"--resume {Path(cfg.out) / 'checkpoint.pt'}", file=sys.stderr, flush=True)
     if summary.get("interrupted"):
         if trainer.is_main:
             print(f"interrupted at step {summary['steps']} of {cfg.steps}: checkpoint and weights written; "

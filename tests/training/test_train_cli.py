@@ -265,3 +265,15 @@ def test_a_resume_keeps_the_tag_and_replaces_its_own_earlier_export(tiny_data, t
     (other / "cra.mine.safetensors").write_bytes(b"someone else's")
     _one_error(*_run(capsys, ["cra", "--resume", str(other / "checkpoint.pt"), "--steps", "2", "--tag", "mine",
                               "--no-progress"]), "already exists", "--force")
+
+
+def test_a_run_stopped_by_max_minutes_says_so_and_how_to_go_on(tiny_data, tmp_path, capsys, monkeypatch):
+    import time as time_module
+    clock = iter(range(0, 10**6, 1000))                         # every reading is 1000 s later than the last
+    monkeypatch.setattr(time_module, "monotonic", lambda: float(next(clock)))
+    out = tmp_path / "run"
+    assert train_main(_base(tiny_data, out, "--steps", "50", "--max-minutes", "1")) == 0
+    cap = capsys.readouterr()
+    assert f"stopped by --max-minutes at step 1 of 50; continue with --resume {out / 'checkpoint.pt'}" in cap.err
+    assert "trained 1 step (steps 1-1)" in cap.out
+    assert read_card(out / "cra.cpu-1.md")["stopped_early"].startswith("at step 1 of --steps 50")
