@@ -206,8 +206,8 @@ def test_init_refusals_and_a_card_that_counts_only_trained_adversarial_steps(tin
                "these weights have no coarse network: add --coarse pull-push")
 
 
-def test_sigterm_while_training_stops_like_ctrl_c_with_checkpoint_and_export(tiny_data, tmp_path, capsys,
-                                                                            monkeypatch):
+def _terminate_during_step_2(monkeypatch):
+    """``kill`` the process as its second generator step starts (the run stops after that step)."""
     g_step = Trainer.g_step
 
     def g_step_then_term(self, *a, **k):
@@ -216,6 +216,11 @@ def test_sigterm_while_training_stops_like_ctrl_c_with_checkpoint_and_export(tin
         return g_step(self, *a, **k)
 
     monkeypatch.setattr(Trainer, "g_step", g_step_then_term)
+
+
+def test_sigterm_while_training_stops_like_ctrl_c_with_checkpoint_and_export(tiny_data, tmp_path, capsys,
+                                                                            monkeypatch):
+    _terminate_during_step_2(monkeypatch)
     out = tmp_path / "run"
     rc, err = _run(capsys, _base(tiny_data, out, "--steps", "50"))
     assert rc == 143 and "interrupted at step 2 of 50" in err and f"--resume {out / 'checkpoint.pt'}" in err
@@ -244,18 +249,11 @@ def test_a_resume_keeps_the_tag_and_replaces_its_own_earlier_export(tiny_data, t
     """--tag was dropped on resume (the README: the checkpoint holds every option), and resuming with it again was
     refused because the interrupted run had exported cra.<tag> itself. Now the tag carries over and the resumed
     run replaces its own earlier export; another run's file of that name is still refused without --force."""
-    g_step = Trainer.g_step
-
-    def g_step_then_term(self, *a, **k):
-        if self.step == 1:
-            os.kill(os.getpid(), signal.SIGTERM)
-        return g_step(self, *a, **k)
-
-    monkeypatch.setattr(Trainer, "g_step", g_step_then_term)
+    _terminate_during_step_2(monkeypatch)
     out = tmp_path / "run"
     rc, _ = _run(capsys, _base(tiny_data, out, "--steps", "5", "--tag", "mine"))
     assert rc == 143 and read_card(out / "cra.mine.md")["steps"] == 2
-    monkeypatch.setattr(Trainer, "g_step", g_step)
+    monkeypatch.undo()                                     # no kill this time
     rc, err = _run(capsys, ["cra", "--resume", str(out / "checkpoint.pt"), "--steps", "3", "--no-progress"])
     assert rc == 0, err
     assert read_card(out / "cra.mine.md")["steps"] == 3 and not list(out.glob("cra.cpu-*"))
