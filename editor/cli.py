@@ -414,6 +414,7 @@ def _cmd_inpaint(args) -> int:
     check_exif_fits(out, doc.exif)      # before the work, not after it
     from editor.core.imageio import document_metadata
     saved = dict(**_save_quality(args.quality, photo, out), overwrite=True, **document_metadata(doc))
+    preview_quality = _save_quality(args.quality, photo, preview) if preview is not None else {}
     # the preview is written as soon as it exists (to look at while the full resolution runs); if the run then
     # fails or is interrupted, _Outputs removes it again (and restores a file it replaced)
     with _Outputs() as outputs:
@@ -426,7 +427,7 @@ def _cmd_inpaint(args) -> int:
                 from editor.pipeline.pipeline import lowres_size
                 size = lowres_size(hole.shape, args.lowres_size or DEFAULT_LOWRES_SIZE)
                 outputs.save(preview, cv2.resize(doc.image, size, interpolation=cv2.INTER_AREA),
-                             **_save_quality(args.quality, photo, preview), overwrite=True)
+                             **preview_quality, overwrite=True)
             t_save = time.perf_counter()
             _write_unchanged(outputs, doc, out, saved)
             t_end = time.perf_counter()
@@ -438,7 +439,7 @@ def _cmd_inpaint(args) -> int:
 
         def on_preview(lr: np.ndarray) -> None:
             if preview is not None:
-                outputs.save(preview, lr, **_save_quality(args.quality, photo, preview), overwrite=True)
+                outputs.save(preview, lr, **preview_quality, overwrite=True)
 
         from editor.core.progress import Reporter
         bar = _Progress(f"{name} ({args.hd})")
@@ -563,6 +564,7 @@ def _cmd_compare(args) -> int:
             if out_dir.is_dir():                          # else it is created below, empty
                 _check_output(p, [photo, mask], args.force, outputs=[out])
             full_outputs[item] = p
+    full_quality = _save_quality(args.quality, photo, photo.with_suffix(suffix))   # (all share the suffix)
 
     doc, hole = _load_inputs(args)
     if not hole.any():
@@ -604,8 +606,8 @@ def _cmd_compare(args) -> int:
             report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:
-                outputs.save(full_outputs[item], res.image, **_save_quality(args.quality, photo, full_outputs[item]),
-                             overwrite=True, **document_metadata(doc))
+                outputs.save(full_outputs[item], res.image, **full_quality, overwrite=True,
+                             **document_metadata(doc))
                 report[-1]["output"] = str(full_outputs[item])
             del res
         sheet = compose_sheet(tiles)
@@ -982,7 +984,8 @@ def _interrupted(exc: BaseException) -> int:
 def main(argv: list[str] | None = None) -> int:
     """Entry point of ``inpaint-studio`` and ``python -m editor``; returns the exit code.
 
-    0 success, 1 an internal failure (one line), 2 a user error (one line ``error: ...``), 130 interrupted (Ctrl+C), 143 terminated (SIGTERM).
+    0 success, 1 an internal failure (one line), 2 a user error (one line ``error: ...``), 130 interrupted
+    (Ctrl+C), 143 terminated (SIGTERM).
     Called as the program (``argv`` None), a process that was interrupted during a native call (a cancelled
     PatchMatch / OpenCV fill still running, :func:`editor.core.progress.abandoned_calls_running`) ends here with
     ``os._exit`` once its output is flushed: the interpreter's normal exit would tear the native library down
