@@ -20,6 +20,7 @@ import sys
 import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 import torch
@@ -141,7 +142,7 @@ def read_checkpoint(path: str | Path) -> dict:
         raise ValueError(f"--resume {path}: not a readable training checkpoint"
                          + (" (truncated or damaged: an earlier copy, or a fresh start with --force, is needed)"
                             if damaged else f" ({type(exc).__name__}: {reason})")) from None
-    needed = ("generator", "discriminator", "opt_g", "opt_d", "step", "wall_seconds", "rng", "torch_rng", "config")
+    needed = ("generator", "discriminator", "opt_g", "opt_d", "step", "wall_seconds", "torch_rng", "config")
     if not isinstance(ck, dict) or any(k not in ck for k in needed):
         raise ValueError(f"--resume {path}: not a training checkpoint of 'inpaint-studio train' "
                          f"(a checkpoint.pt holds {', '.join(needed)})")
@@ -187,12 +188,19 @@ def _dist_info() -> tuple[int, int, int]:
 
 
 class _Batches:
-    """Infinite random batches (images, masks) from one rank's generator; optional prefetch threads."""
+    """Infinite random batches (images, masks), the ``k``-th drawn from ``rng_for(k)``; optional prefetch thread.
 
-    def __init__(self, crops: PhotoCrops, masks: MaskSampler, batch: int, rng: np.random.Generator,
-                 workers: int) -> None:
-        self.crops, self.masks, self.batch, self.rng = crops, masks, batch, rng
+    Each batch has its own generator (seeded by the run's seed, the rank and the batch's index in the run), so
+    a batch depends only on its index: batches prefetched when a run stops are not lost from the stream, and a
+    run resumed at index :attr:`consumed` draws exactly the batches the uninterrupted one would have, with or
+    without prefetching."""
+
+    def __init__(self, crops: PhotoCrops, masks: MaskSampler, batch: int,
+                 rng_for: Callable[[int], np.random.Generator], start: int, workers: int) -> None:
+        self.crops, self.masks, self.batch, self.rng_for = crops, masks, batch, rng_for
         self.workers = workers
+        self._next = start  # index of the next batch to make (the producer's, when there is one: ahead)
+        self.consumed = start  # index of the next batch to hand out = batches the run has drawn
         self._queue = None
         if workers > 0:
             import queue
@@ -200,13 +208,15 @@ class _Batches:
 
             self._queue = queue.Queue(maxsize=2 * workers)
             self._stop = threading.Event()
-            # One producer thread keeps the random stream's order deterministic.
+            # one producer thread: batches come in step order
             self._thread = threading.Thread(target=self._produce, daemon=True)
             self._thread.start()
 
     def _make(self):
-        imgs = [self.crops.sample(self.rng) for _ in range(self.batch)]
-        ms = [self.masks.sample(self.rng) for _ in range(self.batch)]
+        rng = self.rng_for(self._next)
+        self._next += 1
+        imgs = [self.crops.sample(rng) for _ in range(self.batch)]
+        ms = [self.masks.sample(rng) for _ in range(self.batch)]
         return to_tensor_batch(imgs, ms)
 
     def _produce(self) -> None:
@@ -220,6 +230,7 @@ class _Batches:
                     continue
 
     def next(self):
+        self.consumed += 1
         return self._make() if self._queue is None else self._queue.get()
 
     def close(self) -> None:
@@ -278,7 +289,7 @@ class Trainer:
         self.overwrite_exports = False  # export() refuses to replace an existing cra.<tag>.* unless True
         self.earlier_exports: frozenset[str] = frozenset()  # this run's exports before a resume: replaceable
         self.wall_seconds = 0.0
-        self.rng = np.random.default_rng(np.random.SeedSequence([config.seed, self.rank]))
+        self.batch_index = 0  # batches drawn by this run so far (the next one's index: :meth:`batch_rng`)
         self.torch_gen = torch.Generator().manual_seed(config.seed * 1000 + self.rank)
         self.last_losses: dict = {}
         self.g_ddp = self.generator
@@ -294,10 +305,16 @@ class Trainer:
     def state_dict(self) -> dict:
         return {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
-                "wall_seconds": self.wall_seconds, "rng": json.dumps(self.rng.bit_generator.state),
+                "wall_seconds": self.wall_seconds, "batch_index": self.batch_index,
                 "torch_rng": self.torch_gen.get_state(), "config": json.dumps(asdict(self.cfg)),
                 "last_losses": json.dumps(self.last_losses), "start_step": self.start_step,
                 "adv_steps": self.adv_steps, "exports": json.dumps(self.exports), "world_size": self.world}
+
+    def batch_rng(self, index: int) -> np.random.Generator:
+        """The generator of the crops and masks of the run's ``index``-th batch (0-based; a step draws one for
+        the generator and one per critic step) on this rank: seeded by the run's seed, the rank and the index
+        alone (see :class:`_Batches`)."""
+        return np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, index]))
 
     def load_checkpoint(self, path: str | Path | dict) -> None:
         """Resume generator, critic, optimisers, step, wall time and random state from ``path`` (or a dict
@@ -332,6 +349,7 @@ class Trainer:
         for group in self.opt_g.param_groups + self.opt_d.param_groups:
             group["lr"] = self.cfg.lr  # --lr applies to a resumed run too (recorded below)
         self.step, self.wall_seconds = int(ck["step"]), float(ck["wall_seconds"])
+        self.batch_index = int(ck.get("batch_index", 0))  # (0 in checkpoints from before per-batch seeds)
         self.start_step = int(ck.get("start_step", 0))
         self.exports = list(json.loads(ck.get("exports", "[]")))
         self.earlier_exports = frozenset(self.exports)
@@ -345,10 +363,7 @@ class Trainer:
         self.cfg.changes = changes
         self.resumed = True
         if self.rank == 0:  # other ranks keep their own stream (their state is not in rank 0's file)
-            self.rng.bit_generator.state = json.loads(ck["rng"])
             self.torch_gen.set_state(ck["torch_rng"])
-        else:
-            self.rng = np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, self.step]))
         self.last_losses = json.loads(ck.get("last_losses", "{}"))
         self.cfg.init = self.cfg.init or saved.get("init")  # the lineage's start
 
@@ -535,7 +550,7 @@ class Trainer:
         try:
             if self.is_main:
                 self._prepare_out(not self.resumed if clean is None else clean)
-            batches = _Batches(crops, masks, cfg.batch, self.rng, cfg.workers)
+            batches = _Batches(crops, masks, cfg.batch, self.batch_rng, self.batch_index, cfg.workers)
             sample_rng = np.random.default_rng(cfg.seed + 12345)
             sample_batch = to_tensor_batch([crops.sample(sample_rng) for _ in range(min(4, cfg.batch))],
                                            [masks.sample(sample_rng) for _ in range(min(4, cfg.batch))])
@@ -558,6 +573,7 @@ class Trainer:
                 x, m = (t.to(self.device) for t in batches.next())
                 g_info, _ = self.g_step(x, m, adversarial)
                 self.step += 1
+                self.batch_index = batches.consumed  # (saved with the checkpoint: where a resume goes on)
                 self.adv_steps += int(adversarial)
                 self.wall_seconds = wall0 + time.monotonic() - t_start
                 self.last_losses = {**g_info, **d_info}

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import copy
 import json
 import socket
 
@@ -31,7 +30,7 @@ def _worker(rank: int, world: int, port: int, photos: str, templates: str, out: 
 
     tr = Trainer(TrainConfig(images=photos, out=out, size=64, batch=1, steps=2, d_steps=1, seed=7,
                              sample_every=0, templates=templates, tag="ddp"))
-    first_draw = float(copy.deepcopy(tr.rng).random())  # a peek at this rank's own random stream
+    first_draw = float(tr.batch_rng(0).random())  # a peek at this rank's own random stream
     tr.fit(progress=False)
     torch.save({"g": tr.generator.state_dict(), "first": first_draw}, f"{result}{rank}.pt")
     dist.destroy_process_group()

@@ -76,6 +76,23 @@ def test_fit_exports_weights_and_resume_is_exact(tiny_data, tmp_path):
         torch.testing.assert_close(c.discriminator.state_dict()[k], v, rtol=0, atol=1e-5)
 
 
+def test_a_resume_with_prefetching_workers_is_exact_too(tiny_data, tmp_path):
+    """With --workers the batches of the steps after a checkpoint were already drawn when it was saved, so a
+    resumed run drew other batches than an uninterrupted one. Each batch now depends on its step alone."""
+    a = Trainer(_cfg(tiny_data, tmp_path / "a", steps=3, batch=1, workers=2))
+    a.fit(progress=False)
+    b = Trainer(_cfg(tiny_data, tmp_path / "b", steps=1, batch=1, workers=2))
+    b.fit(progress=False)
+    c = Trainer(_cfg(tiny_data, tmp_path / "b", steps=3, batch=1, workers=2))
+    c.load_checkpoint(tmp_path / "b" / "checkpoint.pt")
+    c.fit(progress=False)
+    d = Trainer(_cfg(tiny_data, tmp_path / "d", steps=3, batch=1, workers=0))   # and prefetching changes nothing
+    d.fit(progress=False)
+    for other in (c, d):
+        for k, v in a.generator.state_dict().items():
+            torch.testing.assert_close(other.generator.state_dict()[k], v, rtol=0, atol=1e-5)
+
+
 def test_a_resume_with_another_number_of_processes_is_refused(tiny_data, tmp_path):
     """Each process takes --batch samples, so 2 processes resumed by 1 halved the run's batch while its card
     went on saying one batch and world size for every step. The checkpoint records the process count."""
