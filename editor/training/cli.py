@@ -140,7 +140,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="and at least every M minutes (default 5)")
     p.add_argument("--log", help="JSON-lines loss log (default RUN_DIR/log.jsonl)")
     p.add_argument("--workers", type=_int(0, "a whole number, 0 or more"),
-                   help="background batch-preparation threads (default 0)")
+                   help="prepare batches ahead in a background thread, up to 2N (default 0: none; the batches "
+                        "are the same either way)")
     p.add_argument("--threads", type=_int(1, "a positive number of threads"), help="torch CPU threads")
     p.add_argument("--exclude", action="append", help="filename glob to hold out (repeatable)")
     p.add_argument("--templates", help="object-shape mask templates folder (default ../shared/data/mask-templates)")
