@@ -56,7 +56,7 @@ class TrainConfig:
     checkpoint_every: int = 200  # steps; a checkpoint is also written every checkpoint_minutes
     checkpoint_minutes: float = 5.0
     log: str | None = None  # default: <out>/log.jsonl
-    workers: int = 0  # background threads preparing batches (0: in the training thread)
+    workers: int = 0  # batches prepared ahead (up to 2 x workers) by one background thread (0: none)
     threads: int | None = None  # torch.set_num_threads; None: torch's default
     exclude: list[str] = field(default_factory=list)
     templates: str | None = None  # object-shape templates for masks (CRA §3.5)
