@@ -121,12 +121,13 @@ _bomb_saved: int | None = None  # Pillow's limit while they run
 
 
 @contextlib.contextmanager
-def _own_bomb_check() -> Iterator[int | None]:
+def pillow_limit_off() -> Iterator[int | None]:
     """Switch Pillow's global decompression-bomb check off while this load checks the size itself.
 
     Yields the limit that was configured (``PIL.Image.MAX_IMAGE_PIXELS``), the default for the load.
     Counted, so that loads on several threads (a photo and its mask, :func:`load_photo_and_mask`) decode
-    concurrently; the last one out restores the global.
+    concurrently; the last one out restores the global. Also for a caller that reads a file again that was
+    already checked against the user's limit (the CLI's empty-mask note).
     """
     global _bomb_users, _bomb_saved
     with _BOMB_LOCK:
@@ -142,8 +143,7 @@ def _own_bomb_check() -> Iterator[int | None]:
             _bomb_users -= 1
             if _bomb_users == 0:
                 Image.MAX_IMAGE_PIXELS = _bomb_saved
-#: Public name of :func:`_own_bomb_check` for a caller that reads again a file already checked (CLI notes).
-pillow_limit_off = _own_bomb_check
+
 
 _UMASK = os.umask(0)
 os.umask(_UMASK)
@@ -151,7 +151,7 @@ os.umask(_UMASK)
 
 # --------------------------------------------------------------------------------------------- reading
 def _open_header(path: Path, what: str) -> Image.Image:
-    """``Image.open(path)``: the header read, nothing decoded. Call under :func:`_own_bomb_check`.
+    """``Image.open(path)``: the header read, nothing decoded. Call under :func:`pillow_limit_off`.
 
     Raises ImageReadError for a missing, empty or non-image file, or a folder."""
     name = str(path)
@@ -182,7 +182,7 @@ def check_readable(path: str | os.PathLike, what: str = "photo") -> None:
         ImageReadError: missing, empty or non-image file, or a folder (the same one-line messages as
             :func:`load_image`).
     """
-    with _own_bomb_check():
+    with pillow_limit_off():
         _open_header(Path(path), what).close()
 
 
@@ -205,7 +205,7 @@ def _open_decoded(
     Raises ImageReadError for a missing, empty, truncated, non-image or too-large file.
     """
     name = str(path)
-    with _own_bomb_check() as default_limit:
+    with pillow_limit_off() as default_limit:
         limit = default_limit if max_pixels is None else int(max_pixels)
         img = _open_header(path, what)
         try:
