@@ -912,12 +912,18 @@ def _split_globals(argv: list[str]) -> tuple[str | None, list[str]]:
     return models, rest
 
 
+def _use_models_dir(models: str) -> None:
+    """``--models-dir``: the folder network weights are read from (``INPAINT_STUDIO_MODELS``)."""
+    why = not_a_folder(models)
+    if why:
+        raise UsageError(f"--models-dir {models}: {why}")
+    os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
+
+
 def _run(argv: list[str]) -> int:
     models, rest = _split_globals(argv)
     if models is not None:
-        if not_a_folder(models):
-            raise UsageError(f"--models-dir {models}: {not_a_folder(models)}")
-        os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
+        _use_models_dir(models)
     if not rest:
         return _cmd_open(argparse.Namespace(photo=None, mask=None))
     if rest[0] == "train":
@@ -938,9 +944,7 @@ def _run(argv: list[str]) -> int:
         raise UsageError(f"unrecognized arguments: {' '.join(extra)} (see '{where} --help')")
     models = getattr(args, "command_models_dir", None) or args.models_dir  # after the command, or other flags
     if models is not None:
-        if not_a_folder(models):
-            raise UsageError(f"--models-dir {models}: {not_a_folder(models)}")
-        os.environ["INPAINT_STUDIO_MODELS"] = str(Path(models).resolve())
+        _use_models_dir(models)
     if args.self_test:
         from editor.selftest import run_self_test
         return int(run_self_test() or 0)
