@@ -118,8 +118,9 @@ class Evaluation:
 def find_images(folder: str | Path) -> list[Path]:
     """Image files directly in ``folder`` (by extension), sorted by name. Raises ImageReadError if none."""
     folder = Path(folder)
-    if not_a_folder(folder):
-        raise ImageReadError(f"{folder}: {not_a_folder(folder)}")
+    why = not_a_folder(folder)
+    if why:
+        raise ImageReadError(f"{folder}: {why}")
     found = sorted(p for p in folder.iterdir() if p.is_file() and p.suffix.lower() in IMAGE_EXTENSIONS)
     if not found:
         raise ImageReadError(f"{folder}: contains no images ({', '.join(IMAGE_EXTENSIONS)})")
@@ -306,8 +307,9 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 raise ImageReadError(f"{tdir}: contains no mask templates")
     else:
         masks_dir = Path(masks_dir)
-        if not_a_folder(masks_dir):
-            raise ImageReadError(f"{masks_dir}: {not_a_folder(masks_dir)}")
+        why = not_a_folder(masks_dir)
+        if why:
+            raise ImageReadError(f"{masks_dir}: {why}")
 
     scores: list[Score] = []
     skipped: list[tuple[str, str, str]] = []

@@ -25,8 +25,9 @@ IMAGE_SUFFIXES = (".jpg", ".jpeg", ".png", ".webp", ".bmp", ".tif", ".tiff")
 def list_images(folder: str | Path, exclude: list[str] | None = None) -> list[Path]:
     """Image files directly in ``folder``, sorted by name; names matching any glob in ``exclude`` are left out."""
     folder = Path(folder)
-    if not_a_folder(folder):
-        raise FileNotFoundError(f"{folder}: {not_a_folder(folder)}")
+    why = not_a_folder(folder)
+    if why:
+        raise FileNotFoundError(f"{folder}: {why}")
     files = [p for p in sorted(folder.iterdir()) if p.suffix.lower() in IMAGE_SUFFIXES]
     for pattern in exclude or []:
         files = [p for p in files if not fnmatch.fnmatch(p.name, pattern)]
