@@ -348,9 +348,9 @@ class FileLoader(QObject):
     """Opens photos off the GUI thread (decode + display levels), so the window never freezes on an 8K file.
 
     Signals: loaded(id, LoadedPhoto), failed(id, message) when the photo cannot be opened, tooLarge(id,
-    (TooLargeError, path, mask, invert_mask)) for a photo above the decompression-bomb limit. A mask that cannot be used
-    does not fail the load: it comes with the photo as ``LoadedPhoto.mask_error``. A newer ``load`` supersedes
-    an older one (its result is dropped).
+    (TooLargeError, path, mask, invert_mask)) for a photo above the decompression-bomb limit. A mask that
+    cannot be used does not fail the load: it comes with the photo as ``LoadedPhoto.mask_error``. A newer
+    ``load`` supersedes an older one (its result is dropped).
     """
 
     loaded = Signal(int, object)  # (id, LoadedPhoto)
@@ -417,6 +417,7 @@ class LoadedPhoto(NamedTuple):
         mask_error: why ``mask`` could not be used (``MaskSizeError`` for a mask of another size, with
             ``turned``; ``ImageReadError`` for an unreadable file; MemoryError...), or None. The photo opens
             without it; the window then deals with it as File → Import Mask would.
+        invert_mask: ``mask`` is black = hole (read inverted), also when it is read again (stretched).
     """
 
     doc: object
