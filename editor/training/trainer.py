@@ -3,7 +3,7 @@ generator update, reconstruction loss on the coarse and refined outputs, checkpo
 log, sample grids, and export to safetensors + a model-card skeleton.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE > 1``) each process joins the default process group from the
-environment (NCCL on CUDA, gloo on CPU), draws its own random stream (``SeedSequence([seed, rank])``: the
+environment (NCCL on CUDA, gloo on CPU; a group the caller set up is used as it is, even of one process), draws its own random stream (``SeedSequence([seed, rank])``: the
 per-rank sharding of an infinite random dataset), the generator is wrapped in
 ``DistributedDataParallel`` and the critic's gradients are averaged with ``all_reduce`` (its gradient
 penalty needs a double backward, which DDP's hooks do not support); only rank 0 writes files.
@@ -33,7 +33,7 @@ from editor.training.datasets import MaskSampler, PhotoCrops, to_tensor_batch
 from editor.training.discriminators import CRADiscriminator
 from editor.training.losses import BETA_ADV, reconstruction_loss, wgan_g_loss, wgan_gp_d_loss
 
-__all__ = ["TrainConfig", "Trainer", "RESUME_LOCKED", "RESUME_RECORDED", "check_resume_config",
+__all__ = ["TrainConfig", "Trainer", "command_line", "RESUME_LOCKED", "RESUME_RECORDED", "check_resume_config",
            "read_checkpoint"]
 
 
@@ -142,7 +142,7 @@ def read_checkpoint(path: str | Path) -> dict:
         raise ValueError(f"--resume {path}: not a readable training checkpoint"
                          + (" (truncated or damaged: an earlier copy, or a fresh start with --force, is needed)"
                             if damaged else f" ({type(exc).__name__}: {reason})")) from None
-    needed = ("generator", "discriminator", "opt_g", "opt_d", "step", "wall_seconds", "torch_rng", "config")
+    needed = ("generator", "discriminator", "opt_g", "opt_d", "step", "wall_seconds", "config")
     if not isinstance(ck, dict) or any(k not in ck for k in needed):
         raise ValueError(f"--resume {path}: not a training checkpoint of 'inpaint-studio train' "
                          f"(a checkpoint.pt holds {', '.join(needed)})")
@@ -183,8 +183,32 @@ def _history(start: int, end: int, entries: list, fmt=str) -> str:
 
 
 def _dist_info() -> tuple[int, int, int]:
-    world = int(os.environ.get("WORLD_SIZE", "1"))
-    return world, int(os.environ.get("RANK", "0")), int(os.environ.get("LOCAL_RANK", "0"))
+    """``(world size, rank, local rank)``: the default process group's when the caller has set one up (a
+    one-process group too), else torchrun's environment (``WORLD_SIZE``, ``RANK``, ``LOCAL_RANK``)."""
+    local = int(os.environ.get("LOCAL_RANK", "0"))
+    if dist.is_available() and dist.is_initialized():
+        return dist.get_world_size(), dist.get_rank(), local
+    return int(os.environ.get("WORLD_SIZE", "1")), int(os.environ.get("RANK", "0")), local
+
+
+def command_line(argv: list[str], environ: dict | None = None) -> str:
+    """The command that started this process, as a user would type it again: ``inpaint-studio train ...``,
+    ``python -m editor train ...``, ``python -m editor.training.cli ...`` or, under torchrun (its
+    ``TORCHELASTIC_RUN_ID``), ``torchrun --nproc_per_node N [--nnodes K] -m editor.training.cli ...``."""
+    env = os.environ if environ is None else environ
+    prog = Path(argv[0]) if argv else Path("inpaint-studio")
+    if prog.name == "__main__.py" and prog.parent.name == "editor":
+        head = ["python", "-m", "editor"]
+    elif prog.name == "cli.py" and prog.parent.name == "training":
+        head = ["python", "-m", "editor.training.cli"]
+    else:
+        head = [prog.name]
+    if "TORCHELASTIC_RUN_ID" in env:
+        local = int(env.get("LOCAL_WORLD_SIZE", "1"))
+        nodes = max(1, int(env.get("WORLD_SIZE", str(local))) // max(1, local))
+        head = ["torchrun", "--nproc_per_node", str(local), *(["--nnodes", str(nodes)] if nodes > 1 else []),
+                *(head[1:] if head[0] == "python" else [head[0]])]
+    return " ".join(shlex.quote(a) for a in [*head, *argv[1:]])
 
 
 class _Batches:
@@ -262,7 +286,7 @@ class Trainer:
         if config.threads:
             torch.set_num_threads(config.threads)
         self.world, self.rank, local_rank = _dist_info()
-        self.distributed = self.world > 1
+        self.distributed = self.world > 1 or (dist.is_available() and dist.is_initialized())
         device = config.device
         if self.distributed:
             backend = "nccl" if device.startswith("cuda") else "gloo"
@@ -290,7 +314,6 @@ class Trainer:
         self.earlier_exports: frozenset[str] = frozenset()  # this run's exports before a resume: replaceable
         self.wall_seconds = 0.0
         self.batch_index = 0  # batches drawn by this run so far (the next one's index: :meth:`batch_rng`)
-        self.torch_gen = torch.Generator().manual_seed(config.seed * 1000 + self.rank)
         self.last_losses: dict = {}
         self.g_ddp = self.generator
         if self.distributed:
@@ -306,7 +329,7 @@ class Trainer:
         return {"generator": self.generator.state_dict(), "discriminator": self.discriminator.state_dict(),
                 "opt_g": self.opt_g.state_dict(), "opt_d": self.opt_d.state_dict(), "step": self.step,
                 "wall_seconds": self.wall_seconds, "batch_index": self.batch_index,
-                "torch_rng": self.torch_gen.get_state(), "config": json.dumps(asdict(self.cfg)),
+                "config": json.dumps(asdict(self.cfg)),
                 "last_losses": json.dumps(self.last_losses), "start_step": self.start_step,
                 "adv_steps": self.adv_steps, "exports": json.dumps(self.exports), "world_size": self.world}
 
@@ -317,8 +340,8 @@ class Trainer:
         return np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, index]))
 
     def load_checkpoint(self, path: str | Path | dict) -> None:
-        """Resume generator, critic, optimisers, step, wall time and random state from ``path`` (or a dict
-        already read by :func:`read_checkpoint`).
+        """Resume generator, critic, optimisers, step, wall time and batch index (every random draw depends on
+        it: :meth:`batch_rng`) from ``path`` (or a dict already read by :func:`read_checkpoint`).
 
         The options of :data:`RESUME_LOCKED` and the number of processes (the run's batch is ``batch`` per
         process) must equal the checkpoint's; a changed ``lr`` or ``device`` applies from the next step on and
@@ -362,8 +385,6 @@ class Trainer:
                 changes.setdefault(key, [[self.start_step, old]]).append([self.step, new])
         self.cfg.changes = changes
         self.resumed = True
-        if self.rank == 0:  # other ranks keep their own stream (their state is not in rank 0's file)
-            self.torch_gen.set_state(ck["torch_rng"])
         self.last_losses = json.loads(ck.get("last_losses", "{}"))
         self.cfg.init = self.cfg.init or saved.get("init")  # the lineage's start
 
@@ -431,12 +452,17 @@ class Trainer:
                 dist.all_reduce(p.grad, op=dist.ReduceOp.SUM)
                 p.grad /= self.world
 
-    def d_step(self, x: torch.Tensor, m: torch.Tensor) -> dict:
-        """One critic update (Algorithm 1, inner loop): L_d of Eq. 9 on the pasted-back fakes."""
+    def d_step(self, x: torch.Tensor, m: torch.Tensor, index: int) -> dict:
+        """One critic update (Algorithm 1, inner loop): L_d of Eq. 9 on the pasted-back fakes.
+
+        ``index`` is the batch's index in the run (:meth:`batch_rng`): the gradient penalty's interpolation
+        weights are drawn from ``SeedSequence([seed, rank, index, 1])``, so they too depend on the batch alone
+        and a resumed run, on every rank, draws the ones the uninterrupted run would have."""
         with torch.no_grad():
             out = self.g_ddp(x, m)
             fake = out.refined * m + x * (1 - m)
-        alpha = torch.rand(x.shape[0], 1, 1, 1, generator=self.torch_gen).to(self.device)
+        draw = np.random.default_rng(np.random.SeedSequence([self.cfg.seed, self.rank, index, 1]))
+        alpha = torch.from_numpy(draw.random(x.shape[0], dtype=np.float32)).view(-1, 1, 1, 1).to(self.device)
         loss, info = wgan_gp_d_loss(self.discriminator, x, fake, alpha=alpha)
         self.opt_d.zero_grad(set_to_none=True)
         loss.backward()
@@ -569,7 +595,7 @@ class Trainer:
                 if adversarial:
                     for _ in range(cfg.d_steps):
                         x, m = (t.to(self.device) for t in batches.next())
-                        d_info = self.d_step(x, m)
+                        d_info = self.d_step(x, m, index=batches.consumed - 1)
                 x, m = (t.to(self.device) for t in batches.next())
                 g_info, _ = self.g_step(x, m, adversarial)
                 self.step += 1
@@ -716,7 +742,7 @@ class Trainer:
             "wall_time_s": round(self.wall_seconds), "machine": machine, "world_size": self.world,
             "torch": str(torch.__version__),  # (a TorchVersion, which YAML cannot write)
             # how this invocation was started (a resumed run: the resume; earlier ranges are in lr / device)
-            "command": " ".join(shlex.quote(a) for a in [Path(sys.argv[0]).name, *sys.argv[1:]]),
+            "command": command_line(sys.argv),
             "losses": ("L_rec (alpha1=1 hole, alpha2=1.2 context) on "
                        + ("coarse and refined" if cfg.coarse == "network" else "refined (no coarse network)")
                        + adversarial),

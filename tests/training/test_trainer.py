@@ -190,3 +190,19 @@ def test_train_command(tiny_data, tmp_path, capsys):
     assert train_main(["unknown-net", "--images", "x", "--out", "y"]) == 2
     err = capsys.readouterr().err
     assert err.startswith("error: argument network: invalid choice") and err.count("\n") == 1
+
+
+def test_the_card_command_is_one_a_user_can_type_again():
+    from editor.training.trainer import command_line
+
+    pkg = "/venv/lib/python3.11/site-packages/editor"
+    assert command_line(["/venv/bin/inpaint-studio", "train", "cra", "--out", "a b"], {}) == \
+        "inpaint-studio train cra --out 'a b'"
+    assert command_line([f"{pkg}/__main__.py", "train", "cra"], {}) == "python -m editor train cra"
+    assert command_line([f"{pkg}/training/cli.py", "cra", "--steps", "3"], {}) == \
+        "python -m editor.training.cli cra --steps 3"
+    torchrun = {"TORCHELASTIC_RUN_ID": "x", "LOCAL_WORLD_SIZE": "4", "WORLD_SIZE": "8"}
+    assert command_line([f"{pkg}/training/cli.py", "cra", "--device", "cuda"], torchrun) == \
+        "torchrun --nproc_per_node 4 --nnodes 2 -m editor.training.cli cra --device cuda"
+    assert command_line([f"{pkg}/training/cli.py", "cra"], {**torchrun, "WORLD_SIZE": "4"}) == \
+        "torchrun --nproc_per_node 4 -m editor.training.cli cra"
