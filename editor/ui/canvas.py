@@ -332,6 +332,8 @@ class Canvas(QGraphicsView):
     zoomChanged = Signal(float)
     cursorMoved = Signal(int, int)
     toolChanged = Signal(str)
+    #: a stroke or shape began: the mask is being edited by hand until gestureEnded
+    gestureStarted = Signal()
     #: a stroke or shape ended (released or aborted): the mask is no longer being edited by hand
     gestureEnded = Signal()
 
@@ -605,6 +607,8 @@ class Canvas(QGraphicsView):
         if button in (Qt.MouseButton.LeftButton, Qt.MouseButton.RightButton) and self.model.has_document:
             if not self.tool.active:
                 self.tool.press(self.image_pos(pos), button, event.modifiers())
+                if self.tool.active:
+                    self.gestureStarted.emit()
             event.accept()
             return
         super().mousePressEvent(event)

@@ -653,7 +653,9 @@ class MainWindow(QMainWindow):
         c.compareResult.connect(self._on_compare_result)
         self.canvas.zoomChanged.connect(lambda z: self.zoom_label.setText(f"{z * 100:.0f} %"))
         self.canvas.cursorMoved.connect(self._on_cursor)
+        self.canvas.gestureStarted.connect(lambda: self._lock_history(True))
         self.canvas.gestureEnded.connect(self._apply_held)
+        self.canvas.gestureEnded.connect(lambda: self._lock_history(False))
         self.undo_stack.cleanChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._update_title)
         self.undo_stack.indexChanged.connect(self._count_edit)
@@ -1236,8 +1238,18 @@ class MainWindow(QMainWindow):
             QTimer.singleShot(0, lambda: self.open_file(path, background=True))
 
     # ================================================================== mask operations
+    def _lock_history(self, locked: bool) -> None:
+        """Undo and Redo wait while a stroke or shape is drawn (as in Krita and Photoshop): the stroke's undo step
+        keeps the mask tiles it touched as they were at its first dab, so a history change under it would come
+        back when the stroke is undone."""
+        self.actions_["undo"].setEnabled(not locked and self.undo_stack.canUndo())
+        self.actions_["redo"].setEnabled(not locked and self.undo_stack.canRedo())
+
     def _push_mask(self, new_coverage: np.ndarray, text: str) -> bool:
         if not self.model.has_document:
+            return False
+        if self.canvas.tool.active:  # mid-stroke (see _lock_history): the stroke's own undo step comes first
+            self.show_message(f"{text}: finish the stroke first (release the mouse button)", 4000)
             return False
         cmd = mask_change_command(self.model, new_coverage, text)
         if cmd is None:

@@ -171,3 +171,31 @@ def test_a_fill_that_ends_during_a_brush_stroke_waits_for_the_release(qtbot, ope
     opened.undo_stack.redo()
     opened.undo_stack.redo()
     np.testing.assert_array_equal(opened.model.hole_mask(), after_fill)
+
+
+def test_undo_and_mask_commands_wait_while_a_stroke_is_drawn(qtbot, opened):
+    """Ctrl+Z or Invert Mask pressed with the button still down changed the mask under the stroke, whose undo
+    step keeps its tiles as they were at its first dab: undoing it later brought an undone stroke back."""
+    from PySide6.QtCore import QPoint, QPointF, Qt
+    L, NOMOD = Qt.MouseButton.LeftButton, Qt.KeyboardModifier.NoModifier
+    canvas, vp = opened.canvas, opened.canvas.viewport()
+    opened.set_brush_size(8)
+    canvas.zoom_to(4.0)
+    canvas.centerOn(50, 30)
+
+    def at(x, y) -> QPoint:
+        return canvas.view_pos(QPointF(x, y)).toPoint()
+    paint(opened, (40, 20, 60, 40), text="A")
+    qtbot.mousePress(vp, L, NOMOD, at(35.5, 30.5))             # stroke B starts, crossing A
+    qtbot.mouseMove(vp, at(65.5, 30.5))
+    assert not opened.actions_["undo"].isEnabled()
+    opened.actions_["undo"].trigger()
+    assert not opened.invert_mask() and not opened.clear_mask()
+    assert history(opened) == (["A"], 1)                        # nothing changed under the stroke
+    qtbot.mouseRelease(vp, L, NOMOD, at(65.5, 30.5))
+    assert history(opened) == (["A", "Brush stroke"], 2) and opened.actions_["undo"].isEnabled()
+    opened.undo_stack.undo()
+    opened.undo_stack.undo()
+    assert not opened.model.hole_mask().any()                   # both undone: no ghost of A
+    opened.undo_stack.redo()
+    assert opened.model.hole_mask()[20:40, 40:60].all()
