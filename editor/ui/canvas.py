@@ -382,6 +382,7 @@ class Canvas(QGraphicsView):
             "rectangle": RectangleTool(self), "lasso": LassoTool(self)}
         self.tool: Tool = self.tools["brush"]
         self._pan_start: QPointF | None = None
+        self._pan_scroll = (0, 0)  # scroll bar values at the pan's press
         self._space_down = False
         self._split_drag = False
         self._fit_mode = True
@@ -492,6 +493,9 @@ class Canvas(QGraphicsView):
         delta = after - anchor
         self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() + round(delta.x()))
         self.verticalScrollBar().setValue(self.verticalScrollBar().value() + round(delta.y()))
+        if self._pan_start is not None and self._last_view_pos is not None:  # zoomed mid-pan: pan on from here
+            self._pan_start = self._last_view_pos
+            self._pan_scroll = (self.horizontalScrollBar().value(), self.verticalScrollBar().value())
 
     def zoom_by(self, factor: float, anchor: QPointF | None = None) -> None:
         self.zoom_to(self.zoom * factor, anchor)
@@ -596,6 +600,7 @@ class Canvas(QGraphicsView):
         button = event.button()
         if button == Qt.MouseButton.MiddleButton or (button == Qt.MouseButton.LeftButton and self._space_down):
             self._pan_start = pos
+            self._pan_scroll = (self.horizontalScrollBar().value(), self.verticalScrollBar().value())
             self._update_cursor()
             self._update_outline()
             event.accept()
@@ -617,10 +622,12 @@ class Canvas(QGraphicsView):
         pos = event.position()
         self._last_view_pos = pos
         if self._pan_start is not None:
+            # from the grab point and the scroll position at the press, not step by step: with display scaling
+            # a move is a fraction of a logical pixel, and rounding each one lost (at 200 %) or doubled it
             delta = pos - self._pan_start
-            self._pan_start = pos
-            self.horizontalScrollBar().setValue(self.horizontalScrollBar().value() - round(delta.x()))
-            self.verticalScrollBar().setValue(self.verticalScrollBar().value() - round(delta.y()))
+            x0, y0 = self._pan_scroll
+            self.horizontalScrollBar().setValue(x0 - round(delta.x()))
+            self.verticalScrollBar().setValue(y0 - round(delta.y()))
             event.accept()
             return
         img = self.image_pos(pos)

@@ -217,6 +217,31 @@ def test_middle_drag_and_space_drag_pan(qtbot, opened):
     assert not canvas.model.hole_mask().any()  # panning never paints
 
 
+def test_pan_follows_fractional_moves_as_with_display_scaling(qtbot, opened):
+    """At 200 % display scaling a 1-device-pixel move is 0.5 logical px (at 150 %, 0.667): each rounded on its
+    own, a slow drag did not pan at all (or ran 1.5x ahead of the cursor). The grabbed point stays under it."""
+    from PySide6.QtCore import QEvent, QPointF, Qt
+    from PySide6.QtGui import QMouseEvent
+    from PySide6.QtWidgets import QApplication
+    canvas = opened.canvas
+    canvas.zoom_to(16.0)
+    h, vp = canvas.horizontalScrollBar(), canvas.viewport()
+
+    def send(kind, x, button, buttons):
+        pos = QPointF(x, 300.0)
+        QApplication.sendEvent(vp, QMouseEvent(kind, pos, vp.mapToGlobal(pos), button, buttons,
+                                               Qt.KeyboardModifier.NoModifier))
+    for step in (0.5, 2 / 3):
+        start = h.value()
+        send(QEvent.Type.MouseButtonPress, 300.0, Qt.MouseButton.MiddleButton, Qt.MouseButton.MiddleButton)
+        x = 300.0
+        for _ in range(150):
+            x -= step
+            send(QEvent.Type.MouseMove, x, Qt.MouseButton.NoButton, Qt.MouseButton.MiddleButton)
+        send(QEvent.Type.MouseButtonRelease, x, Qt.MouseButton.MiddleButton, Qt.MouseButton.NoButton)
+        assert h.value() == start + round(150 * step), step
+
+
 def test_overlay_updates_incrementally_in_every_level(qtbot, opened):
     canvas = opened.canvas
     overlay = canvas.photo.overlay
