@@ -505,8 +505,9 @@ class MainWindow(QMainWindow):
         self.dilate_spin.setRange(-1, 64)
         self.dilate_spin.setSpecialValueText("Default")
         self.dilate_spin.setSuffix(" px")
-        self.dilate_spin.setToolTip("Grow the hole by this many low-resolution pixels before filling, "
-                                    "to cover halos and shadows around the object")
+        self.dilate_spin.setToolTip("Grow the low-resolution hole by this many pixels before filling, so that the "
+                                    "object's edge is not copied into the fill. Only the painted hole is replaced: "
+                                    "to replace a halo or shadow too, use Edit → Grow Mask")
         self.texture_spin = QSpinBox()
         self.texture_spin.setRange(0, 100)
         self.texture_spin.setSingleStep(10)

@@ -346,3 +346,12 @@ def test_about_names_the_version(window, monkeypatch):
     monkeypatch.setattr(QMessageBox, "about", lambda parent, title, text: shown.append(text))
     window.actions_["about"].trigger()
     assert shown and f"Inpaint Studio {__version__}" in shown[0]
+
+
+def test_the_compare_window_fits_the_screen(qtbot, opened):
+    """It was always 1180 x 760: on a 1280 x 720 screen its Apply button was below the screen's edge."""
+    from editor.ui.compare import CompareDialog
+    dlg = CompareDialog(opened)
+    qtbot.addWidget(dlg)
+    avail = opened.screen().availableGeometry()
+    assert dlg.width() <= avail.width() and dlg.height() <= avail.height(), (dlg.size(), avail)
