@@ -667,7 +667,15 @@ def _cmd_evaluate(args) -> int:
         device = resolve_device(args.device)
     if args.masks is not None and args.masks_out:
         raise UsageError("--masks-out saves generated masks, and with --masks none are generated: leave one out")
+    if args.masks is not None and Path(args.masks).resolve() == Path(args.images).resolve():
+        raise UsageError(f"--masks {args.masks}: is the --images folder (its photos would be read as masks): "
+                         f"give the folder of the masks")
+    if args.templates is not None and (why := not_a_folder(args.templates)):
+        raise UsageError(f"--templates {args.templates}: {why}")
     final = Path(args.masks_out) if args.masks_out else None
+    if final is not None and args.templates is not None and final.resolve() == Path(args.templates).resolve():
+        raise UsageError(f"--masks-out {final}: is the --templates folder (its masks would become templates and "
+                         f"change later seeded masks): choose another folder")
     if final is not None:
         if final.exists() and not final.is_dir():
             raise UsageError(f"--masks-out {final}: is a file, not a folder")
@@ -881,7 +889,8 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
     e.add_argument("--max-pixels", type=_positive, metavar="N", help="largest photo accepted (width x height)")
-    e.add_argument("--force", action="store_true", help="replace the generated masks already in --masks-out")
+    e.add_argument("--force", action="store_true", help="empty --masks-out of its generated masks (all of them, also those this "
+                        "run does not make again) and save this run's")
 
     for command in (o, i, c, m, e):  # the global flag is accepted after the command name too
         command.add_argument("--models-dir", dest="command_models_dir", metavar="DIR",

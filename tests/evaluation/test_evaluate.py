@@ -193,6 +193,13 @@ def test_masks_out_errors(data, tmp_path, capsys):
     assert "with --masks none are generated" in capsys.readouterr().err
     assert _eval(data, "--masks-out", str(data / "images")) == 2
     assert "is the --images folder" in capsys.readouterr().err
+    # the photos read as masks (65 % holes, scored without a word), templates polluted, a wrong folder unnamed
+    assert _eval(data, "--masks", str(data / "images")) == 2
+    assert "--masks" in (err := capsys.readouterr().err) and "is the --images folder" in err
+    assert _eval(data, "--templates", str(tmp_path / "none")) == 2
+    assert capsys.readouterr().err == f"error: --templates {tmp_path / 'none'}: no such folder\n"
+    assert _eval(data, "--templates", str(tmp_path), "--masks-out", str(tmp_path)) == 2
+    assert "is the --templates folder" in capsys.readouterr().err
 
 
 def test_stems_name_masks_unambiguously(data, tmp_path, capsys):
