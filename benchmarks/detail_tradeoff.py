@@ -46,6 +46,9 @@ def main(argv: list[str] | None = None) -> int:
     ap.add_argument("--size", type=int, default=1024, help="long side of the evaluated photos, px")
     ap.add_argument("--limit", type=int, default=None, help="first N photos only")
     ap.add_argument("--seed", type=int, default=0)
+    ap.add_argument("--templates", default=None,
+                    help="object-shape templates (default: mask-templates beside the --images folder)")
+    ap.add_argument("--mask-kind", choices=("free-form", "object", "both"), default="both")
     args = ap.parse_args(argv)
 
     from editor.core.imageio import load_image, load_mask
@@ -66,8 +69,10 @@ def main(argv: list[str] | None = None) -> int:
     gains, p_resize, p_cra = [], [], []
     with tempfile.TemporaryDirectory() as tmp:
         # evaluate's own seeded masks (saved to tmp): the README table's cases
+        templates = args.templates or (Path(args.images).parent / "mask-templates")
         evaluate(args.images, [f"{args.method}:resize"], size=args.size, seed=args.seed, limit=args.limit,
-                 masks_out=tmp)
+                 masks_out=tmp, mask_kind=args.mask_kind,
+                 templates=templates if args.mask_kind == "free-form" or Path(templates).is_dir() else None)
         for photo in find_images(args.images)[: args.limit]:
             truth = resize_long_side(load_image(photo).image, args.size)
             H, W = truth.shape[:2]

@@ -207,6 +207,10 @@ def sweep(photos_dir: Path, limit: int) -> None:
     from editor.pipeline import InpaintPipeline, prepare
     from editor.pipeline.residual import FullResGrid, lowres_cell_size
 
+    if not photos_dir.is_dir() or not (photos_dir.parent / "mask-templates").is_dir():
+        print(f"skipped: {photos_dir} or the mask-templates beside it is absent (the shared data folder; "
+              f"--photos DIR points at it)")
+        return
     templates = load_templates(photos_dir.parent / "mask-templates")
     rng = np.random.default_rng(7)
     data = []
