@@ -351,9 +351,11 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 if progress:
                     progress(f"{path.name} [{kind}] {name} ({item_hd}): {sc.psnr:.2f} dB, SSIM {sc.ssim:.4f}, "
                              f"L1 {sc.l1:.4f}, {seconds:.2f} s")
-    settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd, "seed": seed,
+    used = pipelines[0][2] if pipelines else None  # (every run shares these options: the values in use)
+    settings = {"images_dir": str(images_dir), "images": len(images), "size": size, "hd": hd,
+                "seed": seed if generate else None,  # replayed masks: their seed is not known here
                 "mask_kind": "given" if not generate else mask_kind, "methods": methods,
-                "lowres_size": lowres_size, "dilate": dilate,
+                "lowres_size": used.lowres_size if used else lowres_size, "dilate": used.dilate if used else dilate,
                 "detail": DEFAULT_DETAIL if detail is None else detail, "device": device,
                 "weights": weights}
     return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,

@@ -64,6 +64,10 @@ def test_reproducible_with_saved_masks(data, capsys):
     assert rc == 0
     replay = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
     assert strip(replay) == strip(a)
+    # the JSON gives the pipeline's values in use (not null for defaults), and no seed for replayed masks
+    from editor.pipeline.pipeline import DEFAULT_DILATE, DEFAULT_LOWRES_SIZE
+    assert (a["lowres_size"], a["dilate"], a["seed"]) == (DEFAULT_LOWRES_SIZE, DEFAULT_DILATE, 7)
+    assert replay["seed"] is None and replay["mask_kind"] == "given"
 
 
 def test_scores_match_metrics_and_limit(data, tmp_path):
