@@ -10,14 +10,16 @@ from typing import Callable, Protocol, TypeVar
 
 from editor.core.errors import Cancelled
 
-__all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled", "run_cancellable", "abandoned_calls_running"]
+__all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled", "run_cancellable", "abandoned_calls_running",
+           "WAITING"]
 
 T = TypeVar("T")
 
 
 class ProgressCallback(Protocol):
     def __call__(self, stage: str, fraction: float) -> None:
-        """Called with a stage name (``prepare``, ``lr_inpaint``, ``hd``, ``composite``) and its progress in [0, 1]."""
+        """Called with a stage name (``prepare``, ``lr_inpaint``, ``hd``, ``composite``; :data:`WAITING` while a call
+        waits for a cancelled one still running) and its progress in [0, 1]."""
 
 
 class CancelToken:
@@ -66,9 +68,12 @@ class Reporter:
 
         def relay(_stage: str, fraction: float) -> None:
             if callback is not None:
-                callback(stage, lo + (hi - lo) * fraction)
+                callback(_stage if _stage == WAITING else stage, lo + (hi - lo) * fraction)
         return Reporter(relay, self.cancel)
 
+
+#: The stage reported while a call waits for an earlier (cancelled, still running) call into the same library.
+WAITING = "waiting"
 
 _abandoned: list[threading.Thread] = []
 
@@ -106,7 +111,10 @@ def run_cancellable(fn: Callable[[], T], reporter: Reporter | None, *, lock: thr
             return fn()
         with lock:
             return fn()
-    if lock is not None:
+    if lock is not None and not lock.acquire(blocking=False):
+        # an earlier call into the library (a cancelled one, going on in the background) holds it: say so,
+        # or a progress bar that does not move looks like a hang
+        reporter.report(WAITING, 0.0)
         while not lock.acquire(timeout=poll_s):
             reporter.check()
     outcome: dict[str, object] = {}

@@ -38,7 +38,8 @@ IMAGE_EXTENSIONS = tuple(EXTENSION_FORMATS)
 IMAGE_FILTER = open_filter()
 SAVE_FILTER = save_filter()
 STAGES = {"prepare": ("Preparing", 0.0, 0.05), "lr_inpaint": ("Filling at low resolution", 0.05, 0.45),
-          "hd": ("Restoring full-resolution detail", 0.45, 0.93), "composite": ("Compositing", 0.93, 1.0)}
+          "hd": ("Restoring full-resolution detail", 0.45, 0.93), "composite": ("Compositing", 0.93, 1.0),
+          "waiting": ("Waiting for the cancelled fill to end", 0.05, 0.05)}
 HD_LABELS = {"cra": "CRA — aggregated detail", "resize": "Resize — upscale only",
              "crop": "Crop — native resolution", "full": "Full — whole photo"}
 HD_TIPS = {"cra": "Contextual residual aggregation (CRA §3.2): the low-res fill plus high-frequency detail "

@@ -8,7 +8,7 @@ import time
 import pytest
 
 from editor.core.errors import Cancelled
-from editor.core.progress import CancelToken, Reporter, abandoned_calls_running, run_cancellable
+from editor.core.progress import WAITING, CancelToken, Reporter, abandoned_calls_running, run_cancellable
 
 
 def test_value_and_error_come_back():
@@ -31,8 +31,11 @@ def test_cancel_returns_at_once_and_the_lock_serialises_the_abandoned_call():
         run_cancellable(slow, Reporter(cancel=tok), lock=lock, poll_s=0.02)
     assert time.perf_counter() - t0 < 0.4
     assert lock.locked() and abandoned_calls_running()  # the abandoned call still runs, holding the lock ...
-    run_cancellable(lambda: order.append("next"), Reporter(), lock=lock, poll_s=0.02)
-    assert order == ["slow", "next"]                # ... and the next call ran after it
+    stages = []
+    outer = Reporter(lambda stage, f: stages.append((stage, f)))
+    run_cancellable(lambda: order.append("next"), outer.within("lr_inpaint", 0.2, 0.8), lock=lock, poll_s=0.02)
+    assert order == ["slow", "next"]                # ... and the next call ran after it,
+    assert stages == [(WAITING, 0.2)]               # saying it waited (a bar that does not move looks hung)
     assert not lock.locked() and not abandoned_calls_running()
 
 

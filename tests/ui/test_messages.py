@@ -130,3 +130,15 @@ def test_the_full_res_fallback_note_goes_when_it_no_longer_applies(qtbot, lowres
     qtbot.waitUntil(lambda: again.methods_final, timeout=30000)
     assert again.current_method() == LowResOnlyMethod.name and again.hd_combo.currentData() == "cra"
     assert again.stage_label.text() == hint
+
+
+def test_a_run_waiting_for_a_cancelled_native_call_says_so(qtbot, opened):
+    """After Esc on a slow PatchMatch fill, the next one waits for the abandoned call: ~35 s on a 24 MP photo
+    under "Filling at low resolution…" with a bar that did not move."""
+    from editor.core.progress import WAITING
+    opened._run = {"id": -1, "method": "patchmatch"}
+    try:
+        opened._on_progress(WAITING, 0.0)
+        assert opened.stage_label.text() == "Waiting for the cancelled fill to end… (patchmatch)"
+    finally:
+        opened._run = None
