@@ -135,6 +135,7 @@ def test_compare_returns_one_result_per_method_and_applies_one(qtbot, opened):
     original = opened.model.image.copy()
     hole = paint_hole(opened)
     dlg = opened.show_compare()
+    dlg.resize(1180, 760)  # (the offscreen screen is 800 x 600, which the window now keeps within)
     dlg.set_checked(["telea", "navier-stokes"])
     assert dlg.checked_methods() == ["telea", "navier-stokes"]
     results = []
