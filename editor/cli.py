@@ -889,8 +889,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")
     e.add_argument("--max-pixels", type=_positive, metavar="N", help="largest photo accepted (width x height)")
-    e.add_argument("--force", action="store_true", help="empty --masks-out of its generated masks (all of them, also those this "
-                        "run does not make again) and save this run's")
+    e.add_argument("--force", action="store_true",
+                   help="empty --masks-out of its generated masks (all of them, also those this run does not make "
+                        "again) and save this run's")
 
     for command in (o, i, c, m, e):  # the global flag is accepted after the command name too
         command.add_argument("--models-dir", dest="command_models_dir", metavar="DIR",

@@ -3,8 +3,9 @@ generator update, reconstruction loss on the coarse and refined outputs, checkpo
 log, sample grids, and export to safetensors + a model-card skeleton.
 
 Distributed: under ``torchrun`` (``WORLD_SIZE > 1``) each process joins the default process group from the
-environment (NCCL on CUDA, gloo on CPU; a group the caller set up is used as it is, even of one process), draws its own random stream (``SeedSequence([seed, rank])``: the
-per-rank sharding of an infinite random dataset), the generator is wrapped in
+environment (NCCL on CUDA, gloo on CPU; a group the caller set up is used as it is, even of one process),
+draws its own random stream (``SeedSequence([seed, rank, batch index])``: the per-rank sharding of an
+infinite random dataset), the generator is wrapped in
 ``DistributedDataParallel`` and the critic's gradients are averaged with ``all_reduce`` (its gradient
 penalty needs a double backward, which DDP's hooks do not support); only rank 0 writes files.
 """

@@ -522,11 +522,13 @@ class Canvas(QGraphicsView):
     def wheelEvent(self, event) -> None:
         if not self.model.has_document:
             return
-        delta = event.angleDelta().y() or event.angleDelta().x()
-        if event.modifiers() & Qt.KeyboardModifier.ShiftModifier and not event.modifiers() & \
-                Qt.KeyboardModifier.ControlModifier:
-            super().wheelEvent(event)  # Shift+wheel scrolls
+        delta = event.angleDelta().y()
+        ctrl = bool(event.modifiers() & Qt.KeyboardModifier.ControlModifier)
+        sideways = not delta and event.angleDelta().x()
+        if not ctrl and (event.modifiers() & Qt.KeyboardModifier.ShiftModifier or sideways):
+            super().wheelEvent(event)  # Shift+wheel and a sideways swipe (horizontal wheel) scroll
             return
+        delta = delta or event.angleDelta().x()  # (Ctrl + a horizontal wheel zooms too)
         if delta:
             self.zoom_by(2 ** (delta / 240.0), event.position())
         event.accept()

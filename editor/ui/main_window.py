@@ -550,8 +550,10 @@ class MainWindow(QMainWindow):
         self.stage_label.setMinimumHeight(2 * self.stage_label.fontMetrics().lineSpacing() + 2)
         v.addWidget(self.progress_bar)
         v.addWidget(self.stage_label)
-        compare = QPushButton(icon("mdi6.view-grid-outline"), "  Compare methods…")
+        compare = self.compare_button = QPushButton(icon("mdi6.view-grid-outline"), "  Compare methods…")
         compare.clicked.connect(self.show_compare)
+        compare.setEnabled(self.actions_["compare"].isEnabled())  # as the menu's: not without a photo
+        self.actions_["compare"].enabledChanged.connect(compare.setEnabled)
         v.addWidget(compare)
         # clicking a panel button leaves the keyboard focus where it was (the canvas, for Space-panning);
         # Tab still reaches them, and Space then presses them

@@ -185,6 +185,15 @@ def test_zoom_around_cursor_keeps_image_point(qtbot, opened):
     assert canvas.zoom == pytest.approx(16.0 * 2 ** 0.5)
     img_after = canvas.image_pos(pos)
     assert abs(img_after.x() - img_before.x()) < 0.2 and abs(img_after.y() - img_before.y()) < 0.2
+    # a sideways swipe (a horizontal wheel) scrolls sideways; it zoomed out before
+    from PySide6.QtWidgets import QApplication
+    h = canvas.horizontalScrollBar()
+    h.setValue(h.maximum() // 2)
+    x0, zoom = h.value(), canvas.zoom
+    QApplication.sendEvent(canvas.viewport(), QWheelEvent(pos, canvas.viewport().mapToGlobal(pos), P(0, 0),
+                                                          P(-120, 0), Qt.MouseButton.NoButton, NOMOD,
+                                                          Qt.ScrollPhase.NoScrollPhase, False))
+    assert canvas.zoom == zoom and h.value() != x0
 
 
 def test_fit_actual_and_zoom_actions_update_status(qtbot, opened):

@@ -355,3 +355,11 @@ def test_the_compare_window_fits_the_screen(qtbot, opened):
     qtbot.addWidget(dlg)
     avail = opened.screen().availableGeometry()
     assert dlg.width() <= avail.width() and dlg.height() <= avail.height(), (dlg.size(), avail)
+
+
+def test_the_panel_compare_button_follows_the_action(window, photo_path):
+    """It stayed enabled with no photo open (and did nothing), while the menu's and toolbar's were disabled."""
+    assert not window.model.has_document
+    assert not window.actions_["compare"].isEnabled() and not window.compare_button.isEnabled()
+    assert window.open_file(photo_path)
+    assert window.actions_["compare"].isEnabled() and window.compare_button.isEnabled()
