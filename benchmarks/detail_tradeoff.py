@@ -72,7 +72,7 @@ def main(argv: list[str] | None = None) -> int:
         templates = args.templates or (Path(args.images).parent / "mask-templates")
         evaluate(args.images, [f"{args.method}:resize"], size=args.size, seed=args.seed, limit=args.limit,
                  masks_out=tmp, mask_kind=args.mask_kind,
-                 templates=templates if args.mask_kind == "free-form" or Path(templates).is_dir() else None)
+                 templates=templates if Path(templates).is_dir() else None)  # (evaluate names a missing one)
         for photo in find_images(args.images)[: args.limit]:
             truth = resize_long_side(load_image(photo).image, args.size)
             H, W = truth.shape[:2]
