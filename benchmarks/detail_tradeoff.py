@@ -57,6 +57,9 @@ def main(argv: list[str] | None = None) -> int:
     from editor.pipeline import InpaintPipeline
     from editor.pipeline.pipeline import lowres_size
 
+    if args.templates is not None and not Path(args.templates).is_dir():
+        print(f"error: --templates {args.templates}: no such folder", file=sys.stderr)
+        return 2
     if not Path(args.images).is_dir():
         print(f"skipped: {args.images} is absent (the shared data folder)")
         return 0
