@@ -28,7 +28,7 @@ def test_settings_declared_once_and_typed(settings):
         S._declare(S.BRUSH_SIZE.key, int, 1, "dup")
 
 
-def test_settings_persist_across_windows(make_window, settings, tmp_path, photo_path):
+def test_settings_persist_across_windows(qtbot, make_window, settings, tmp_path, photo_path):
     w = make_window()
     w.set_brush_size(77)
     w.hardness_spin.setValue(40)
@@ -37,6 +37,9 @@ def test_settings_persist_across_windows(make_window, settings, tmp_path, photo_
     w.texture_spin.setValue(30)
     w.open_file(photo_path)
     w.close()
+    # (a worker step that outlasts STOP_WAIT_MS, such as the method probe importing torch from a cold disk,
+    # makes the window close itself once it ends: the layout is saved then)
+    qtbot.waitUntil(lambda: w._closing, timeout=30000)
     settings.sync()
     reread = S.Settings(QSettings(str(tmp_path / "settings.ini"), QSettings.Format.IniFormat))
     assert reread.get(S.BRUSH_SIZE) == 77 and reread.get(S.BRUSH_HARDNESS) == 40
@@ -363,3 +366,11 @@ def test_the_panel_compare_button_follows_the_action(window, photo_path):
     assert not window.actions_["compare"].isEnabled() and not window.compare_button.isEnabled()
     assert window.open_file(photo_path)
     assert window.actions_["compare"].isEnabled() and window.compare_button.isEnabled()
+
+
+def test_reopening_compare_keeps_the_ticked_methods(qtbot, opened):
+    """They were reset to the current method + one other on every open, disagreeing with the results shown."""
+    dlg = opened.show_compare()
+    dlg.set_checked(["navier-stokes", "patchmatch"])
+    dlg.close()
+    assert opened.show_compare().checked_methods() == ["navier-stokes", "patchmatch"]
