@@ -1660,6 +1660,9 @@ class MainWindow(QMainWindow):
     def show_compare(self) -> CompareDialog | None:
         if not self.model.has_document:
             return None
+        names = {i["name"] for i in self.method_infos if i.get("available", True)}
+        # reopened: the methods ticked last time stay ticked (they match the results still shown)
+        kept = [n for n in self.compare_dialog.checked_methods() if n in names] if self.compare_dialog else []
         if self.compare_dialog is None:
             dlg = CompareDialog(self)
             dlg.runRequested.connect(self.run_compare)
@@ -1670,7 +1673,7 @@ class MainWindow(QMainWindow):
         current = self.current_method()
         checked = [current] if current else []
         checked += [i["name"] for i in available if i["name"] != current][:max(0, 2 - len(checked))]
-        self.compare_dialog.set_methods(self.method_infos, checked)
+        self.compare_dialog.set_methods(self.method_infos, kept or checked)
         self._check_compare()  # results still shown from before: can they still be applied?
         self.compare_dialog.show()
         self.compare_dialog.raise_()
