@@ -6,13 +6,13 @@ from __future__ import annotations
 
 import numpy as np
 from PySide6.QtCore import QPointF, Qt, QTimer, Signal
-from PySide6.QtGui import QColor, QGuiApplication, QImage, QPainter, QPixmap
+from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
 from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QGridLayout,
                                QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
                                QScrollArea, QVBoxLayout, QWidget)
 
 from editor.ui.model import Box
-from editor.ui.style import icon
+from editor.ui.style import fit_to_screen, icon
 from editor.ui.worker import unavailable_label, unavailable_tip
 
 __all__ = ["CompareDialog", "SyncView", "crop_box_around"]
@@ -168,12 +168,7 @@ class CompareDialog(QDialog):
     def __init__(self, parent=None) -> None:
         super().__init__(parent)
         self.setWindowTitle("Compare methods")
-        w, h = 1180, 760  # or 90 % of a smaller screen (a 1280 x 720 one left Apply below its edge)
-        screen = (parent.screen() if parent is not None else None) or QGuiApplication.primaryScreen()
-        if screen is not None:
-            avail = screen.availableGeometry()
-            w, h = min(w, int(avail.width() * 0.9)), min(h, int(avail.height() * 0.9))
-        self.resize(w, h)
+        fit_to_screen(self, 1180, 760)  # (always 1180 x 760 left Apply below a 1280 x 720 screen's edge)
         self.results: dict[str, object] = {}
         self.selected: str | None = None
         self.stale: str | None = None  # why the results no longer fit the photo (Apply disabled), or None

@@ -18,6 +18,7 @@ from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidge
                                QScrollArea, QSizePolicy)
 
 from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
+from editor.core.progress import WAITING
 from editor.paths import same_file
 from editor.ui import settings as S
 from editor.ui.canvas import Canvas
@@ -26,7 +27,7 @@ from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
 from editor.core.jpeg_quality import jpeg_settings
 from editor.ui.model import EditorModel, box_of
-from editor.ui.style import icon
+from editor.ui.style import fit_to_screen, icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
                               load_document, unavailable_label, unavailable_tip)
 
@@ -39,7 +40,7 @@ IMAGE_FILTER = open_filter()
 SAVE_FILTER = save_filter()
 STAGES = {"prepare": ("Preparing", 0.0, 0.05), "lr_inpaint": ("Filling at low resolution", 0.05, 0.45),
           "hd": ("Restoring full-resolution detail", 0.45, 0.93), "composite": ("Compositing", 0.93, 1.0),
-          "waiting": ("Waiting for the cancelled fill to end", 0.05, 0.05)}
+          WAITING: ("Waiting for the cancelled fill to end", 0.05, 0.05)}
 HD_LABELS = {"cra": "CRA — aggregated detail", "resize": "Resize — upscale only",
              "crop": "Crop — native resolution", "full": "Full — whole photo"}
 HD_TIPS = {"cra": "Contextual residual aggregation (CRA §3.2): the low-res fill plus high-frequency detail "
@@ -698,12 +699,8 @@ class MainWindow(QMainWindow):
         geometry = st.get(S.WINDOW_GEOMETRY)
         if geometry:
             self.restoreGeometry(geometry)
-        else:  # first start: 1440 x 900, or 90 % of a smaller screen
-            screen = self.screen().availableGeometry() if self.screen() else None
-            w, h = 1440, 900
-            if screen is not None:
-                w, h = min(w, int(screen.width() * 0.9)), min(h, int(screen.height() * 0.9))
-            self.resize(w, h)
+        else:  # first start
+            fit_to_screen(self, 1440, 900)
         state = st.get(S.WINDOW_STATE)
         if state:
             self.restoreState(state)
@@ -1660,16 +1657,16 @@ class MainWindow(QMainWindow):
     def show_compare(self) -> CompareDialog | None:
         if not self.model.has_document:
             return None
-        names = {i["name"] for i in self.method_infos if i.get("available", True)}
+        available = [i for i in self.method_infos if i.get("available", True)]
         # reopened: the methods ticked last time stay ticked (they match the results still shown)
-        kept = [n for n in self.compare_dialog.checked_methods() if n in names] if self.compare_dialog else []
+        kept = ([n for n in self.compare_dialog.checked_methods() if n in {i["name"] for i in available}]
+                if self.compare_dialog is not None else [])
         if self.compare_dialog is None:
             dlg = CompareDialog(self)
             dlg.runRequested.connect(self.run_compare)
             dlg.cancelRequested.connect(self.controller.cancel)
             dlg.applyRequested.connect(self.apply_compare)
             self.compare_dialog = dlg
-        available = [i for i in self.method_infos if i.get("available", True)]
         current = self.current_method()
         checked = [current] if current else []
         checked += [i["name"] for i in available if i["name"] != current][:max(0, 2 - len(checked))]

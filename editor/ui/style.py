@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-from PySide6.QtGui import QColor, QIcon, QPalette
-from PySide6.QtWidgets import QApplication
+from PySide6.QtGui import QColor, QGuiApplication, QIcon, QPalette
+from PySide6.QtWidgets import QApplication, QWidget
 
-__all__ = ["apply_theme", "icon", "ACCENT", "TEXT", "BACKGROUND"]
+__all__ = ["apply_theme", "icon", "fit_to_screen", "ACCENT", "TEXT", "BACKGROUND"]
 
 BACKGROUND = "#1b1d21"   # canvas surround
 WINDOW = "#25272c"       # panels
@@ -113,3 +113,13 @@ def icon(name: str, color: str = TEXT) -> QIcon:
     """A qtawesome icon (``mdi6.*`` names) in the theme's colours (accent when checked/active)."""
     import qtawesome as qta
     return qta.icon(name, color=color, color_active="#ffffff", color_on="#ffffff", color_disabled="#5d626b")
+
+
+def fit_to_screen(widget: QWidget, width: int, height: int) -> None:
+    """Resize ``widget`` to ``width`` x ``height`` px, or to 90 % of its screen's available area where that is
+    smaller (a 1280 x 720 or 1366 x 768 laptop screen)."""
+    screen = widget.screen() or QGuiApplication.primaryScreen()
+    if screen is not None:
+        avail = screen.availableGeometry()
+        width, height = min(width, int(avail.width() * 0.9)), min(height, int(avail.height() * 0.9))
+    widget.resize(width, height)
