@@ -56,6 +56,13 @@ MAX_TILE = 1200
 #: becomes a k×k block, so it stays the result's own pixels; labelled "shown at k00 %"): small holes stay
 #: visible and their labels fit.
 MIN_TILE = 360
+#: A compare tile is at most this many times as long as it is wide (or high): the crop of a thin or wide hole is
+#: padded on its short side, within the photo.
+MAX_TILE_ASPECT = 3
+#: Most rows of a compare sheet (one per group of nearby holes); the largest groups are shown, and a note says so.
+MAX_ROWS = 4
+#: Most holes (connected components) grouped into rows; a mask of more specks groups its largest ones.
+_MAX_HOLES = 256
 
 
 class UsageError(Exception):
@@ -479,13 +486,98 @@ def _write_unchanged(outputs: _Outputs, doc, out: Path, saved: dict) -> None:
     outputs.save(out, doc.image, **saved)
 
 
-def _hole_crop(hole: np.ndarray) -> tuple[int, int, int, int]:
-    """Box (x0, y0, x1, y1) around all hole pixels (the union of the holes' boxes) plus a margin, clipped."""
-    ys, xs = np.nonzero(hole.any(axis=1))[0], np.nonzero(hole.any(axis=0))[0]
-    x0, x1, y0, y1 = int(xs[0]), int(xs[-1]) + 1, int(ys[0]), int(ys[-1]) + 1
-    margin = max(32, round(0.25 * max(x1 - x0, y1 - y0)))
-    h, w = hole.shape
-    return max(0, x0 - margin), max(0, y0 - margin), min(w, x1 + margin), min(h, y1 + margin)
+def _grow(lo: np.ndarray, hi: np.ndarray, length: np.ndarray, limit: int) -> tuple[np.ndarray, np.ndarray]:
+    """Widen the ranges ``[lo, hi)`` (int64 (n,), px) to at least ``length`` px about their centres, shifted to
+    stay within ``[0, limit)`` and never longer than ``limit``; each new range holds its old one."""
+    length = np.minimum(np.maximum(length, hi - lo), limit)
+    lo = np.clip(lo - (length - (hi - lo)) // 2, 0, limit - length)
+    return lo, lo + length
+
+
+def crop_boxes(boxes: np.ndarray, shape: tuple[int, int]) -> np.ndarray:
+    """The compare crops around hole boxes: a margin per axis, then the short side padded (within the photo) so
+    that a crop is at most :data:`MAX_TILE_ASPECT` times as long as it is wide.
+
+    The margin on an axis is a quarter of the box's longer side, at least 32 px: the same on both axes for a
+    box up to twice as long as it is wide, but never more than half the box's own extent on that axis (a
+    10-px line 2000 px long gets 32 px above and below, not 500). Margins are clipped at the photo's edges.
+
+    Args:
+        boxes: Hole boxes, int (n, 4): x0, y0, x1, y1 in px (x1, y1 exclusive).
+        shape: The photo's (H, W), px.
+
+    Returns:
+        Crop boxes, int64 (n, 4), x0, y0, x1, y1; each holds its hole box and lies within the photo.
+    """
+    h, w = shape
+    x0, y0, x1, y1 = np.asarray(boxes, np.int64).reshape(-1, 4).T
+    bw, bh = x1 - x0, y1 - y0
+    long = np.maximum(bw, bh)
+    mx = np.maximum(32, np.round(0.25 * np.minimum(long, 2 * bw))).astype(np.int64)
+    my = np.maximum(32, np.round(0.25 * np.minimum(long, 2 * bh))).astype(np.int64)
+    cx0, cx1 = np.maximum(0, x0 - mx), np.minimum(w, x1 + mx)
+    cy0, cy1 = np.maximum(0, y0 - my), np.minimum(h, y1 + my)
+    cy0, cy1 = _grow(cy0, cy1, -(-(cx1 - cx0) // MAX_TILE_ASPECT), h)
+    cx0, cx1 = _grow(cx0, cx1, -(-(cy1 - cy0) // MAX_TILE_ASPECT), w)
+    return np.stack([cx0, cy0, cx1, cy1], axis=1)
+
+
+def hole_groups(hole: np.ndarray, max_rows: int | None = None) -> tuple[list[tuple[int, int, int, int]], int, float]:
+    """Crops for a compare sheet, one per group of nearby holes (one row of the sheet each), largest first.
+
+    Holes are 8-connected components. Two groups join when their crops (:func:`crop_boxes`) overlap, or when
+    one crop around both is at most twice the area of their two crops together — four times when it would
+    still be shown at full resolution (long side up to :data:`MAX_TILE`) — the cheapest join first. So holes
+    close together share a crop as before, and far-apart ones (two specks in opposite corners, holes at both
+    ends of a panorama) each get their own instead of one crop of the whole photo. Only the
+    ``_MAX_HOLES`` largest holes (by box) take part in a mask of more specks than that.
+
+    Args:
+        hole: bool (H, W), True = hole; at least one hole pixel.
+        max_rows: Most crops returned (:data:`MAX_ROWS` when None).
+
+    Returns:
+        ``(crops, groups, shown)``: up to ``max_rows`` crop boxes (x0, y0, x1, y1) px, the group with the
+        most hole pixels first (equal ones top to bottom, then left to right); the number of groups in all;
+        and the share (0-1) of the hole's pixels that lie in the crops returned.
+    """
+    import cv2
+    max_rows = MAX_ROWS if max_rows is None else max_rows
+    contours, _ = cv2.findContours(hole.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_SIMPLE)
+    boxes = np.array([cv2.boundingRect(c) for c in contours], np.int64).reshape(-1, 4)   # x, y, w, h
+    boxes[:, 2:] += boxes[:, :2]
+    if len(boxes) > _MAX_HOLES:
+        area = (boxes[:, 2] - boxes[:, 0]) * (boxes[:, 3] - boxes[:, 1])
+        boxes = boxes[np.argsort(-area, kind="stable")[:_MAX_HOLES]]
+
+    def crop_area(c: np.ndarray) -> np.ndarray:
+        return (c[..., 2] - c[..., 0]) * (c[..., 3] - c[..., 1])
+
+    while len(boxes) > 1:   # join the cheapest joinable pair, until none is left
+        n = len(boxes)
+        crops = crop_boxes(boxes, hole.shape)
+        union = np.concatenate([np.minimum(boxes[:, None, :2], boxes[None, :, :2]),
+                                np.maximum(boxes[:, None, 2:], boxes[None, :, 2:])], axis=2)   # n x n x 4
+        joint = crop_boxes(union.reshape(-1, 4), hole.shape).reshape(n, n, 4)
+        cost = crop_area(joint) / (crop_area(crops)[:, None] + crop_area(crops)[None, :])
+        overlap = ((crops[:, None, 0] < crops[None, :, 2]) & (crops[None, :, 0] < crops[:, None, 2])
+                   & (crops[:, None, 1] < crops[None, :, 3]) & (crops[None, :, 1] < crops[:, None, 3]))
+        full_res = np.maximum(joint[..., 2] - joint[..., 0], joint[..., 3] - joint[..., 1]) <= MAX_TILE
+        join = overlap | (cost <= np.where(full_res, 4.0, 2.0))
+        np.fill_diagonal(join, False)
+        if not join.any():
+            break
+        i, j = np.unravel_index(np.argmin(np.where(join, cost, np.inf)), join.shape)
+        boxes[i] = union[i, j]
+        boxes = np.delete(boxes, j, axis=0)
+    pixels = np.array([np.count_nonzero(hole[y0:y1, x0:x1]) for x0, y0, x1, y1 in boxes])
+    order = np.lexsort((boxes[:, 0], boxes[:, 1], -pixels))[:max_rows]   # the most pixels, then top to bottom
+    crops = crop_boxes(boxes[order], hole.shape)
+    shown = np.zeros(hole.shape, bool)
+    for x0, y0, x1, y1 in crops:
+        shown[y0:y1, x0:x1] = True
+    share = np.count_nonzero(hole & shown) / np.count_nonzero(hole)
+    return [tuple(int(v) for v in c) for c in crops], len(boxes), float(share)
 
 
 def _font(size: int):
@@ -528,11 +620,54 @@ def compose_sheet(tiles: list[tuple[str, np.ndarray]]) -> np.ndarray:
     return np.asarray(sheet)
 
 
+def stack_rows(rows: list[np.ndarray]) -> np.ndarray:
+    """Stack sheet rows (uint8 (h_i, w_i, 3), from :func:`compose_sheet`) top to bottom, left-aligned on the
+    sheet's dark background.
+
+    Returns:
+        uint8 (sum of h_i, max of w_i, 3).
+    """
+    if len(rows) == 1:
+        return rows[0]
+    sheet = np.empty((sum(r.shape[0] for r in rows), max(r.shape[1] for r in rows), 3), np.uint8)
+    sheet[:] = (32, 32, 36)
+    y = 0
+    for r in rows:
+        sheet[y:y + r.shape[0], :r.shape[1]] = r
+        y += r.shape[0]
+    return sheet
+
+
+def tile_hole(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A crop's hole mask at the tile's ``size`` (w, h) px: enlarged by nearest neighbour, reduced by area with
+    every tile pixel that covers any hole pixel kept (a max-pool), so that a hole thinner than the reduction
+    (a 9-px speck at 16 %, a scratch) keeps an unbroken outline instead of dashes or nothing.
+
+    Args:
+        hole: bool (h, w), the crop of the hole mask.
+        size: The tile's (width, height), px.
+
+    Returns:
+        bool (size[1], size[0]).
+    """
+    import cv2
+    h, w = hole.shape
+    if (w, h) == tuple(size):
+        return hole
+    if size[0] > w:
+        return cv2.resize(hole.astype(np.uint8), size, interpolation=cv2.INTER_NEAREST).astype(bool)
+    return cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
+
+
 def _outline(tile: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """The tile (uint8 (h, w, 3)) with the hole (bool (h, w)) outlined in magenta with a black edge, drawn
+    just outside the hole so that a thin hole's own pixels stay visible."""
     import cv2
     out = tile.copy()
-    contours, _ = cv2.findContours(hole.astype(np.uint8), cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     thickness = max(2, round(max(tile.shape[:2]) / 400))
+    grown = cv2.dilate(hole.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)),
+                       iterations=thickness // 2 + 2)
+    contours, _ = cv2.findContours(grown, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
     cv2.drawContours(out, contours, -1, (0, 0, 0), thickness + 2)
     cv2.drawContours(out, contours, -1, (255, 40, 200), thickness)
     return out
@@ -570,23 +705,33 @@ def _cmd_compare(args) -> int:
     if not hole.any():
         raise MaskError(f"{mask}: the mask is empty: there is nothing to compare")
     _check_hole(hole, mask, args.grow_mask, args.invert_mask)
-    x0, y0, x1, y1 = _hole_crop(hole)
-    cw, ch = x1 - x0, y1 - y0
-    # large crops are scaled down to MAX_TILE; small ones enlarged by a whole factor (pixel blocks)
-    scale = min(1.0, MAX_TILE / max(cw, ch)) if max(cw, ch) >= MIN_TILE else float(-(-MIN_TILE // max(cw, ch)))
-    tsize = (max(1, round(cw * scale)), max(1, round(ch * scale)))
+    crops, groups, shown = hole_groups(hole)
+    if groups > len(crops):
+        _note(f"the holes lie in {groups} separate places: the sheet shows the {len(crops)} largest, one row "
+              f"each ({shown:.0%} of the hole's pixels)")
+    rows = []   # per row: crop box, scale, tile size, "at ..." words
+    for x0, y0, x1, y1 in crops:
+        cw, ch = x1 - x0, y1 - y0
+        # large crops are scaled down to MAX_TILE; small ones enlarged by a whole factor (pixel blocks)
+        scale = min(1.0, MAX_TILE / max(cw, ch)) if max(cw, ch) >= MIN_TILE else float(-(-MIN_TILE // max(cw, ch)))
+        tsize = (max(1, round(cw * scale)), max(1, round(ch * scale)))
+        at = "at 100%" if scale == 1.0 else f"scaled to {scale:.0%}" if scale < 1 else f"shown at {scale:.0%}"
+        rows.append(((x0, y0, x1, y1), scale, tsize, at))
 
-    def tile_of(img: np.ndarray) -> np.ndarray:
-        crop = img[y0:y1, x0:x1]
-        if scale == 1.0:
-            return crop
-        return cv2.resize(crop, tsize, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST)
+    def tiles_of(img: np.ndarray) -> list[np.ndarray]:
+        """The crop of ``img`` for each row, at its tile size."""
+        tiles = []
+        for (x0, y0, x1, y1), scale, tsize, _ in rows:
+            crop = img[y0:y1, x0:x1]
+            tiles.append(crop if scale == 1.0 else
+                         cv2.resize(crop, tsize, interpolation=cv2.INTER_AREA if scale < 1 else cv2.INTER_NEAREST))
+        return tiles
 
-    at = "at 100%" if scale == 1.0 else f"scaled to {scale:.0%}" if scale < 1 else f"shown at {scale:.0%}"
-    crop_hole = hole[y0:y1, x0:x1]
-    if scale != 1.0:
-        crop_hole = cv2.resize(crop_hole.astype(np.uint8), tsize, interpolation=cv2.INTER_NEAREST).astype(bool)
-    tiles = [(f"input, hole outlined ({cw}x{ch} crop, {at})", _outline(tile_of(doc.image), crop_hole))]
+    sheet_rows: list[list[tuple[str, np.ndarray]]] = []
+    for ((x0, y0, x1, y1), scale, tsize, at), tile in zip(rows, tiles_of(doc.image)):
+        where = f" at x {x0}, y {y0}" if len(rows) > 1 else ""
+        label = f"input, hole outlined ({x1 - x0}x{y1 - y0} crop{where}, {at})"
+        sheet_rows.append([(label, _outline(tile, tile_hole(hole[y0:y1, x0:x1], tsize)))])
     report = []
     from editor.core.progress import Reporter
     with _Outputs() as outputs:                           # all files or none
@@ -602,7 +747,8 @@ def _cmd_compare(args) -> int:
             finally:
                 bar.close()
             detail = f" detail {args.detail:g}" if hd == "cra" and args.detail is not None else ""
-            tiles.append((f"{name} · {hd}{detail} · {res.seconds_total:.1f} s", tile_of(res.image)))
+            for row, tile in zip(sheet_rows, tiles_of(res.image)):
+                row.append((f"{name} · {hd}{detail} · {res.seconds_total:.1f} s", tile))
             report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:
@@ -610,16 +756,19 @@ def _cmd_compare(args) -> int:
                              **document_metadata(doc))
                 report[-1]["output"] = str(full_outputs[item])
             del res
-        sheet = compose_sheet(tiles)
+        sheet = stack_rows([compose_sheet(row) for row in sheet_rows])
         outputs.save(out, sheet, icc=doc.icc, overwrite=True)  # the tiles are in the photo's colours
     info = {"sheet": str(out), "width": doc.width, "height": doc.height,
-            "hole_fraction": np.count_nonzero(hole) / hole.size, "crop": [x0, y0, x1, y1], "tile_scale": scale,
+            "hole_fraction": np.count_nonzero(hole) / hole.size, "crop": list(rows[0][0]), "tile_scale": rows[0][1],
+            "rows": [{"crop": list(box), "tile_scale": scale} for box, scale, _, _ in rows], "hole_groups": groups,
             "sheet_size": [sheet.shape[1], sheet.shape[0]], "runs": report,
             "seconds_total": time.perf_counter() - t0, "peak_rss_mb": peak_rss_mb()}
     if args.json:
         _json_line(info)
     else:
-        print(f"wrote {out} ({len(runs)} method{'s' if len(runs) != 1 else ''}, crop {cw}x{ch}, {at})")
+        crops_said = "; ".join(f"crop {x1 - x0}x{y1 - y0}, {at}" for (x0, y0, x1, y1), _, _, at in rows)
+        print(f"wrote {out} ({len(runs)} method{'s' if len(runs) != 1 else ''}, "
+              + (f"{len(rows)} rows: " if len(rows) > 1 else "") + f"{crops_said})")
         for r in report:
             print(f"  {r['method']:16s} --hd {r['hd']:7s} {r['seconds_total']:6.2f} s"
                   + (f"  -> {r['output']}" if "output" in r else ""))

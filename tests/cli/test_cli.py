@@ -384,6 +384,86 @@ def test_compare_large_crop_is_downscaled_and_labelled(tmp_path, capsys, monkeyp
     assert h <= label_h + 64 + 2 * gap
 
 
+def _compare(tmp_path, capsys, img: np.ndarray, hole: np.ndarray, *extra: str) -> tuple[dict, np.ndarray, str]:
+    """Run ``compare`` (telea) on a synthetic photo and mask; its JSON, the sheet (uint8 (H, W, 3)) and stderr."""
+    Image.fromarray(img).save(tmp_path / "p.png")
+    Image.fromarray(hole.astype(np.uint8) * 255).save(tmp_path / "m.png")
+    assert main(["compare", str(tmp_path / "p.png"), str(tmp_path / "m.png"), "-o", str(tmp_path / "s.png"),
+                 "--methods", "telea", "--json", "--force", *extra]) == 0
+    cap = capsys.readouterr()
+    return json.loads(cap.out.splitlines()[-1]), np.asarray(Image.open(tmp_path / "s.png").convert("RGB")), cap.err
+
+
+def test_compare_far_apart_holes_get_a_row_each(tmp_path, capsys):
+    """Two 6-px holes in opposite corners gave one crop of the whole photo (the holes a few pixels in a large
+    sheet); now each is a row of its own, cropped around it, and holes close together still share one crop."""
+    img = np.tile(_photo(), (5, 5, 1))                               # 480 x 640
+    hole = np.zeros(img.shape[:2], bool)
+    hole[20:26, 30:36] = hole[450:456, 600:606] = True
+    info, sheet, _ = _compare(tmp_path, capsys, img, hole)
+    assert info["crop"] == [0, 0, 68, 58]                           # the first row's (top-left: equal holes)
+    assert info["hole_groups"] == 2 and [r["crop"] for r in info["rows"]] == [[0, 0, 68, 58], [568, 418, 638, 480]]
+    assert all(r["tile_scale"] >= 5 for r in info["rows"])
+    k = int(info["rows"][0]["tile_scale"])
+    gap, label_h, _ = cli.sheet_layout((68 * k, 58 * k))
+    assert sheet.shape[0] > 2 * (58 * k + label_h)                  # two rows, one above the other
+    # holes 40 px apart share one crop, as one hole did before
+    near = np.zeros(img.shape[:2], bool)
+    near[200:230, 200:230] = near[200:230, 270:300] = True
+    info, _, _ = _compare(tmp_path, capsys, img, near)
+    assert info["hole_groups"] == 1 and len(info["rows"]) == 1 and info["crop"] == [168, 168, 332, 262]
+
+
+def test_compare_shows_the_largest_groups_and_says_so(tmp_path, capsys, monkeypatch):
+    monkeypatch.setattr(cli, "MAX_ROWS", 2)
+    img = np.tile(_photo(), (5, 5, 1))                               # 480 x 640
+    hole = np.zeros(img.shape[:2], bool)
+    hole[10:30, 10:30] = True                                        # 400 px
+    hole[400:410, 600:610] = True                                    # 100 px
+    hole[420:424, 20:24] = True                                      # 16 px: not shown
+    info, _, err = _compare(tmp_path, capsys, img, hole)
+    assert info["hole_groups"] == 3 and [r["crop"][:2] for r in info["rows"]] == [[0, 0], [568, 368]]
+    assert "the holes lie in 3 separate places: the sheet shows the 2 largest, one row each (97% of" in err
+
+
+def test_compare_crop_of_a_thin_hole_has_a_margin_per_axis(tmp_path, capsys):
+    """An 8-px line 800 px long got 200 px of margin above and below (a quarter of its length); now 32 px,
+    padded so that the tile is at most 3 times as wide as high. A compact hole keeps its old crop."""
+    img = np.tile(_photo(), (7, 8, 1))                               # 672 x 1024
+    hole = np.zeros(img.shape[:2], bool)
+    hole[330:338, 100:900] = True
+    info, _, _ = _compare(tmp_path, capsys, img, hole)
+    x0, y0, x1, y1 = info["crop"]
+    assert (x0, x1) == (0, 1024) and y1 - y0 == 342 and y0 <= 330 and y1 >= 338    # 1024 / 3, not 8 + 400
+    # a box up to twice as long as wide: a quarter of its long side on both axes (the crop before)
+    for box in ([50, 60, 150, 110], [50, 60, 90, 100], [300, 300, 303, 303]):
+        x0, y0, x1, y1 = box
+        m = max(32, round(0.25 * max(x1 - x0, y1 - y0)))
+        assert cli.crop_boxes(np.array([box]), (672, 1024)).tolist() == [[x0 - m, y0 - m, x1 + m, y1 + m]]
+
+
+def test_compare_outline_of_a_thin_hole_survives_downscaling(tmp_path, capsys, monkeypatch):
+    """A 1-px scratch in a crop scaled to a quarter: its outline was drawn from a nearest-neighbour mask, so it
+    fell apart into dashes; it is one closed line now (the mask is max-pooled), drawn outside the hole."""
+    monkeypatch.setattr(cli, "MAX_TILE", 150)
+    monkeypatch.setattr(cli, "MIN_TILE", 32)
+    img = np.full((600, 600, 3), 90, np.uint8)
+    hole = np.zeros(img.shape[:2], np.uint8)
+    import cv2
+    cv2.line(hole, (60, 100), (540, 420), 1, 1)
+    info, sheet, _ = _compare(tmp_path, capsys, img, hole.astype(bool))
+    x0, y0, x1, y1 = info["crop"]
+    assert info["tile_scale"] == 0.25 and x1 - x0 == 600
+    tw, th = 150, round((y1 - y0) * 0.25)
+    gap, label_h, _ = cli.sheet_layout((tw, th))
+    tile0 = sheet[gap + label_h:gap + label_h + th, gap:gap + tw]
+    magenta = ((tile0[..., 0] > 200) & (tile0[..., 1] < 80) & (tile0[..., 2] > 150)).astype(np.uint8)
+    assert cv2.connectedComponents(magenta, connectivity=8)[0] - 1 == 1     # one unbroken outline
+    small = cli.tile_hole(hole[y0:y1, x0:x1].astype(bool), (tw, th))
+    assert cv2.connectedComponents(small.astype(np.uint8), connectivity=8)[0] - 1 == 1
+    assert not magenta[small].any()                                  # the hole itself is not painted over
+
+
 def test_methods_json(capsys):
     assert main(["methods", "--json"]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
