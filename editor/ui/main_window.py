@@ -48,6 +48,11 @@ HD_TIPS = {"cra": "Contextual residual aggregation (CRA §3.2): the low-res fill
            "resize": "The low-res fill simply upscaled (soft). The naive baseline.",
            "crop": "Each hole's neighbourhood inpainted at native resolution. Slow for large holes.",
            "full": "The method runs on the whole full-resolution photo (classical methods, small photos)."}
+TEXTURE_TIP = ("How much of the surrounding fine texture (grain, ripples, foliage) the CRA fill carries. 100 % "
+               "matches the photo around the hole; lower is softer but, on average, closer to what was really there "
+               "(0 % = Resize)")
+TEXTURE_OFF_TIP = ("Texture applies only when Full res is “CRA — aggregated detail”, which borrows detail from "
+                   "the photo around the hole; the other strategies have no texture to set.")
 DEVICE_LABELS = {"auto": "Auto", "cpu": "CPU", "cuda": "CUDA (NVIDIA GPU)", "mps": "MPS (Apple GPU)"}
 
 
@@ -514,14 +519,13 @@ class MainWindow(QMainWindow):
         self.texture_spin.setRange(0, 100)
         self.texture_spin.setSingleStep(10)
         self.texture_spin.setSuffix(" %")
-        self.texture_spin.setToolTip("How much of the surrounding fine texture (grain, ripples, foliage) the CRA "
-                                     "fill carries. 100 % matches the photo around the hole; lower is softer "
-                                     "but, on average, closer to what was really there (0 % = Resize)")
+        self.texture_spin.setToolTip(TEXTURE_TIP)
         for spin in (self.grow_spin, self.texture_spin, self.dilate_spin):  # numbers right-aligned, as above
             spin.setAlignment(Qt.AlignmentFlag.AlignRight | Qt.AlignmentFlag.AlignVCenter)
         f2.addRow("Method", self.method_combo)
         f2.addRow("Full res", self.hd_combo)
-        f2.addRow("Texture", self.texture_spin)
+        self.texture_label = QLabel("Texture")
+        f2.addRow(self.texture_label, self.texture_spin)
         f2.addRow("Device", self.device_combo)
         f2.addRow("Dilation", self.dilate_spin)
         v.addLayout(f2)
@@ -670,8 +674,7 @@ class MainWindow(QMainWindow):
         self.grow_spin.valueChanged.connect(lambda v: self.settings.set(S.GROW_SHRINK_PX, v))
         self.method_combo.currentIndexChanged.connect(self._on_method_changed)
         self.hd_combo.currentIndexChanged.connect(self._on_hd_changed)
-        self.hd_combo.currentIndexChanged.connect(
-            lambda i: self.texture_spin.setEnabled(self.hd_combo.currentData() == "cra"))
+        self.hd_combo.currentIndexChanged.connect(self._update_texture)
         self.texture_spin.valueChanged.connect(lambda v: self.settings.set(S.LAST_TEXTURE, v))
         self.device_combo.currentIndexChanged.connect(
             lambda i: self.settings.set(S.LAST_DEVICE, self.device_combo.currentData() or "auto"))
@@ -694,7 +697,7 @@ class MainWindow(QMainWindow):
         i = self.hd_combo.findData(st.get(S.LAST_HD))
         self.hd_combo.setCurrentIndex(max(0, i))
         self.texture_spin.setValue(st.get(S.LAST_TEXTURE))
-        self.texture_spin.setEnabled(self.hd_combo.currentData() == "cra")
+        self._update_texture()
         self.dilate_spin.setValue(st.get(S.LAST_DILATE))
         geometry = st.get(S.WINDOW_GEOMETRY)
         if geometry:
@@ -1441,6 +1444,15 @@ class MainWindow(QMainWindow):
         self._hd_fell_back = False
         self._set_hd_note(None)
         self.settings.set(S.LAST_HD, self.hd_combo.currentData() or "cra")
+
+    def _update_texture(self, *_) -> None:
+        """Texture is set only for Full res CRA: otherwise the field and its label are greyed out and the
+        tooltip says why (a disabled field that looks like an enabled one invites typing into it)."""
+        cra = self.hd_combo.currentData() == "cra"
+        self.texture_spin.setEnabled(cra)
+        self.texture_spin.setToolTip(TEXTURE_TIP if cra else TEXTURE_OFF_TIP)
+        self.texture_label.setEnabled(cra)
+        self.texture_label.setToolTip(self.texture_spin.toolTip())
 
     def _on_devices(self, devices: list[str]) -> None:
         current = self.settings.get(S.LAST_DEVICE)

@@ -14,6 +14,9 @@ RAISED = "#2f3238"       # buttons
 BORDER = "#3a3d44"
 TEXT = "#d9dce1"
 MUTED = "#8b9099"
+DISABLED_TEXT = "#5d626b"   # text, icons and handles of disabled controls
+DISABLED_BASE = "#222428"   # a disabled field's background: between the panel and an enabled field
+DISABLED_BORDER = "#2c2e34"
 ACCENT = "#4c8dff"
 ACCENT_HOVER = "#6aa1ff"
 
@@ -47,7 +50,7 @@ QPushButton {{ background: {RAISED}; color: {TEXT}; border: 1px solid {BORDER}; 
               padding: 6px 12px; }}
 QPushButton:hover {{ background: #373b42; }}
 QPushButton:pressed {{ background: {BORDER}; }}
-QPushButton:disabled {{ color: #5d626b; background: #2a2c31; border-color: #2f3238; }}
+QPushButton:disabled {{ color: {DISABLED_TEXT}; background: #2a2c31; border-color: #2f3238; }}
 QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border: 1px solid {ACCENT}; font-weight: 600;
                                padding: 8px 14px; }}
 QPushButton[role="primary"]:hover {{ background: {ACCENT_HOVER}; }}
@@ -58,12 +61,19 @@ QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button, QDoubleSp
               width: 14px; border: none; background: transparent; }}
 QComboBox:hover, QSpinBox:hover {{ border-color: #4b4f58; }}
 QComboBox:focus, QSpinBox:focus, QLineEdit:focus {{ border-color: {ACCENT}; }}
+QComboBox:disabled, QSpinBox:disabled, QDoubleSpinBox:disabled, QLineEdit:disabled, QAbstractSpinBox:disabled {{
+              color: {DISABLED_TEXT}; background: {DISABLED_BASE}; border-color: {DISABLED_BORDER}; }}
+QLabel:disabled {{ color: {DISABLED_TEXT}; }}
 QComboBox QAbstractItemView {{ background: {WINDOW}; border: 1px solid {BORDER};
               selection-background-color: {ACCENT}; }}
 QComboBox::drop-down {{ border: none; width: 18px; }}
 QSlider::groove:horizontal {{ height: 4px; background: {BORDER}; border-radius: 2px; }}
 QSlider::sub-page:horizontal {{ background: {ACCENT}; border-radius: 2px; }}
 QSlider::handle:horizontal {{ background: #e8eaee; width: 14px; height: 14px; margin: -5px 0; border-radius: 7px; }}
+QSlider::groove:horizontal:disabled {{ background: {DISABLED_BORDER}; }}
+QSlider::sub-page:horizontal:disabled {{ background: #34405a; }}
+QSlider::handle:horizontal:disabled {{ background: {DISABLED_TEXT}; }}
+QCheckBox:disabled, QRadioButton:disabled {{ color: {DISABLED_TEXT}; }}
 QProgressBar {{ background: {BASE}; border: 1px solid {BORDER}; border-radius: 5px; height: 8px; text-align: center;
                color: {TEXT}; }}
 QProgressBar::chunk {{ background: {ACCENT}; border-radius: 4px; }}
@@ -104,7 +114,7 @@ def apply_theme(app: QApplication) -> None:
     for role, value in colors.items():
         pal.setColor(role, QColor(value))
     for role in (QPalette.ColorRole.Text, QPalette.ColorRole.ButtonText, QPalette.ColorRole.WindowText):
-        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor("#5d626b"))
+        pal.setColor(QPalette.ColorGroup.Disabled, role, QColor(DISABLED_TEXT))
     app.setPalette(pal)
     app.setStyleSheet(STYLESHEET)
 
@@ -112,7 +122,7 @@ def apply_theme(app: QApplication) -> None:
 def icon(name: str, color: str = TEXT) -> QIcon:
     """A qtawesome icon (``mdi6.*`` names) in the theme's colours (accent when checked/active)."""
     import qtawesome as qta
-    return qta.icon(name, color=color, color_active="#ffffff", color_on="#ffffff", color_disabled="#5d626b")
+    return qta.icon(name, color=color, color_active="#ffffff", color_on="#ffffff", color_disabled=DISABLED_TEXT)
 
 
 def fit_to_screen(widget: QWidget, width: int, height: int) -> None:

@@ -1,0 +1,63 @@
+"""How controls look: disabled fields are visibly disabled (dimmed text and frame), and say why."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+from PySide6.QtGui import QImage
+from PySide6.QtWidgets import QComboBox, QDoubleSpinBox, QLineEdit
+
+pytestmark = pytest.mark.gui
+
+
+def _pixels(widget) -> np.ndarray:
+    """The widget as drawn: uint8 (h, w, 3) RGB."""
+    image = widget.grab().toImage().convertToFormat(QImage.Format.Format_RGB888)
+    h, w = image.height(), image.width()
+    rows = np.frombuffer(image.constBits(), np.uint8).reshape(h, image.bytesPerLine())
+    return rows[:, :w * 3].reshape(h, w, 3).copy()
+
+
+def _look(widget) -> tuple[int, int]:
+    """(brightest pixel, the frame's brightness at the middle of the left edge) as 0..255 grey levels."""
+    grey = _pixels(widget).astype(np.int32).mean(axis=2)
+    return int(grey.max()), int(grey[grey.shape[0] // 2, 0])
+
+
+def test_the_texture_field_looks_disabled_without_cra_and_says_why(window):
+    spin, label = window.texture_spin, window.texture_label
+    window.hd_combo.setCurrentIndex(window.hd_combo.findData("cra"))
+    assert spin.isEnabled() and label.isEnabled()
+    text_on, frame_on = _look(spin)
+    label_on, _ = _look(label)
+    window.hd_combo.setCurrentIndex(window.hd_combo.findData("resize"))
+    assert not spin.isEnabled() and not label.isEnabled()
+    text_off, frame_off = _look(spin)
+    label_off, _ = _look(label)
+    # the text dims from the theme's text colour (~218) to the disabled grey (~98); so do the frame and the label
+    assert text_off < text_on - 80 and frame_off < frame_on and label_off < label_on - 80
+    assert "only when Full res is “CRA" in spin.toolTip() and spin.toolTip() == label.toolTip()
+    window.hd_combo.setCurrentIndex(window.hd_combo.findData("cra"))
+    assert _look(spin) == (text_on, frame_on) and "fine texture" in spin.toolTip()
+
+
+@pytest.mark.parametrize("kind", [QComboBox, QDoubleSpinBox, QLineEdit])
+def test_disabled_fields_and_sliders_are_dimmed(window, kind):
+    field = kind(window.run_dock.widget())
+    field.resize(160, 30)
+    if isinstance(field, QComboBox):
+        field.addItem("Auto")
+    elif isinstance(field, QLineEdit):
+        field.setText("Auto 123")
+    else:
+        field.setValue(42.0)
+    on = _look(field)
+    field.setEnabled(False)
+    off = _look(field)
+    assert off[0] < on[0] - 80 and off[1] < on[1], (on, off)
+    field.deleteLater()
+    slider = window.hardness_slider
+    on = _look(slider)[0]
+    slider.setEnabled(False)
+    assert _look(slider)[0] < on - 80     # the white handle greys out
+    slider.setEnabled(True)
