@@ -819,6 +819,14 @@ def _cmd_evaluate(args) -> int:
     if args.masks is not None and Path(args.masks).resolve() == Path(args.images).resolve():
         raise UsageError(f"--masks {args.masks}: is the --images folder (its photos would be read as masks): "
                          f"give the folder of the masks")
+    generator_flags = [flag for flag, value in (("--mask-kind", args.mask_kind), ("--seed", args.seed),
+                                                ("--templates", args.templates)) if value is not None]
+    if args.masks is not None and generator_flags:
+        one = len(generator_flags) == 1
+        raise UsageError(f"{', '.join(generator_flags)} {'is' if one else 'are'} for generated masks, and --masks "
+                         f"replays the given ones as they are: leave {'it' if one else 'them'} out")
+    mask_kind = args.mask_kind or "both"
+    seed = 0 if args.seed is None else args.seed
     if args.templates is not None and (why := not_a_folder(args.templates)):
         raise UsageError(f"--templates {args.templates}: {why}")
     final = Path(args.masks_out) if args.masks_out else None
@@ -852,8 +860,8 @@ def _cmd_evaluate(args) -> int:
             except OSError as exc:
                 raise OutputError(f"{parent}: cannot write the masks there ({exc.strerror or exc})") from None
         try:
-            ev = evaluate(args.images, items, masks_dir=args.masks, mask_kind=args.mask_kind, size=args.size,
-                          hd=args.hd, seed=args.seed, limit=args.limit, masks_out=staging, templates=args.templates,
+            ev = evaluate(args.images, items, masks_dir=args.masks, mask_kind=mask_kind, size=args.size,
+                          hd=args.hd, seed=seed, limit=args.limit, masks_out=staging, templates=args.templates,
                           invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate,
                           detail=args.detail, device=device, max_pixels=args.max_pixels, progress=progress)
             if not ev.scores:
@@ -1019,19 +1027,21 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Inpaint photos under seeded synthetic (or given) hole masks and score the fill "
                                    "against the photo: in-hole PSNR, SSIM, L1 and seconds per method.")
     e.add_argument("--images", required=True, metavar="DIR", help="folder of photos (the ground truth)")
-    e.add_argument("--masks", metavar="DIR", help="given masks, matched by file stem (STEM.png or STEM.KIND.png)")
-    e.add_argument("--mask-kind", choices=("free-form", "object", "both"), default="both",
-                   help="generated masks: free-form strokes, object templates, or both (default)")
+    e.add_argument("--masks", metavar="DIR", help="given masks, matched by file stem (STEM.png or STEM.KIND.png), "
+                                                 "instead of generated ones")
+    e.add_argument("--mask-kind", choices=("free-form", "object", "both"),
+                   help="generated masks: free-form strokes, object templates, or both (default); not with --masks")
     e.add_argument("--size", type=_positive, default=1024, metavar="N", help="long side of the images, px (1024)")
     e.add_argument("--methods", required=True, metavar="a,b",
                    help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. telea:resize)")
     e.add_argument("--hd", choices=HD_CHOICES, default="cra", help="HD strategy (cra)")
     e.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     e.add_argument("--limit", type=_positive, metavar="N", help="only the first N images")
-    e.add_argument("--seed", type=_non_negative, default=0, metavar="S", help="seed of the mask generators (0)")
+    e.add_argument("--seed", type=_non_negative, metavar="S", help="seed of the mask generators (0); not with --masks")
     e.add_argument("--masks-out", metavar="DIR", help="where generated masks are saved (default: a temp folder)")
     e.add_argument("--templates", metavar="DIR",
-                   help="object-shape templates (default: ../shared/data/mask-templates when present)")
+                   help="object-shape templates (default: ../shared/data/mask-templates when present); not with "
+                        "--masks")
     e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
     e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16)")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")

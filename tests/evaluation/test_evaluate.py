@@ -137,8 +137,10 @@ def test_method_hd_entries_in_one_run(data, tmp_path, capsys):
 
 
 def _eval(data, *extra):
+    """``evaluate`` telea on the data's photos at size 96, with free-form masks unless ``--masks`` is given."""
+    kind = [] if "--masks" in extra else ["--mask-kind", "free-form"]
     return main(["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea", "--hd", "resize",
-                 "--mask-kind", "free-form", *extra])
+                 *kind, *extra])
 
 
 def test_a_repeated_run_is_refused(data, capsys):
@@ -281,3 +283,25 @@ def test_object_masks_without_templates_name_both_ways_out(data, capsys, monkeyp
     assert err.count("\n") == 1 and "--templates DIR" in err and "--mask-kind free-form" in err
     assert main(["evaluate", "--images", str(data / "images"), "--methods", "telea", "--mask-kind",
                  "free-form", "--limit", "1"]) == 0
+
+
+def test_generator_flags_with_given_masks_are_refused(data, tmp_path, capsys):
+    """--mask-kind, --seed and --templates only shape generated masks: with --masks they were silently ignored
+    (``--mask-kind object`` scored every given mask). Given explicitly, they are refused; left out, the defaults
+    (both kinds, seed 0) still apply to generated masks."""
+    out = tmp_path / "m"
+    assert _eval(data, "--masks-out", str(out)) == 0
+    capsys.readouterr()
+    base = ["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea", "--masks", str(out)]
+    assert main(base + ["--mask-kind", "object"]) == 2
+    assert capsys.readouterr().err == ("error: --mask-kind is for generated masks, and --masks replays the given "
+                                       "ones as they are: leave it out\n")
+    assert main(base + ["--seed", "0", "--templates", str(data / "templates")]) == 2
+    assert capsys.readouterr().err.startswith("error: --seed, --templates are for generated masks")
+    assert main(base + ["--json"]) == 0
+    assert json.loads(capsys.readouterr().out.splitlines()[-1])["seed"] is None
+    assert main(["evaluate", "--images", str(data / "images"), "--size", "96", "--methods", "telea", "--json",
+                 "--templates", str(data / "templates"), "--masks-out", str(tmp_path / "m2")]) == 0
+    made = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert (made["seed"], made["mask_kind"]) == (0, "both")
+    assert {s["mask_kind"] for s in made["scores"]} == {"free-form", "object"}
