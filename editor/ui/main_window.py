@@ -1619,8 +1619,11 @@ class MainWindow(QMainWindow):
         if run["doc"] is not self.model.doc:
             return "document"
         request = run["request"]
-        if run["image_rev"] != self._image_rev and not np.array_equal(self.model.image, request.image):
-            return "photo"
+        if run["image_rev"] != self._image_rev:  # pixels changed since: are they back as they were (an undo)?
+            if run.get("same_photo", (None, False))[0] != self._image_rev:  # (compared once per change)
+                run["same_photo"] = (self._image_rev, np.array_equal(self.model.image, request.image))
+            if not run["same_photo"][1]:
+                return "photo"
         box = box_of(request.hole)
         if box is not None:
             x0, y0, x1, y1 = box
@@ -1741,13 +1744,23 @@ class MainWindow(QMainWindow):
         """Why the comparison's results can no longer be applied, or None when they can."""
         run = self._compare_run
         if run is None:
-            return "Run the comparison again: its results were applied or another photo was opened."
+            return "Run the comparison again: another photo was opened."
         changed = self._changed_since(run)
         if changed == "document":
             return "Another photo is open: run the comparison again."
+        applied = self._applied_from(run) if changed is not None else None
+        if applied is not None:
+            return f"{applied} is applied: undo it (Ctrl+Z) to apply another result, or run the comparison again."
         if changed is not None:
             return f"The {changed} changed since this comparison: run it again to apply one of its results."
         return None
+
+    def _applied_from(self, run: dict) -> str | None:
+        """The method whose result of the comparison ``run`` is applied in the history's current state (its undo
+        step done), or None."""
+        name, command = run.get("applied") or (None, None)
+        stack = self.undo_stack
+        return name if any(stack.command(i) is command for i in range(stack.index())) else None
 
     def _schedule_compare_check(self) -> None:
         if self.compare_dialog is not None and self.compare_dialog.results:
@@ -1770,9 +1783,11 @@ class MainWindow(QMainWindow):
             self.show_message(reason)
             return False
         result = run["results"][name]
-        self.undo_stack.push(result_command(self.model, result.image, run["request"].coverage,
-                                            f"Inpaint ({name}, compared)"))
-        self._compare_run = None
+        command = result_command(self.model, result.image, run["request"].coverage, f"Inpaint ({name}, compared)")
+        self.undo_stack.push(command)
+        # the run is kept: once the photo and its hole are back as they were (Ctrl+Z), another of its results
+        # can be applied (the check compares them with the run's own copies, pixel for pixel)
+        run["applied"] = (name, command)
         self.select_method(name)
         if self.compare_dialog is not None:
             self.compare_dialog.hide()

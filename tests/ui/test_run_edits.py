@@ -5,6 +5,8 @@ from __future__ import annotations
 
 import numpy as np
 import pytest
+from PySide6.QtCore import Qt
+from PySide6.QtWidgets import QApplication
 
 pytestmark = pytest.mark.gui
 
@@ -102,8 +104,51 @@ def test_a_cancelled_comparison_keeps_its_finished_results_applicable(qtbot, tes
     assert history(opened)[0][-1] == "Inpaint (telea, compared)" and not dlg.isVisible()
     changed = (opened.model.image != original).any(axis=2)
     assert changed[20:40, 30:50].any() and not changed[:, 50:].any()
-    assert opened.show_compare() is dlg                  # reopened: the applied results cannot be applied again
-    assert not dlg.apply_button.isEnabled() and "Run the comparison again" in dlg.status.text()
+    assert opened.show_compare() is dlg                  # reopened: no second result over the applied one
+    assert not dlg.apply_button.isEnabled() and "telea is applied: undo it (Ctrl+Z)" in dlg.status.text()
+    dlg.close()
+
+
+def test_apply_one_compared_result_undo_and_apply_another(qtbot, opened):
+    """Apply A, Ctrl+Z, apply B (as in the audit's #8): the photo and the hole are back exactly, so the other
+    results of the same comparison still fit; a photo or hole that really differs still refuses them."""
+    original = opened.model.image.copy()
+    paint(opened, (30, 20, 50, 40), text="hole")
+    coverage = opened.model.coverage.copy()
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea", "navier-stokes"])
+    with qtbot.waitSignal(opened.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    dlg._select("telea")
+    dlg.apply_button.click()
+    assert history(opened) == (["hole", "Inpaint (telea, compared)"], 2)
+    assert opened.show_compare() is dlg and not dlg.apply_button.isEnabled()
+    assert not opened.apply_compare("navier-stokes")           # over the applied result: refused
+    opened.activateWindow()                                    # Ctrl+Z in the main window
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is opened, timeout=3000)
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_Z, Qt.KeyboardModifier.ControlModifier)
+    np.testing.assert_array_equal(opened.model.image, original)
+    np.testing.assert_array_equal(opened.model.coverage, coverage)
+    qtbot.waitUntil(dlg.apply_button.isEnabled, timeout=3000)
+    assert dlg.status.text() == "2 result(s). Click one, then Apply."
+    dlg._select("navier-stokes")
+    dlg.apply_button.click()
+    assert history(opened) == (["hole", "Inpaint (navier-stokes, compared)"], 2)
+    np.testing.assert_array_equal(opened.model.image, dlg.results["navier-stokes"].image)
+    assert opened.current_method() == "navier-stokes" and not dlg.isVisible()
+    # undone again, but the photo really differs (one pixel outside the hole): refused, with the reason
+    opened.undo_stack.undo()
+    opened.show_compare()
+    qtbot.waitUntil(dlg.apply_button.isEnabled, timeout=3000)
+    pixel = opened.model.image[60, 90].copy()
+    opened.model.set_image_box((90, 60, 91, 61), 255 - pixel)
+    assert not dlg.apply_button.isEnabled() and "photo changed since this comparison" in dlg.status.text()
+    assert not opened.apply_compare("telea")
+    opened.model.set_image_box((90, 60, 91, 61), pixel)       # the same pixels again: it fits again
+    assert dlg.apply_button.isEnabled()
+    # and so does the hole: a part of it erased refuses the results
+    paint(opened, (30, 20, 34, 24), value=0, text="erase")
+    assert not opened.apply_compare("telea") and "hole changed" in dlg.status.text()
     dlg.close()
 
 
