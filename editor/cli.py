@@ -56,6 +56,8 @@ MAX_TILE = 1200
 #: becomes a k×k block, so it stays the result's own pixels; labelled "shown at k00 %"): small holes stay
 #: visible and their labels fit.
 MIN_TILE = 360
+#: Smallest ``evaluate --size``, px: below it a hole is a few pixels and the scores mean nothing.
+MIN_EVAL_SIZE = 64
 #: A compare tile is at most this many times as long as it is wide (or high): the crop of a thin or wide hole is
 #: padded on its short side, within the photo.
 MAX_TILE_ASPECT = 3
@@ -885,6 +887,7 @@ def _cmd_evaluate(args) -> int:
             shutil.rmtree(staging, ignore_errors=True)
     for image, kind, reason in ev.skipped:
         _note(f"skipped {image} [{kind}]: the mask is {reason}")
+    _small_photos_note(ev, args.size)
     if ev.masks_dir is not None and args.masks is None:
         _note(f"masks saved to {ev.masks_dir} (replay with --masks {ev.masks_dir})")
     if args.json:
@@ -892,6 +895,21 @@ def _cmd_evaluate(args) -> int:
     else:
         print(format_table(ev))
     return 0
+
+
+def _small_photos_note(ev, size: int) -> None:
+    """Say which photos were evaluated at their own size because their long side is below ``--size`` (photos
+    are reduced to it, never enlarged), so that the scores of a large ``--size`` are not taken for its."""
+    sides = {s.image: max(s.width, s.height) for s in ev.scores}
+    small = sorted(side for side in sides.values() if side < size)
+    if not small:
+        return
+    n, k = len(sides), len(small)
+    which = ("the photo is" if n == 1 else f"all {n} photos are" if k == n else f"1 of {n} photos is" if k == 1
+             else f"{k} of {n} photos are")
+    sides_said = f"{small[0]} px" if small[0] == small[-1] else f"{small[0]}-{small[-1]} px"
+    _note(f"{which} smaller than --size {size} and evaluated at {'its' if k == 1 else 'their'} own "
+          f"size (long side {sides_said}; photos are never enlarged)")
 
 
 def _cmd_open(args) -> int:
@@ -955,6 +973,10 @@ def _positive(text: str) -> int:
 def _lowres(text: str) -> int:
     # 16: editor.pipeline.pipeline.MIN_LOWRES_SIZE (not imported here: parsing stays free of numpy / OpenCV)
     return _number(text, int, 16, None, "a whole number of px, 16 or more")
+
+
+def _eval_size(text: str) -> int:
+    return _number(text, int, MIN_EVAL_SIZE, None, f"a whole number of px, {MIN_EVAL_SIZE} or more")
 
 
 def _non_negative(text: str) -> int:
@@ -1031,7 +1053,9 @@ def build_parser() -> argparse.ArgumentParser:
                                                  "instead of generated ones")
     e.add_argument("--mask-kind", choices=("free-form", "object", "both"),
                    help="generated masks: free-form strokes, object templates, or both (default); not with --masks")
-    e.add_argument("--size", type=_positive, default=1024, metavar="N", help="long side of the images, px (1024)")
+    e.add_argument("--size", type=_eval_size, default=1024, metavar="N",
+                   help=f"long side the photos are reduced to, px (1024; at least {MIN_EVAL_SIZE}); a smaller photo "
+                        f"is evaluated at its own size (never enlarged), and a note says so")
     e.add_argument("--methods", required=True, metavar="a,b",
                    help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. telea:resize)")
     e.add_argument("--hd", choices=HD_CHOICES, default="cra", help="HD strategy (cra)")

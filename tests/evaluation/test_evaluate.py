@@ -305,3 +305,25 @@ def test_generator_flags_with_given_masks_are_refused(data, tmp_path, capsys):
     made = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert (made["seed"], made["mask_kind"]) == (0, "both")
     assert {s["mask_kind"] for s in made["scores"]} == {"free-form", "object"}
+
+
+def test_size_above_a_photo_is_noted_and_a_tiny_size_refused(data, tmp_path, capsys):
+    """--size 8000 on smaller photos evaluated them at their own size without a word; --size 2 scored 2x1-px
+    images. Now a note names the photos kept at their own size, and a size below 64 px is a usage error."""
+    def run(size: str, masks: str) -> int:
+        return main(["evaluate", "--images", str(data / "images"), "--size", size, "--methods", "telea",
+                     "--hd", "resize", "--mask-kind", "free-form", "--masks-out", str(tmp_path / masks)])
+    assert run("128", "a") == 0                                     # p0 (160 px) is reduced, p1 (90 px) kept
+    err = capsys.readouterr().err
+    assert ("note: 1 of 2 photos is smaller than --size 128 and evaluated at its own size (long side 90 px; "
+            "photos are never enlarged)") in err
+    assert run("500", "b") == 0
+    assert "all 2 photos are smaller than --size 500 and evaluated at their own size (long side 90-160 px" in \
+        capsys.readouterr().err
+    assert run("90", "c") == 0
+    assert "smaller than --size" not in capsys.readouterr().err
+    for size in ("63", "2"):
+        assert run(size, "d") == 2
+        assert capsys.readouterr().err == (f"error: argument --size: expected a whole number of px, 64 or more, "
+                                           f"got {size} (see 'inpaint-studio evaluate --help')\n")
+    assert not (tmp_path / "d").exists()
