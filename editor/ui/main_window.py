@@ -26,6 +26,7 @@ from editor.ui.commands import MaskEditCommand, mask_change_command, result_comm
 from editor.ui.compare import CompareDialog, crop_box_around
 from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
 from editor.core.jpeg_quality import jpeg_settings
+from editor.ui.mask_files import save_coverage, soft_coverage
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import fit_to_screen, icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
@@ -272,9 +273,9 @@ class MainWindow(QMainWindow):
         a("export", "&Export a Copy…", "Ctrl+E", "mdi6.export", lambda: self.export_copy(background=True),
           tip="Write a copy in another format; the document keeps its file")
         a("import_mask", "&Import Mask…", "Ctrl+Shift+O", "mdi6.tray-arrow-down", self.import_mask_dialog,
-          tip="Load a hole mask (PNG, white = hole)")
+          tip="Load a hole mask (white = hole; a PNG's grey keeps a soft edge)")
         a("export_mask", "Export &Mask…", "Ctrl+Shift+E", "mdi6.tray-arrow-up", self.export_mask_dialog,
-          tip="Save the hole mask as a PNG (white = hole)")
+          tip="Save the hole mask as a grey PNG (white = hole, grey = a soft brush's edge)")
         a("quit", "&Quit", QKeySequence.StandardKey.Quit, None, self.close)
         undo = self.undo_stack.createUndoAction(self, "&Undo")
         undo.setShortcuts([QKeySequence("Ctrl+Z")])
@@ -913,20 +914,20 @@ class MainWindow(QMainWindow):
         unmodified); one stretched at the user's word is an "Import mask" undo step, as with Import Mask: the
         stretched mask exists nowhere but in the editor (closing asks before losing it), and Undo gives the
         photo as opened."""
-        self._adopt(loaded.doc, loaded.pyramid, path)
+        self._adopt(loaded.doc, loaded.pyramid, path, loaded.coverage)
         if loaded.mask_error is not None:
             self._import_unread_mask(Path(loaded.mask), loaded.mask_error, loaded.invert_mask)
         elif loaded.mask is not None:
             self._hint_inverted(self.model.hole_mask(), "mask opened with the photo")
 
-    def _adopt(self, doc, pyramid, path: Path) -> None:
+    def _adopt(self, doc, pyramid, path: Path, coverage: np.ndarray | None = None) -> None:
         self._cancel_runs()
         self.canvas.set_preview(None)
         self.undo_stack.clear()
         self.save_path = None
         self.source_jpeg = jpeg_settings(path) if getattr(doc, "format", None) == "JPEG" else None
         self.canvas.prebuild(pyramid)
-        self.model.set_document(doc)
+        self.model.set_document(doc, coverage)
         self.undo_view.setEmptyLabel(f"Opened {path.name}")
         self.progress_bar.setValue(0)
         self.stage_label.setText(IDLE_HINT)  # (not the last photo's "Done with …" or "Cancelled")
@@ -1147,7 +1148,8 @@ class MainWindow(QMainWindow):
                    for i in range(min(clean, index), max(clean, index)))
 
     def import_mask_dialog(self) -> None:
-        path, _ = QFileDialog.getOpenFileName(self, "Import hole mask (white = hole)",
+        path, _ = QFileDialog.getOpenFileName(self, "Import hole mask (white = hole; grey in a PNG, TIFF or BMP "
+                                                    "= soft edge; JPEG and WebP are read as hard masks)",
                                               self.settings.get(S.LAST_FOLDER), IMAGE_FILTER)
         if path:
             self.import_mask(path)
@@ -1165,7 +1167,7 @@ class MainWindow(QMainWindow):
                 QApplication.restoreOverrideCursor()
         except (Exception, MemoryError) as exc:
             return self._import_unread_mask(Path(path), exc, invert)
-        return self._push_imported_mask(mask)
+        return self._push_imported_mask(mask, soft_coverage(Path(path), mask, invert))
 
     def _import_unread_mask(self, path: Path, exc: BaseException, invert: bool = False) -> bool:
         """The rest of importing the mask ``path`` after reading it for the open photo raised ``exc`` (File →
@@ -1194,10 +1196,13 @@ class MainWindow(QMainWindow):
             return False
         return self._push_imported_mask(mask)
 
-    def _push_imported_mask(self, mask: np.ndarray) -> bool:
-        """Make the bool hole ``mask`` (the photo's size) the hole mask, as the undo step "Import mask"; when
-        most of the photo becomes hole, the status bar points to Invert Mask."""
-        if not self._push_mask(np.where(mask, np.uint8(255), np.uint8(0)), "Import mask"):
+    def _push_imported_mask(self, mask: np.ndarray, coverage: np.ndarray | None = None) -> bool:
+        """Make the bool hole ``mask`` (the photo's size) the hole mask, with the soft edge ``coverage`` (uint8,
+        see ``mask_files.soft_coverage``) when given, as the undo step "Import mask"; when most of the photo
+        becomes hole, the status bar points to Invert Mask."""
+        if coverage is None:
+            coverage = np.where(mask, np.uint8(255), np.uint8(0))
+        if not self._push_mask(coverage, "Import mask"):
             return False
         self._hint_inverted(mask, "imported mask")
         return True
@@ -1213,15 +1218,17 @@ class MainWindow(QMainWindow):
     def export_mask_dialog(self) -> None:
         base = self.model.path or Path("photo.png")
         proposal = base.with_name(f"{base.stem}_mask.png")
-        name, chosen = QFileDialog.getSaveFileName(self, "Export hole mask", str(proposal), "PNG (*.png)")
+        name, chosen = QFileDialog.getSaveFileName(self, "Export hole mask (grey PNG: white = hole, grey = soft "
+                                                         "edge)", str(proposal), "PNG (*.png)")
         path = self._with_extension(name, chosen, ".png")
         if path is not None:
             self.export_mask(path)
 
     def export_mask(self, path) -> bool:
-        from editor.core.imageio import save_mask
+        """File → Export Mask: the coverage as an 8-bit grey PNG (white = hole, a soft brush's edge in grey; the
+        CLI fills its pixels >= 128). False (with a message) when it could not be written."""
         try:
-            save_mask(Path(path), self.model.hole_mask())
+            save_coverage(Path(path), self.model.coverage)
         except (Exception, MemoryError) as exc:
             self.show_error("Could not export the mask", friendly_error(exc))
             return False
@@ -1265,7 +1272,8 @@ class MainWindow(QMainWindow):
         return self._push_mask(np.zeros_like(self.model.coverage), "Clear mask")
 
     def invert_mask(self) -> bool:
-        return self._push_mask(np.where(self.model.coverage > 0, np.uint8(0), np.uint8(255)), "Invert mask")
+        # exact on grey levels (a soft brush's edge), as in GIMP and Krita: inverting twice gives the mask back
+        return self._push_mask(255 - self.model.coverage, "Invert mask")
 
     def grow_mask(self, px: int | None = None) -> bool:
         from editor.core.masks import dilate

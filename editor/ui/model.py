@@ -4,7 +4,9 @@ Mask representation (a decision, see README "Editor"): the editor keeps a ``uint
 (0 = known region, 255 = fully hole) so that a soft brush (hardness < 100 %) is meaningful. The pipeline
 gets the Document contract's bool mask ``coverage > 0`` (every touched pixel is filled), and the result is
 blended back with ``coverage / 255`` as alpha; at hardness 100 % coverage is 0/255 and the applied result is
-exactly the pipeline's composite. Exported masks are ``coverage > 0`` (PNG, white = hole).
+exactly the pipeline's composite. Exported masks are the coverage itself (8-bit grey PNG, white = hole, grey =
+soft edge); importing one gives it back exactly, and a reader of mask files (the CLI: value >= 128 = hole)
+fills its pixels >= 128 (see :mod:`editor.ui.mask_files`).
 
 Boxes are ``(x0, y0, x1, y1)`` in image pixels, end-exclusive.
 """
@@ -95,11 +97,16 @@ class EditorModel(QObject):
     def path(self) -> Path | None:
         return None if self.doc is None else self.doc.path
 
-    def set_document(self, doc) -> None:
-        """Take ``doc`` as the open document; its ``hole_mask`` becomes coverage 255."""
+    def set_document(self, doc, coverage: np.ndarray | None = None) -> None:
+        """Take ``doc`` as the open document; its ``hole_mask`` becomes coverage 255, unless ``coverage``
+        (uint8 (H, W), a soft mask read with it) is given."""
         self.doc = doc
         if doc is None:
             self.coverage = np.zeros((0, 0), np.uint8)
+        elif coverage is not None and coverage.shape == (doc.height, doc.width):
+            if not doc.image.flags.c_contiguous:
+                doc.image = np.ascontiguousarray(doc.image)
+            self.coverage = np.ascontiguousarray(coverage, dtype=np.uint8)
         else:
             if not doc.image.flags.c_contiguous:
                 doc.image = np.ascontiguousarray(doc.image)

@@ -418,6 +418,8 @@ class LoadedPhoto(NamedTuple):
             ``turned``; ``ImageReadError`` for an unreadable file; MemoryError...), or None. The photo opens
             without it; the window then deals with it as File → Import Mask would.
         invert_mask: ``mask`` is black = hole (read inverted), also when it is read again (stretched).
+        coverage: the mask's soft edge, uint8 (H, W) (see ``mask_files.soft_coverage``), when the mask is a
+            lossless grey file with grey levels; None for a hard mask (``doc.hole_mask`` says it all).
     """
 
     doc: object
@@ -425,6 +427,7 @@ class LoadedPhoto(NamedTuple):
     mask: object = None
     mask_error: BaseException | None = None
     invert_mask: bool = False
+    coverage: object = None
 
 
 def load_document(path, mask=None, max_pixels: int | None = None, invert_mask: bool = False) -> LoadedPhoto:
@@ -446,15 +449,19 @@ def load_document(path, mask=None, max_pixels: int | None = None, invert_mask: b
 
     from editor.core.imageio import load_image, load_mask
     from editor.ui.canvas import ImagePyramid
+    from editor.ui.mask_files import soft_coverage
     doc = load_image(Path(path), max_pixels=max_pixels)
-    mask_error = None
+    mask_error = coverage = None
     if mask is not None:
         mask = Path(mask)
         try:
             doc.hole_mask = load_mask(mask, (doc.width, doc.height), max_pixels=max_pixels, invert=invert_mask)
+            coverage = soft_coverage(mask, doc.hole_mask, invert_mask)
+            if not ((coverage > 0) & (coverage < 255)).any():
+                coverage = None  # (hard: the document's mask says it all)
         except (Exception, MemoryError) as exc:  # noqa: BLE001 - said by the window, after the photo opened
             mask_error = exc.with_traceback(None)  # (its frames would keep the decoded mask in memory)
-    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error, invert_mask)
+    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error, invert_mask, coverage)
 
 
 class FileSaver(QObject):
