@@ -867,7 +867,7 @@ def _cmd_evaluate(args) -> int:
                           invert_masks=args.invert_mask, lowres_size=args.lowres_size, dilate=args.dilate,
                           detail=args.detail, device=device, max_pixels=args.max_pixels, progress=progress)
             if not ev.scores:
-                why = "; ".join(f"{image} [{kind}]: the mask is {reason}" for image, kind, reason in ev.skipped[:3])
+                why = "; ".join(ev.why_skipped()[:3])
                 more = f"; and {len(ev.skipped) - 3} more" if len(ev.skipped) > 3 else ""
                 raise MaskError("no image had a usable mask: nothing was evaluated" +
                                 (f" ({why}{more})" if why else ""))
@@ -885,8 +885,8 @@ def _cmd_evaluate(args) -> int:
             raise
         if final is not None:
             shutil.rmtree(staging, ignore_errors=True)
-    for image, kind, reason in ev.skipped:
-        _note(f"skipped {image} [{kind}]: the mask is {reason}")
+    for line in ev.why_skipped():
+        _note(f"skipped {line}")
     _small_photos_note(ev, args.size)
     if ev.masks_dir is not None and args.masks is None:
         _note(f"masks saved to {ev.masks_dir} (replay with --masks {ev.masks_dir})")

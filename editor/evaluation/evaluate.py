@@ -26,6 +26,12 @@ given mask goes to the photo with the longest matching stem (``kite.v2.object.pn
 not to ``kite.jpg`` as a kind ``"v2.object"``). A mask that is empty or covers the whole photo (at the
 evaluated size) is skipped and listed in :attr:`Evaluation.skipped`.
 
+Every file is checked before the long run starts, where that is cheap: each photo's and given mask's header
+(missing, empty or non-image files) and that every photo has a given mask. A photo or mask that still cannot be
+used when its turn comes (truncated data, over the pixel limit, a mask of another shape) is skipped with its
+error, listed in :attr:`Evaluation.skipped` (reason ``"error"``, the message in :attr:`Evaluation.errors`), so a
+bad last file does not throw away the scores of the others.
+
 Scores are computed on the composited result against the (resized) photo over the hole pixels only (the
 mask as given, not the pipeline's dilated low-res hole); seconds are wall time of ``InpaintPipeline.run``.
 """
@@ -77,8 +83,11 @@ class Evaluation:
     scores: list[Score]
     masks_dir: Path | None
     settings: dict = field(default_factory=dict)
-    #: ``(image name, mask kind, "empty" | "full")`` of each case that was not scored.
+    #: ``(image name, mask kind, "empty" | "full" | "error")`` of each case that was not scored; the kind is
+    #: ``"all"`` for a photo that could not be read (none of its masks was scored).
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
+    #: The one-line error of each ``"error"`` case, by ``(image name, mask kind)``.
+    errors: dict[tuple[str, str], str] = field(default_factory=dict)
 
     def summary(self) -> list[dict]:
         """Mean psnr / ssim / l1 / seconds per (method, hd, mask kind), and over all kinds ("all").
@@ -107,10 +116,18 @@ class Evaluation:
                 })
         return out
 
+    def why_skipped(self) -> list[str]:
+        """One line per :attr:`skipped` case: ``"p0.png [given]: the mask is empty"``, or the file's error."""
+        return [f"{image} [{kind}]: " + (self.errors.get((image, kind), "cannot be used") if reason == "error"
+                                         else f"the mask is {reason}")
+                for image, kind, reason in self.skipped]
+
     def to_json(self) -> dict:
         return {**self.settings, "masks_dir": str(self.masks_dir) if self.masks_dir else None,
                 "summary": self.summary(),
-                "skipped": [{"image": i, "mask_kind": k, "reason": r} for i, k, r in self.skipped],
+                "skipped": [{"image": i, "mask_kind": k, "reason": r,
+                             **({"error": self.errors[(i, k)]} if (i, k) in self.errors else {})}
+                            for i, k, r in self.skipped],
                 "scores": [{k: (None if isinstance(v, float) and math.isinf(v) else v)
                             for k, v in asdict(s).items()} for s in self.scores]}
 
@@ -249,11 +266,13 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         :class:`Evaluation` with one :class:`Score` per (image, mask, method).
 
     Raises:
-        ImageReadError, MaskError, MethodUnavailableError, OutputError (InpaintError subclasses); ImageReadError
-        also for two photos with the same stem. ValueError for no methods or a repeated run
-        (:func:`method_runs`).
+        ImageReadError, MaskError, MethodUnavailableError, OutputError (InpaintError subclasses), before any
+        photo is inpainted: a photo or given mask that is missing, empty or not an image, a photo without a
+        given mask, two photos with the same stem. A file that fails later (truncated data, too many pixels, a
+        mask of another shape) is skipped instead (:attr:`Evaluation.skipped`). ValueError for no methods or a
+        repeated run (:func:`method_runs`).
     """
-    from editor.core.imageio import load_image, load_mask, save_mask
+    from editor.core.imageio import check_readable, load_image, save_mask
     from editor.methods import create_method
     from editor.pipeline import DEFAULT_DETAIL, InpaintPipeline
 
@@ -311,10 +330,33 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         if why:
             raise ImageReadError(f"{masks_dir}: {why}")
 
+    given: dict[str, list[tuple[str, Path]]] = {}
+    for path in images:   # the cheap checks of every file, before the long run
+        check_readable(path)
+        if not generate:
+            given[path.stem] = _given_masks(masks_dir, path.stem, by_stem)
+            if not given[path.stem]:
+                raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
+                                f"or {path.stem}.<kind>.png)")
+            for _, mpath in given[path.stem]:
+                check_readable(mpath, "mask")
+
     scores: list[Score] = []
     skipped: list[tuple[str, str, str]] = []
+    errors: dict[tuple[str, str], str] = {}
+
+    def skip(image: str, kind: str, exc: Exception) -> None:
+        skipped.append((image, kind, "error"))
+        errors[(image, kind)] = str(exc).splitlines()[0]
+        if progress:
+            progress(f"skipped {image} [{kind}]: {errors[(image, kind)]}")
+
     for path in images:
-        doc = load_image(path, max_pixels=max_pixels)
+        try:
+            doc = load_image(path, max_pixels=max_pixels)
+        except ImageReadError as exc:   # truncated, too many pixels: the other photos' scores are kept
+            skip(path.name, "all", exc)
+            continue
         truth = resize_long_side(doc.image, size)
         h, w = truth.shape[:2]
         del doc
@@ -328,11 +370,11 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 save_mask(masks_out / f"{path.stem}.{kind}.png", hole)
                 cases.append((kind, hole))
         else:
-            for kind, mpath in _given_masks(masks_dir, path.stem, by_stem):
-                cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks)))
-            if not cases:
-                raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
-                                f"or {path.stem}.<kind>.png)")
+            for kind, mpath in given[path.stem]:
+                try:
+                    cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks)))
+                except (ImageReadError, MaskError) as exc:   # truncated, or another shape
+                    skip(path.name, kind, exc)
         for kind, hole in cases:
             if not hole.any() or hole.all():
                 skipped.append((path.name, kind, "empty" if not hole.any() else "full"))
@@ -359,7 +401,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 "detail": DEFAULT_DETAIL if detail is None else detail, "device": device,
                 "weights": weights}
     return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,
-                      skipped=skipped)
+                      skipped=skipped, errors=errors)
 
 
 def format_table(ev: Evaluation) -> str:

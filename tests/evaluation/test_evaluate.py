@@ -327,3 +327,42 @@ def test_size_above_a_photo_is_noted_and_a_tiny_size_refused(data, tmp_path, cap
         assert capsys.readouterr().err == (f"error: argument --size: expected a whole number of px, 64 or more, "
                                            f"got {size} (see 'inpaint-studio evaluate --help')\n")
     assert not (tmp_path / "d").exists()
+
+
+def test_a_bad_file_is_found_before_the_run_or_skipped_during_it(data, tmp_path, capsys, monkeypatch):
+    """A truncated last photo stopped the run with an error and threw away every score so far. Now what a
+    header shows (not an image, a missing given mask) is refused before any photo is inpainted, and a photo or
+    mask that fails when its turn comes (truncated data) is skipped with a note and listed in the JSON."""
+    imgs = data / "images"
+    buf = imgs / "p1.png"
+    Image.open(buf).convert("RGB").save(tmp_path / "full.jpg", quality=90)
+    whole = (tmp_path / "full.jpg").read_bytes()
+    (imgs / "z_truncated.jpg").write_bytes(whole[: len(whole) // 2])
+    assert _eval(data, "--masks-out", str(tmp_path / "m"), "--json") == 0
+    cap = capsys.readouterr()
+    ev = json.loads(cap.out.splitlines()[-1])
+    assert sorted({s["image"] for s in ev["scores"]}) == ["p0.png", "p1.png"]            # the others' scores kept
+    (entry,) = ev["skipped"]
+    assert (entry["image"], entry["mask_kind"], entry["reason"]) == ("z_truncated.jpg", "all", "error")
+    assert "cannot decode the photo" in entry["error"]
+    assert f"note: skipped z_truncated.jpg [all]: {entry['error']}" in cap.err
+    # a truncated given mask: that case is skipped, the photo's other masks are scored
+    (imgs / "z_truncated.jpg").unlink()
+    given = tmp_path / "m"
+    data_m = (given / "p1.free-form.png").read_bytes()
+    (given / "p1.free-form.png").write_bytes(data_m[: len(data_m) // 2])
+    assert _eval(data, "--masks", str(given), "--json") == 0
+    ev = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert [s["image"] for s in ev["scores"]] == ["p0.png"]
+    assert [(e["image"], e["mask_kind"], e["reason"]) for e in ev["skipped"]] == [("p1.png", "free-form", "error")]
+    # what the headers show is said before anything is inpainted
+    from editor.pipeline import InpaintPipeline
+    ran = []
+    monkeypatch.setattr(InpaintPipeline, "run", lambda self, *a, **k: ran.append(1))
+    (given / "p1.free-form.png").unlink()                                              # p1 has no mask now
+    assert _eval(data, "--masks", str(given)) == 2
+    assert "no mask for p1.png" in capsys.readouterr().err
+    (imgs / "z_not_an_image.png").write_text("not a photo")
+    assert _eval(data, "--masks-out", str(tmp_path / "m2")) == 2
+    assert capsys.readouterr().err == f"error: {imgs / 'z_not_an_image.png'}: not an image file Pillow can read\n"
+    assert ran == [] and not (tmp_path / "m2").exists()
