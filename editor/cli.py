@@ -852,7 +852,7 @@ def _cmd_evaluate(args) -> int:
         progress = None
     with _Outputs() as outputs:
         staging = None
-        if args.masks is None:  # generated masks go to a staging folder, moved into place only on success
+        if args.masks is None:  # generated masks go to a staging folder, moved into --masks-out only on success
             if final is not None:
                 outputs.make_folder(final)
             parent = final if final is not None else Path(tempfile.gettempdir())
@@ -883,13 +883,17 @@ def _cmd_evaluate(args) -> int:
             if staging is not None:
                 shutil.rmtree(staging, ignore_errors=True)
             raise
-        if final is not None:
+        if staging is not None:   # emptied into --masks-out, or a temp folder of masks nobody asked to keep
             shutil.rmtree(staging, ignore_errors=True)
+        if args.masks is None and final is None:
+            ev.masks_dir = None
     for line in ev.why_skipped():
         _note(f"skipped {line}")
     _small_photos_note(ev, args.size)
     if ev.masks_dir is not None and args.masks is None:
         _note(f"masks saved to {ev.masks_dir} (replay with --masks {ev.masks_dir})")
+    elif args.masks is None:
+        _note("the generated masks were not kept: add --masks-out DIR to save them (replay with --masks DIR)")
     if args.json:
         _json_line(ev.to_json())
     else:
@@ -1062,7 +1066,9 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     e.add_argument("--limit", type=_positive, metavar="N", help="only the first N images")
     e.add_argument("--seed", type=_non_negative, metavar="S", help="seed of the mask generators (0); not with --masks")
-    e.add_argument("--masks-out", metavar="DIR", help="where generated masks are saved (default: a temp folder)")
+    e.add_argument("--masks-out", metavar="DIR",
+                   help="save the generated masks in DIR (created), to replay the run with --masks DIR; without it "
+                        "they are made in a temp folder that is removed at the end")
     e.add_argument("--templates", metavar="DIR",
                    help="object-shape templates (default: ../shared/data/mask-templates when present); not with "
                         "--masks")

@@ -366,3 +366,23 @@ def test_a_bad_file_is_found_before_the_run_or_skipped_during_it(data, tmp_path,
     assert _eval(data, "--masks-out", str(tmp_path / "m2")) == 2
     assert capsys.readouterr().err == f"error: {imgs / 'z_not_an_image.png'}: not an image file Pillow can read\n"
     assert ran == [] and not (tmp_path / "m2").exists()
+
+
+def test_without_masks_out_no_temp_folder_is_left(data, tmp_path, capsys, monkeypatch):
+    """Every run without --masks-out left an inpaint-eval-masks-XXXX folder in the temp folder for good. The
+    masks are now removed at the end, the note says how to keep them, and the JSON has no masks_dir."""
+    import tempfile
+    temp = tmp_path / "temp"
+    temp.mkdir()
+    monkeypatch.setattr(tempfile, "tempdir", str(temp))
+    assert _eval(data, "--json") == 0
+    cap = capsys.readouterr()
+    assert list(temp.iterdir()) == []
+    assert json.loads(cap.out.splitlines()[-1])["masks_dir"] is None
+    assert "note: the generated masks were not kept: add --masks-out DIR to save them (replay with --masks DIR)" \
+        in cap.err
+    assert _eval(data, "--masks-out", str(tmp_path / "kept"), "--json") == 0
+    cap = capsys.readouterr()
+    assert json.loads(cap.out.splitlines()[-1])["masks_dir"] == str(tmp_path / "kept")
+    assert f"masks saved to {tmp_path / 'kept'}" in cap.err and list(temp.iterdir()) == []
+    assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["p0.free-form.png", "p1.free-form.png"]
