@@ -153,7 +153,8 @@ def _pixmap(rgb: np.ndarray) -> QPixmap:
 
 
 class CompareDialog(QDialog):
-    """Non-modal: the window stays usable while methods run.
+    """Non-modal: the window stays usable while methods run; closing it (or Esc) cancels the methods still to
+    run, keeping the finished results.
 
     Signals:
         runRequested(list[str]): run these methods on the current hole.
@@ -408,6 +409,14 @@ class CompareDialog(QDialog):
             panel.set_selected(key == name)
         self.apply_button.setText(f"  Apply {name}")
         self._update_apply()
+
+    def reject(self) -> None:
+        """Esc or closing the window (both end here): a comparison still running is cancelled, as with Cancel
+        (its finished results are kept and shown when the window is opened again); then the window hides."""
+        if self.cancel_button.isEnabled():
+            self.status.setText("Cancelling…")
+            self.cancelRequested.emit()
+        super().reject()
 
     def _apply(self) -> None:
         if self.selected in self.results:

@@ -1657,8 +1657,15 @@ class MainWindow(QMainWindow):
     def _on_cancelled(self, req_id: int) -> None:
         if self._forgotten(req_id):
             return
+        compare = self._compare_run if self._compare_run is not None and self._compare_run["id"] == req_id else None
         self._end_run(req_id, "Cancelled.", "Cancelled; the photo is unchanged.")
-        if not self.loader.busy:  # (while a photo opens, the status bar says so)
+        if self.loader.busy:  # (while a photo opens, the status bar says so)
+            return
+        n = len(compare["results"]) if compare is not None else 0
+        if n and (self.compare_dialog is None or not self.compare_dialog.isVisible()):  # (closed, or Esc)
+            self.show_message(f"Comparison cancelled: Compare methods (Ctrl+K) shows its {n} finished "
+                              f"result{'s' if n != 1 else ''}")
+        else:
             self.show_message("Cancelled")
 
     def _end_run(self, req_id: int, compare_text: str, stage_text: str) -> None:
