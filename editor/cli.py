@@ -869,8 +869,9 @@ def _cmd_evaluate(args) -> int:
             if not ev.scores:
                 why = "; ".join(ev.why_skipped()[:3])
                 more = f"; and {len(ev.skipped) - 3} more" if len(ev.skipped) > 3 else ""
-                raise MaskError("no image had a usable mask: nothing was evaluated" +
-                                (f" ({why}{more})" if why else ""))
+                failed = any(reason == "error" for _, _, reason in ev.skipped)
+                said = "no image could be evaluated" if failed else "no image had a usable mask: nothing was evaluated"
+                raise MaskError(said + (f" ({why}{more})" if why else ""))
             if final is not None:
                 new = {m.name for m in staging.iterdir()}
                 for name in sorted(new):

@@ -346,6 +346,13 @@ def test_a_bad_file_is_found_before_the_run_or_skipped_during_it(data, tmp_path,
     assert (entry["image"], entry["mask_kind"], entry["reason"]) == ("z_truncated.jpg", "all", "error")
     assert "cannot decode the photo" in entry["error"]
     assert f"note: skipped z_truncated.jpg [all]: {entry['error']}" in cap.err
+    only_bad = tmp_path / "only_bad"
+    only_bad.mkdir()
+    (only_bad / "z_truncated.jpg").write_bytes((imgs / "z_truncated.jpg").read_bytes())
+    assert main(["evaluate", "--images", str(only_bad), "--size", "96", "--methods", "telea", "--mask-kind",
+                 "free-form"]) == 2
+    assert capsys.readouterr().err.startswith(f"error: no image could be evaluated (z_truncated.jpg [all]: "
+                                              f"{only_bad / 'z_truncated.jpg'}: cannot decode the photo")
     # a truncated given mask: that case is skipped, the photo's other masks are scored
     (imgs / "z_truncated.jpg").unlink()
     given = tmp_path / "m"
