@@ -16,7 +16,7 @@ from pathlib import Path
 
 import numpy as np
 
-__all__ = ["save_coverage", "soft_coverage", "SOFT_MASK_FORMATS"]
+__all__ = ["SOFT_MASK_FORMATS", "save_coverage", "soft_coverage"]
 
 #: Formats whose 8-bit grey levels are read as a soft edge (lossless).
 SOFT_MASK_FORMATS = ("PNG", "TIFF", "BMP")
