@@ -597,8 +597,33 @@ def sheet_layout(tile_size: tuple[int, int]) -> tuple[int, int, int]:
     return max(8, font_size // 2), round(font_size * 1.9), font_size
 
 
+def fit_label(label: str, width: float, measure) -> str:
+    """``label`` shortened to fit ``width`` px, where ``measure(text)`` is the drawn width of ``text`` in px.
+
+    A label is parts joined by " · ", the most important first (``"210x301 crop, at 100% · input, hole
+    outlined"``, ``"patchmatch · resize · 0.4 s"``): whole parts are dropped from the end first, so the first
+    part is kept whole as long as it fits; then the text is cut at its end, with "…".
+    """
+    parts = label.split(" · ")
+    while len(parts) > 1 and measure(" · ".join(parts)) > width:
+        parts.pop()
+    text = " · ".join(parts)
+    while len(text) > 4 and measure(text) > width:
+        text = text[:-2].rstrip() + "…" if not text.endswith("…") else text[:-2] + "…"
+    return text
+
+
+def _seconds_label(seconds: float) -> str:
+    """A method's time for a sheet label: ``"1.3 s"``, or for under a tenth of a second ``"40 ms"`` / ``"<1 ms"``
+    (never ``"0.0 s"``)."""
+    if seconds >= 0.1:
+        return f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.0005 else "<1 ms"
+
+
 def compose_sheet(tiles: list[tuple[str, np.ndarray]]) -> np.ndarray:
-    """Lay labelled tiles (uint8 (h, w, 3), all the same size) side by side on a dark sheet.
+    """Lay labelled tiles (uint8 (h, w, 3), all the same size) side by side on a dark sheet; a label too wide
+    for its tile is shortened by :func:`fit_label`.
 
     Returns:
         uint8 (label_height + h + 2 * gap, n * w + (n + 1) * gap, 3), with ``gap, label_height`` from
@@ -614,10 +639,7 @@ def compose_sheet(tiles: list[tuple[str, np.ndarray]]) -> np.ndarray:
     for i, (label, tile) in enumerate(tiles):
         x = gap + i * (tw + gap)
         sheet.paste(Image.fromarray(tile), (x, gap + label_height))
-        # shorten the label until it fits the tile
-        text = label
-        while len(text) > 4 and draw.textlength(text, font=font) > tw:
-            text = text[:-2].rstrip() + "…" if not text.endswith("…") else text[:-2] + "…"
+        text = fit_label(label, tw, lambda t: draw.textlength(t, font=font))
         draw.text((x, gap + label_height // 2), text, fill=(235, 235, 235), font=font, anchor="lm")
     return np.asarray(sheet)
 
@@ -689,7 +711,9 @@ def _cmd_compare(args) -> int:
             raise UsageError(f"--methods {item}: {name} cannot run on the whole full-resolution photo "
                              f"(give it another --hd: {name}:crop or {name}:cra)")
     _check_output(out, [photo, mask], args.force, what="sheet")
-    out_dir = Path(args.out_dir) if args.out_dir else None
+    if args.out_dir is not None and not args.out_dir.strip():
+        raise UsageError("--out-dir: the folder name is empty")
+    out_dir = Path(args.out_dir) if args.out_dir is not None else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: --out-dir is a file, not a folder")
     from editor.core.formats import EXTENSION_FORMATS
@@ -699,7 +723,10 @@ def _cmd_compare(args) -> int:
         if out_dir is not None:
             p = out_dir / f"{photo.stem}.{name}.{hd}{suffix}"
             if out_dir.is_dir():                          # else it is created below, empty
-                _check_output(p, [photo, mask], args.force, outputs=[out])
+                if same_file(p, out):
+                    raise OutputError(f"{out}: the sheet and the --out-dir result of {item} are the same file; "
+                                      f"give the sheet another name")
+                _check_output(p, [photo, mask], args.force, what="--out-dir result")
             full_outputs[item] = p
     full_quality = _save_quality(args.quality, photo, photo.with_suffix(suffix))   # (all share the suffix)
 
@@ -731,8 +758,8 @@ def _cmd_compare(args) -> int:
 
     sheet_rows: list[list[tuple[str, np.ndarray]]] = []
     for ((x0, y0, x1, y1), scale, tsize, at), tile in zip(rows, tiles_of(doc.image)):
-        where = f" at x {x0}, y {y0}" if len(rows) > 1 else ""
-        label = f"input, hole outlined ({x1 - x0}x{y1 - y0} crop{where}, {at})"
+        where = f" · at x {x0}, y {y0}" if len(rows) > 1 else ""
+        label = f"{x1 - x0}x{y1 - y0} crop, {at}{where} · input, hole outlined"
         sheet_rows.append([(label, _outline(tile, tile_hole(hole[y0:y1, x0:x1], tsize)))])
     report = []
     from editor.core.progress import Reporter
@@ -750,7 +777,7 @@ def _cmd_compare(args) -> int:
                 bar.close()
             detail = f" detail {args.detail:g}" if hd == "cra" and args.detail is not None else ""
             for row, tile in zip(sheet_rows, tiles_of(res.image)):
-                row.append((f"{name} · {hd}{detail} · {res.seconds_total:.1f} s", tile))
+                row.append((f"{name} · {hd}{detail} · {_seconds_label(res.seconds_total)}", tile))
             report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:
@@ -759,7 +786,8 @@ def _cmd_compare(args) -> int:
                 report[-1]["output"] = str(full_outputs[item])
             del res
         sheet = stack_rows([compose_sheet(row) for row in sheet_rows])
-        outputs.save(out, sheet, icc=doc.icc, overwrite=True)  # the tiles are in the photo's colours
+        outputs.save(out, sheet, icc=doc.icc, overwrite=True,   # the tiles are in the photo's colours
+                     **_save_quality(args.quality, photo, out))
     info = {"sheet": str(out), "width": doc.width, "height": doc.height,
             "hole_fraction": np.count_nonzero(hole) / hole.size, "crop": list(rows[0][0]), "tile_scale": rows[0][1],
             "rows": [{"crop": list(box), "tile_scale": scale} for box, scale, _, _ in rows], "hole_groups": groups,
@@ -934,7 +962,8 @@ def _cmd_open(args) -> int:
 
 
 # --------------------------------------------------------------------------------------------- parser
-def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
+def _add_pipeline_flags(p: argparse.ArgumentParser, written: str) -> None:
+    """The flags ``inpaint`` and ``compare`` share; ``written`` names the files ``--quality`` applies to."""
     p.add_argument("--hd", choices=HD_CHOICES, default="cra",
                    help="how the low-res fill reaches full resolution: cra (contextual residual aggregation, "
                         "default), resize (plain upsample), crop (hole boxes at native size: slower, up to tens "
@@ -954,8 +983,8 @@ def _add_pipeline_flags(p: argparse.ArgumentParser) -> None:
     p.add_argument("--force", action="store_true", help="overwrite existing output files")
     p.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     p.add_argument("--quality", type=_quality, default=95, metavar="Q",
-                   help="JPEG/WebP quality 1-100 (95, JPEG with 4:4:4 chroma), or 'keep': a JPEG photo's own quality "
-                        "and chroma subsampling (estimated, as the editor saves)")
+                   help=f"JPEG/WebP quality 1-100 of {written} (95, JPEG with 4:4:4 chroma), or 'keep': a JPEG "
+                        f"photo's own quality and chroma subsampling (estimated, as the editor saves)")
     p.add_argument("--max-pixels", type=_positive, metavar="N",
                    help="largest photo accepted, width x height (default: Pillow's ~89.5 MP bomb limit)")
 
@@ -1034,18 +1063,21 @@ def build_parser() -> argparse.ArgumentParser:
     i.add_argument("--method", metavar="M",
                    help=f"inpainting method (see 'methods'; default: {default_method_name()})")
     i.add_argument("--preview", metavar="PATH", help="also write the low-res preview (as soon as it exists)")
-    _add_pipeline_flags(i)
+    _add_pipeline_flags(i, "OUT and --preview")
 
     c = sub.add_parser("compare", help="side-by-side sheet of several methods around the hole",
                        description="Run several methods on the same photo and mask; write a labelled sheet of the "
-                                   "input (hole outlined) and each result, cropped around the hole at full resolution.")
+                                   "input (hole outlined) and each result, cropped around the hole: one row per "
+                                   f"group of nearby holes (the {MAX_ROWS} largest), a crop shorter than {MIN_TILE} px "
+                                   f"enlarged by whole pixels, one longer than {MAX_TILE} px scaled down (each "
+                                   "label says which). --out-dir keeps the full-resolution results.")
     c.add_argument("photo", metavar="PHOTO")
     c.add_argument("mask", metavar="MASK")
     c.add_argument("-o", "--output", metavar="SHEET.png", required=True, help="the sheet image")
     c.add_argument("--methods", required=True, metavar="a,b,c",
                    help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. patchmatch:resize)")
     c.add_argument("--out-dir", metavar="DIR", help="also keep each full-resolution result in DIR (created if missing)")
-    _add_pipeline_flags(c)
+    _add_pipeline_flags(c, "the sheet and the --out-dir results")
 
     m = sub.add_parser("methods", help="list the inpainting methods")
     m.add_argument("--json", action="store_true", help="print one JSON object")

@@ -464,6 +464,59 @@ def test_compare_outline_of_a_thin_hole_survives_downscaling(tmp_path, capsys, m
     assert not magenta[small].any()                                  # the hole itself is not painted over
 
 
+def test_compare_labels_keep_their_key_information(files, capsys, monkeypatch):
+    """The first tile's label lost its crop size and scale (cut from the end: "input, hole outlined (210…"); a fast
+    method read "0.0 s". The crop comes first now, whole parts go before any is cut, and times under 0.1 s are
+    in ms."""
+    labels = []
+    real = cli.compose_sheet
+    monkeypatch.setattr(cli, "compose_sheet", lambda tiles: labels.extend(t[0] for t in tiles) or real(tiles))
+    assert main(["compare", str(files.photo), str(files.mask), "-o", str(files.dir / "s.png"), "--methods",
+                 "telea", "--json"]) == 0
+    info = json.loads(capsys.readouterr().out.splitlines()[-1])
+    x0, y0, x1, y1 = info["crop"]
+    k = int(info["tile_scale"])
+    assert labels[0] == f"{x1 - x0}x{y1 - y0} crop, shown at {k}00% · input, hole outlined"
+    import re
+    assert re.fullmatch(r"telea · cra · (\d+ ms|<1 ms)", labels[1]), labels[1]    # telea on 128x96: < 0.1 s
+    assert cli._seconds_label(0.04) == "40 ms" and cli._seconds_label(1.26) == "1.3 s"
+    # shortened to a tile: whole parts go first, then characters
+    width = 8.0
+    measure = lambda text: width * len(text)                          # noqa: E731 - 8 px a character
+    assert cli.fit_label("210x301 crop, at 100% · input, hole outlined", 8 * 25, measure) == "210x301 crop, at 100%"
+    assert cli.fit_label("210x301 crop, at 100% · input", 8 * 12, measure) == "210x301 cro…"
+
+
+def test_compare_quality_applies_to_a_jpeg_sheet(files, capsys):
+    """--quality set the --out-dir results' quality, but a JPEG sheet was always written at 95."""
+    from editor.core.jpeg_quality import jpeg_settings
+    sheet = files.dir / "sheet.jpg"
+    assert main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods", "telea",
+                 "--quality", "20", "--out-dir", str(files.dir / "full"), "--json"]) == 0
+    assert jpeg_settings(sheet)[0] == 20
+    assert main(["compare", "--help"]) == 0
+    text = " ".join(capsys.readouterr().out.split())
+    assert "quality 1-100 of the sheet and the --out-dir results" in text
+    assert "at full resolution" not in text and "one row per group of nearby holes" in text
+
+
+def test_compare_out_dir_messages(files, capsys):
+    """-o equal to an --out-dir result said "the output and the output ... are the same file"; --out-dir ""
+    was silently ignored (as if it were not given)."""
+    outdir = files.dir / "full"
+    outdir.mkdir()
+    sheet = outdir / "photo.telea.cra.png"
+    sheet.write_bytes(b"x")
+    assert main(["compare", str(files.photo), str(files.mask), "-o", str(sheet), "--methods", "telea",
+                 "--out-dir", str(outdir), "--force"]) == 2
+    assert _one_error_line(capsys) == (f"error: {sheet}: the sheet and the --out-dir result of telea are the same "
+                                       f"file; give the sheet another name")
+    assert main(["compare", str(files.photo), str(files.mask), "-o", str(files.dir / "s.png"), "--methods", "telea",
+                 "--out-dir", ""]) == 2
+    assert _one_error_line(capsys) == "error: --out-dir: the folder name is empty"
+    assert not (files.dir / "s.png").exists() and sheet.read_bytes() == b"x"
+
+
 def test_methods_json(capsys):
     assert main(["methods", "--json"]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
