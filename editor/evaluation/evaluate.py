@@ -5,9 +5,11 @@ how close each method's fill comes to what was really there. Every method goes t
 :class:`~editor.pipeline.InpaintPipeline` the CLI and the editor use (low-res stage + HD strategy + composite),
 so the numbers describe what a user gets, for classical and network methods alike (anything in the registry).
 
-Images: every JPEG/PNG/TIFF/WebP/BMP in a folder (sorted by name), read with :func:`editor.core.imageio.load_image`
-(EXIF orientation applied) and downscaled to long side ``size`` px with ``cv2.INTER_AREA`` (smaller images
-are kept as they are, never upscaled).
+Images: every file in a folder (sorted by name) with an extension in :data:`IMAGE_EXTENSIONS` — those the
+program reads and writes (:data:`editor.core.formats.EXTENSION_FORMATS`: JPEG including ``.jpe`` and ``.jfif``,
+PNG, TIFF, WebP, BMP) and GIF (first frame), which ``compare`` and the editor open too — read with
+:func:`editor.core.imageio.load_image` (EXIF orientation applied) and downscaled to long side ``size`` px with
+``cv2.INTER_AREA`` (smaller images are kept as they are, never upscaled).
 
 Masks, one of:
 
@@ -49,13 +51,15 @@ import cv2
 import numpy as np
 
 from editor.core.errors import ImageReadError, MaskError
+from editor.core.formats import EXTENSION_FORMATS
 from editor.evaluation.metrics import l1, psnr, ssim
 from editor.paths import not_a_folder
 
 __all__ = ["IMAGE_EXTENSIONS", "MASK_KINDS", "Score", "Evaluation", "evaluate", "find_images", "resize_long_side",
            "default_templates_dir", "format_table", "method_runs", "generated_mask_names"]
 
-IMAGE_EXTENSIONS = (".jpg", ".jpeg", ".png", ".tif", ".tiff", ".webp", ".bmp")
+#: Photo (and given mask) file extensions, lower case: the formats the program writes, and GIF, which it reads.
+IMAGE_EXTENSIONS = (*EXTENSION_FORMATS, ".gif")
 MASK_KINDS = ("free-form", "object")
 
 

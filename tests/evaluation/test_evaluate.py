@@ -393,3 +393,21 @@ def test_without_masks_out_no_temp_folder_is_left(data, tmp_path, capsys, monkey
     assert json.loads(cap.out.splitlines()[-1])["masks_dir"] == str(tmp_path / "kept")
     assert f"masks saved to {tmp_path / 'kept'}" in cap.err and list(temp.iterdir()) == []
     assert sorted(p.name for p in (tmp_path / "kept").iterdir()) == ["p0.free-form.png", "p1.free-form.png"]
+
+
+def test_every_extension_the_reader_takes_is_evaluated(data, tmp_path, capsys):
+    """.gif, .jfif and .jpe photos were skipped by --images (and .jfif / .jpe masks by --masks), although
+    load_image reads them and the writer makes .jfif and .jpe."""
+    from editor.core.formats import EXTENSION_FORMATS
+    from editor.evaluation.evaluate import IMAGE_EXTENSIONS, find_images
+    assert set(EXTENSION_FORMATS) | {".gif"} <= set(IMAGE_EXTENSIONS)
+    folder = tmp_path / "kinds"
+    folder.mkdir()
+    rgb = Image.open(data / "images" / "p0.png").convert("RGB")
+    for name in ("a.gif", "b.jfif", "c.jpe", "d.JPG"):
+        rgb.save(folder / name, format="GIF" if name.endswith(".gif") else "JPEG")
+    assert [p.name for p in find_images(folder)] == ["a.gif", "b.jfif", "c.jpe", "d.JPG"]
+    assert main(["evaluate", "--images", str(folder), "--size", "96", "--methods", "telea", "--mask-kind",
+                 "free-form", "--json"]) == 0
+    ev = json.loads(capsys.readouterr().out.splitlines()[-1])
+    assert sorted({s["image"] for s in ev["scores"]}) == ["a.gif", "b.jfif", "c.jpe", "d.JPG"]
