@@ -1049,7 +1049,9 @@ def build_parser() -> argparse.ArgumentParser:
                    help="inpaint a bundled sample with every method, check only the hole changed; exit 0 if all pass")
     sub = p.add_subparsers(dest="command", metavar="COMMAND", parser_class=_Parser)
 
-    o = sub.add_parser("open", help="open the editor on a photo")
+    o = sub.add_parser("open", help="open the editor on a photo",
+                       description="Open the editor (the desktop window) on PHOTO, with its hole mask if given; "
+                                   "without PHOTO, an empty window. Needs a desktop session (a display).")
     o.add_argument("photo", metavar="PHOTO", nargs="?", help="photo to open (none: an empty window)")
     o.add_argument("--mask", metavar="M", help="hole mask to load with it (white = hole)")
     o.add_argument("--invert-mask", action="store_true", help="the mask is black = hole (e.g. HiFill's masks)")
@@ -1079,7 +1081,9 @@ def build_parser() -> argparse.ArgumentParser:
     c.add_argument("--out-dir", metavar="DIR", help="also keep each full-resolution result in DIR (created if missing)")
     _add_pipeline_flags(c, "the sheet and the --out-dir results")
 
-    m = sub.add_parser("methods", help="list the inpainting methods")
+    m = sub.add_parser("methods", help="list the inpainting methods",
+                       description="List the inpainting methods: name, kind (classical or network), whether it is "
+                                   "the default and available here (and why not), and what it does.")
     m.add_argument("--json", action="store_true", help="print one JSON object")
 
     e = sub.add_parser("evaluate", help="in-hole PSNR / SSIM / L1 of methods on a folder of photos",
@@ -1103,8 +1107,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="save the generated masks in DIR (created), to replay the run with --masks DIR; without it "
                         "they are made in a temp folder that is removed at the end")
     e.add_argument("--templates", metavar="DIR",
-                   help="object-shape templates (default: ../shared/data/mask-templates when present); not with "
-                        "--masks")
+                   help="object-shape templates (default: $INPAINT_STUDIO_SHARED_DATA/mask-templates, else "
+                        "../shared/data/mask-templates, when present); not with --masks")
     e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
     e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16)")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")

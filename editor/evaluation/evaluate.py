@@ -158,7 +158,9 @@ def resize_long_side(image: np.ndarray, size: int) -> np.ndarray:
 
 
 def default_templates_dir() -> Path | None:
-    """``../shared/data/mask-templates`` relative to the working folder, else to the source checkout."""
+    """The first folder that exists of ``$INPAINT_STUDIO_SHARED_DATA/mask-templates``,
+    ``../shared/data/mask-templates`` relative to the working folder, and the same next to the source checkout;
+    None if none does."""
     import os
     candidates = [Path("..") / "shared" / "data" / "mask-templates"]
     env = os.environ.get("INPAINT_STUDIO_SHARED_DATA")
@@ -324,7 +326,8 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
             if tdir is None or not tdir.is_dir():
                 raise ImageReadError("object masks need shape templates, and none were found: pass --templates DIR "
                                      "(a folder of object-shape masks, e.g. the project's "
-                                     "../shared/data/mask-templates), or use --mask-kind free-form")
+                                     "../shared/data/mask-templates) or set INPAINT_STUDIO_SHARED_DATA to the "
+                                     "shared data folder, or use --mask-kind free-form")
             tmpl = load_templates(tdir)
             if not tmpl:
                 raise ImageReadError(f"{tdir}: contains no mask templates")

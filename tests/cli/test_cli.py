@@ -517,6 +517,18 @@ def test_compare_out_dir_messages(files, capsys):
     assert not (files.dir / "s.png").exists() and sheet.read_bytes() == b"x"
 
 
+def test_every_command_has_a_description_and_evaluate_names_the_shared_data_variable(capsys):
+    """`open --help` and `methods --help` showed only usage and options; evaluate's --templates help did not say
+    that INPAINT_STUDIO_SHARED_DATA points it at the templates."""
+    import argparse
+    sub = next(a for a in cli.build_parser()._actions if isinstance(a, argparse._SubParsersAction))
+    for name, parser in sub.choices.items():
+        if name != "train":                                           # (train has its own parser)
+            assert parser.description, name
+    assert main(["evaluate", "--help"]) == 0
+    assert "$INPAINT_STUDIO_SHARED_DATA/mask-templates" in " ".join(capsys.readouterr().out.split())
+
+
 def test_methods_json(capsys):
     assert main(["methods", "--json"]) == 0
     info = json.loads(capsys.readouterr().out.strip().splitlines()[-1])
