@@ -5,16 +5,18 @@ PatchMatch, loaded with ctypes) and ``patchmatch-cython`` (import ``patchmatch_c
 re-implementation with a coarse-to-fine pyramid). OpenCV's ``telea`` and ``navier-stokes`` run alongside as
 the baseline, in the same process and on the same inputs.
 
-Inputs: every ``--every``-th photo of ``../shared/data/photos``, resized to long side ``--size`` (default 512,
-the pipeline's low-res size, cv2.INTER_AREA), each with two seeded hole masks: free-form strokes and an object
-template from ``../shared/data/mask-templates`` (placed, scaled and flipped at random). The masks are made here
+Inputs: every ``--every``-th JPEG of ``DATA/photos``, resized to long side ``--size`` (default 512, the
+pipeline's low-res size, cv2.INTER_AREA), each with two seeded hole masks: free-form strokes and an object
+template from ``DATA/mask-templates`` (placed, scaled and flipped at random). ``DATA`` is ``--data DIR``, else
+``$INPAINT_STUDIO_SHARED_DATA``, else ``../shared/data`` beside the repository; without it the script says
+"skipped" (exit 0), and a ``--data`` folder without those two folders is an error (exit 2). The masks are made here
 (not by editor.core.masks) so that this script depends on nothing but numpy/OpenCV and the candidates.
 
 Printed per variant: mean in-hole PSNR (dB), SSIM, L1 ([0,1] units), seconds per image, whether the known
 region is left untouched ("respects mask"), whether two runs give identical output ("deterministic"), and
 per library: installed size and import time. Usage::
 
-    python benchmarks/patchmatch_candidates.py [--size 512] [--every 4] [--seed 0]
+    python benchmarks/patchmatch_candidates.py [--data DIR] [--size 512] [--every 4] [--seed 0]
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from __future__ import annotations
 import argparse
 import importlib
 import importlib.metadata as md
+import os
 import sys
 import time
 from pathlib import Path
@@ -33,7 +36,12 @@ REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 from editor.evaluation.metrics import l1, psnr, ssim  # noqa: E402
 
-DATA = REPO.parent / "shared" / "data"
+
+
+def default_data() -> Path:
+    """The shared data folder: ``$INPAINT_STUDIO_SHARED_DATA``, else ``../shared/data`` beside the repository."""
+    env = os.environ.get("INPAINT_STUDIO_SHARED_DATA")
+    return Path(env) if env else REPO.parent / "shared" / "data"
 
 
 def free_form(shape: tuple[int, int], rng: np.random.Generator) -> np.ndarray:
@@ -118,18 +126,29 @@ def import_seconds(module: str) -> float:
     return float(subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout)
 
 
-def main() -> int:
+def main(argv: list[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--data", type=Path, metavar="DIR",
+                    help="the shared data folder, with photos/ and mask-templates/ (default: "
+                         "$INPAINT_STUDIO_SHARED_DATA, else ../shared/data beside the repository)")
     ap.add_argument("--size", type=int, default=512)
     ap.add_argument("--every", type=int, default=4, help="take every N-th photo")
     ap.add_argument("--seed", type=int, default=0)
-    args = ap.parse_args()
-    if not (DATA / "photos").is_dir():
-        print(f"shared data not found at {DATA}")
-        return 1
-    photos = sorted((DATA / "photos").glob("*.jpg"))[:: args.every]
+    args = ap.parse_args(argv)
+    data = args.data if args.data is not None else default_data()
+    missing = [d for d in ("photos", "mask-templates") if not (data / d).is_dir()]
+    if missing and args.data is not None:
+        print(f"error: --data {data}: has no {' and no '.join(missing)} folder", file=sys.stderr)
+        return 2
+    if missing:
+        print(f"skipped: shared data not found at {data} (pass --data DIR or set INPAINT_STUDIO_SHARED_DATA)")
+        return 0
+    photos = sorted((data / "photos").glob("*.jpg"))[:: args.every]
     templates = [cv2.imread(str(p), cv2.IMREAD_GRAYSCALE) >= 128
-                 for p in sorted((DATA / "mask-templates").glob("*.png"))]
+                 for p in sorted((data / "mask-templates").glob("*.png"))]
+    if not photos or not templates:
+        print(f"error: {data}: no JPEG in photos/ or no PNG in mask-templates/", file=sys.stderr)
+        return 2
     rng = np.random.default_rng(args.seed)
     cases = []
     for p in photos:

@@ -411,3 +411,34 @@ def test_every_extension_the_reader_takes_is_evaluated(data, tmp_path, capsys):
                  "free-form", "--json"]) == 0
     ev = json.loads(capsys.readouterr().out.splitlines()[-1])
     assert sorted({s["image"] for s in ev["scores"]}) == ["a.gif", "b.jfif", "c.jpe", "d.JPG"]
+
+
+def _patchmatch_candidates():
+    import importlib.util
+    path = Path(__file__).resolve().parents[2] / "benchmarks" / "patchmatch_candidates.py"
+    spec = importlib.util.spec_from_file_location("patchmatch_candidates", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_patchmatch_candidates_takes_a_data_folder(data, tmp_path, capsys, monkeypatch):
+    """The benchmark exited 1 ("shared data not found") from any clone not beside shared/; --data DIR points it
+    at the photos and templates, a --data folder without them is one error line, and no data at all is a skip."""
+    bench = _patchmatch_candidates()
+    monkeypatch.setattr(bench, "variants", lambda: [("telea r3", None, lambda img, hole: cv2.inpaint(
+        img, hole.astype(np.uint8), 3, cv2.INPAINT_TELEA))])          # (the libraries are measured elsewhere)
+    monkeypatch.setattr(bench, "import_seconds", lambda module: 0.0)
+    shared = tmp_path / "shared"
+    (shared / "photos").mkdir(parents=True)
+    Image.open(data / "images" / "p0.png").convert("RGB").save(shared / "photos" / "a.jpg")
+    (data / "templates").rename(shared / "mask-templates")
+    assert bench.main(["--data", str(shared), "--size", "64", "--every", "1"]) == 0
+    out = capsys.readouterr().out
+    assert "1 photos x 2 masks at long side 64" in out and "telea r3" in out
+    assert bench.main(["--data", str(tmp_path / "images")]) == 2
+    assert capsys.readouterr().err == (f"error: --data {tmp_path / 'images'}: has no photos and no mask-templates "
+                                       f"folder\n")
+    monkeypatch.setenv("INPAINT_STUDIO_SHARED_DATA", str(tmp_path / "nowhere"))
+    assert bench.main([]) == 0
+    assert capsys.readouterr().out.startswith(f"skipped: shared data not found at {tmp_path / 'nowhere'}")
