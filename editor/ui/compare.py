@@ -5,11 +5,11 @@ results in a grid with synchronised zoom and pan, apply the chosen one (one undo
 from __future__ import annotations
 
 import numpy as np
-from PySide6.QtCore import QPointF, Qt, QTimer, Signal
+from PySide6.QtCore import QPointF, QSize, QSizeF, Qt, QTimer, Signal
 from PySide6.QtGui import QColor, QImage, QPainter, QPixmap
-from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QGridLayout,
-                               QHBoxLayout, QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton,
-                               QScrollArea, QVBoxLayout, QWidget)
+from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsScene, QGraphicsView, QHBoxLayout,
+                               QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea,
+                               QVBoxLayout, QWidget)
 
 from editor.ui.model import Box
 from editor.ui.style import fit_to_screen, icon
@@ -19,15 +19,18 @@ __all__ = ["CompareDialog", "SyncView", "crop_box_around"]
 
 
 def crop_box_around(hole_box: Box, width: int, height: int, margin: float = 0.6, minimum: int = 192,
-                    aspect: float = 4 / 3) -> Box:
+                    aspect: float | None = 4 / 3) -> Box:
     """The region shown in the grid: the hole's box grown by ``margin`` of its size (at least ``minimum`` px
-    each side), widened or heightened towards ``aspect`` (w / h) so it fills the grid's panels, within the photo."""
+    each side), widened or heightened towards ``aspect`` (w / h; None: as it is) so it fills the grid's views,
+    within the photo."""
     x0, y0, x1, y1 = hole_box
     mx = max(minimum, int((x1 - x0) * margin))
     my = max(minimum, int((y1 - y0) * margin))
     x0, y0, x1, y1 = x0 - mx, y0 - my, x1 + mx, y1 + my
     w, h = x1 - x0, y1 - y0
-    if w < h * aspect:
+    if aspect is None:
+        pass
+    elif w < h * aspect:
         grow = int(h * aspect - w) // 2
         x0, x1 = x0 - grow, x1 + grow
     else:
@@ -41,7 +44,12 @@ def crop_box_around(hole_box: Box, width: int, height: int, margin: float = 0.6,
 
 
 class SyncView(QGraphicsView):
-    """A view whose zoom and scroll position follow the other views of its group."""
+    """A view whose zoom and scroll position follow the other views of its group.
+
+    Signal: zoomed(): the user zoomed with the wheel (the group no longer fits its views).
+    """
+
+    zoomed = Signal()
 
     def __init__(self, group: list[SyncView], parent=None) -> None:
         super().__init__(parent)
@@ -101,6 +109,7 @@ class SyncView(QGraphicsView):
         if delta:
             scale = min(16.0, max(0.05, self.transform().m11() * 2 ** (delta / 240.0)))
             self.zoom_to(scale, event.position())
+            self.zoomed.emit()
         event.accept()
 
     def fit(self) -> None:
@@ -125,7 +134,7 @@ class _Panel(QFrame):
         self.detail = QLabel("")
         self.detail.setProperty("role", "hint")
         self.view = SyncView(group)
-        self.view.setMinimumSize(220, 160)
+        self.view.setMinimumSize(32, 32)  # (the grid sizes the views: _Grid.MIN_VIEW)
         head = QHBoxLayout()
         head.addWidget(self.title)
         head.addStretch(1)
@@ -136,6 +145,14 @@ class _Panel(QFrame):
         layout.addWidget(self.view, 1)
         self.set_selected(False)
 
+    def chrome(self) -> QSize:
+        """What the panel adds around its view (frame, margins, title row), px."""
+        self.ensurePolished()
+        lay, frame = self.layout(), 2 * self.frameWidth()
+        m = lay.contentsMargins()
+        head = lay.itemAt(0).sizeHint().height()
+        return QSize(frame + m.left() + m.right(), frame + m.top() + m.bottom() + head + lay.spacing())
+
     def set_selected(self, selected: bool) -> None:
         border = "#4c8dff" if selected else "#3a3d44"
         self.setStyleSheet(f"QFrame#comparePanel {{ border: 2px solid {border}; border-radius: 8px; "
@@ -144,6 +161,76 @@ class _Panel(QFrame):
     def mousePressEvent(self, event) -> None:
         self.clicked.emit(self.name)
         super().mousePressEvent(event)
+
+
+class _Grid(QWidget):
+    """The results grid: equal cells in the columns that show the region largest, each panel's view sized to the
+    region's aspect (so the image fills it: no empty bands inside the cells), the spare space around the grid.
+    Below ``MIN_VIEW`` px per view the grid keeps that size and its scroll area scrolls.
+
+    Signal: laidOut(): the panels were placed (their views may have a new size).
+    """
+
+    GAP = 8
+    MIN_VIEW = 160  # px: the least view width (and height, for a region taller than wide)
+
+    laidOut = Signal()
+
+    def __init__(self, parent=None) -> None:
+        super().__init__(parent)
+        self.panels: list[_Panel] = []
+        self.slots = 1           # panels the grid is laid out for (the original and the methods asked for)
+        self.aspect = 4 / 3      # width / height of the region shown
+        self.hint: QLabel | None = None
+
+    def area(self) -> QSize:
+        """The space to fill: the scroll area's viewport (the grid itself may be larger when it scrolls)."""
+        parent = self.parentWidget()
+        return parent.size() if parent is not None else self.size()
+
+    def _chrome(self) -> QSize:
+        return self.panels[0].chrome() if self.panels else QSize(16, 40)
+
+    def best_layout(self, slots: int, aspect: float, area: QSize | None = None) -> tuple[int, QSizeF]:
+        """``(columns, largest view size)`` for ``slots`` panels showing a region of ``aspect`` (w / h): the
+        columns that make the region largest; the view size is the whole cell less the panel's chrome."""
+        area = area or self.area()
+        chrome = self._chrome()
+        best = (1, QSizeF(1, 1), -1.0)
+        for cols in range(1, max(1, slots) + 1):
+            rows = -(-slots // cols)
+            vw = (area.width() - (cols - 1) * self.GAP) / cols - chrome.width()
+            vh = (area.height() - (rows - 1) * self.GAP) / rows - chrome.height()
+            scale = min(vw / aspect, vh)   # the region's displayed height
+            if scale > best[2]:
+                best = (cols, QSizeF(max(1.0, vw), max(1.0, vh)), scale)
+        return best[0], best[1]
+
+    def relayout(self) -> None:
+        if self.hint is not None:
+            self.hint.setGeometry(self.rect())
+        if not self.panels:
+            return
+        cols, cell = self.best_layout(self.slots, self.aspect)
+        rows = -(-self.slots // cols)
+        a = self.aspect
+        vw = min(cell.width(), cell.height() * a)
+        vw = max(vw, self.MIN_VIEW * min(1.0, a))     # (a tall region: MIN_VIEW high)
+        vw, vh = int(vw), max(1, int(vw / a))
+        chrome = self._chrome()
+        pw, ph = vw + chrome.width(), vh + chrome.height()
+        gw, gh = cols * pw + (cols - 1) * self.GAP, rows * ph + (rows - 1) * self.GAP
+        self.setMinimumSize(gw if gw > self.area().width() else 0, gh if gh > self.area().height() else 0)
+        ox, oy = max(0, (self.width() - gw) // 2), max(0, (self.height() - gh) // 2)
+        for i, panel in enumerate(self.panels):
+            r, c = divmod(i, cols)
+            panel.setGeometry(ox + c * (pw + self.GAP), oy + r * (ph + self.GAP), pw, ph)
+            panel.show()
+        self.laidOut.emit()
+
+    def resizeEvent(self, event) -> None:
+        super().resizeEvent(event)
+        self.relayout()
 
 
 def _pixmap(rgb: np.ndarray) -> QPixmap:
@@ -212,20 +299,21 @@ class CompareDialog(QDialog):
         side.addWidget(self.fit_button)
         side.addWidget(self.apply_button)
 
-        self.grid_host = QWidget()
-        self.grid = QGridLayout(self.grid_host)
-        self.grid.setSpacing(8)
-        self.grid.setContentsMargins(0, 0, 0, 0)
+        self.grid = _Grid()
+        self._refit_timer = QTimer(self, singleShot=True, interval=0, timeout=self._refit)
+        self.grid.laidOut.connect(self._refit_timer.start)  # (once the panels' own layouts have placed the views)
         hint = QLabel("Results appear here. Wheel zooms and dragging pans all of them together; "
-                      "click a result to select it.")
+                      "click a result to select it.", self.grid)
         hint.setProperty("role", "hint")
         hint.setAlignment(Qt.AlignmentFlag.AlignCenter)
-        self._hint = hint
-        self.grid.addWidget(hint, 0, 0)
+        hint.setWordWrap(True)
+        self.grid.hint = hint
+        self._fitted = True  # the views show the whole region (kept so when the window is resized)
         scroll = QScrollArea()
         scroll.setWidgetResizable(True)
         scroll.setFrameShape(QFrame.Shape.NoFrame)
-        scroll.setWidget(self.grid_host)
+        scroll.setWidget(self.grid)
+        self.scroll = scroll
 
         layout = QHBoxLayout(self)
         layout.setContentsMargins(12, 12, 12, 12)
@@ -275,12 +363,23 @@ class CompareDialog(QDialog):
             return
         self.runRequested.emit(names)
 
+    def crop_for(self, hole_box: Box, width: int, height: int, methods: int) -> Box:
+        """The region to show for a hole: :func:`crop_box_around` at the aspect of the views of the grid that
+        shows it largest with ``methods`` results and the original (so the images fill their views)."""
+        natural = crop_box_around(hole_box, width, height, aspect=None)
+        aspect = (natural[2] - natural[0]) / max(1, natural[3] - natural[1])
+        _, view = self.grid.best_layout(methods + 1, aspect, self.scroll.viewport().size())
+        return crop_box_around(hole_box, width, height, aspect=view.width() / view.height())
+
     def start(self, names: list[str], crop: Box, original: np.ndarray) -> None:
         """Called by the window when the run was submitted: clear the grid, show the original crop."""
         self._clear()
         self.stale = None
         self.crop = crop
         self._expected = list(names)
+        self.grid.slots = len(names) + 1
+        self.grid.aspect = (crop[2] - crop[0]) / max(1, crop[3] - crop[1])
+        self._fitted = True
         self._add_panel("__original__", "Original", original[crop[1]:crop[3], crop[0]:crop[2]], "")
         self.set_busy(True)
         self.status.setText(f"Running {names[0]} (1 of {len(names)})…")
@@ -335,59 +434,45 @@ class CompareDialog(QDialog):
 
     def _clear(self) -> None:
         for panel in self._panels.values():
-            self.grid.removeWidget(panel)
             panel.hide()
             panel.deleteLater()
         self._panels.clear()
+        self.grid.panels.clear()
         self._group.clear()
-        for r in range(self.grid.rowCount()):
-            self.grid.setRowStretch(r, 0)
-        for c in range(self.grid.columnCount()):
-            self.grid.setColumnStretch(c, 0)
         self.results.clear()
         self.selected = None
-        if self._hint is not None:
-            self.grid.removeWidget(self._hint)
-            self._hint.hide()
-            self._hint.deleteLater()
-            self._hint = None
+        if self.grid.hint is not None:
+            self.grid.hint.hide()
+            self.grid.hint.deleteLater()
+            self.grid.hint = None
 
     def _add_panel(self, key: str, title: str, rgb: np.ndarray, detail: str) -> None:
-        panel = _Panel(key, title, self._group)
+        panel = _Panel(key, title, self._group, self.grid)
         panel.detail.setText(detail)
         panel.view.set_pixmap(_pixmap(rgb))
+        panel.view.zoomed.connect(self._user_zoomed)
         if key != "__original__":
             panel.clicked.connect(self._select)
             panel.view.viewport().installEventFilter(self)
             panel.view.viewport().setProperty("method", key)
-        index = len(self._panels)
         self._panels[key] = panel
-        cols = self._columns(len(self._expected) + 1)
-        self.grid.addWidget(panel, index // cols, index % cols)
-        for r in range(index // cols + 1):  # equal cells: every panel shows the crop at the same size
-            self.grid.setRowStretch(r, 1)
-        for c in range(min(cols, index + 1)):
-            self.grid.setColumnStretch(c, 1)
+        self.grid.panels.append(panel)
+        self.grid.relayout()  # equal cells: every view shows the crop at the same size
         # new views take the group's current zoom and position
         first = self._group[0]
-        if panel.view is first:
+        if panel.view is first or self._fitted:
             panel.view.fit()
         else:
             panel.view.setTransform(first.transform())
             panel.view.centerOn(first.center())
 
-    def _columns(self, total: int) -> int:
-        """Columns that make the panels (showing the crop's aspect) as large as possible in the grid area."""
-        area = self.grid_host.parentWidget().size() if self.grid_host.parentWidget() else self.grid_host.size()
-        cw, ch = (self.crop[2] - self.crop[0], self.crop[3] - self.crop[1]) if self.crop else (4, 3)
-        best, best_scale = 1, 0.0
-        for cols in range(1, total + 1):
-            rows = -(-total // cols)
-            w, h = area.width() / cols - 16, area.height() / rows - 40
-            scale = min(w / cw, h / ch)
-            if scale > best_scale:
-                best, best_scale = cols, scale
-        return best
+    def _user_zoomed(self) -> None:
+        self._fitted = False
+
+    def _refit(self) -> None:
+        """The views changed size: while nobody zoomed since the last fit, they show the whole region again."""
+        if self._fitted:
+            self.fit_all()
 
     def eventFilter(self, obj, event) -> bool:
         if event.type() == event.Type.MouseButtonPress:
@@ -397,6 +482,8 @@ class CompareDialog(QDialog):
         return False
 
     def fit_all(self) -> None:
+        """Every view shows the whole region (Fit all); a later resize of the window keeps it so."""
+        self._fitted = True
         if self._group:
             self._group[0].fit()
             for v in self._group[1:]:

@@ -23,7 +23,7 @@ from editor.paths import same_file
 from editor.ui import settings as S
 from editor.ui.canvas import Canvas
 from editor.ui.commands import MaskEditCommand, mask_change_command, result_command
-from editor.ui.compare import CompareDialog, crop_box_around
+from editor.ui.compare import CompareDialog
 from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
 from editor.core.jpeg_quality import jpeg_settings
 from editor.ui.mask_files import save_coverage, soft_coverage
@@ -1720,7 +1720,7 @@ class MainWindow(QMainWindow):
         self._compare_run = {"id": req_id, "request": request, "doc": self.model.doc, "results": {},
                              "image_rev": self._image_rev, "done": False}
         box = box_of(request.hole)
-        crop = crop_box_around(box, self.model.width, self.model.height)
+        crop = self.compare_dialog.crop_for(box, self.model.width, self.model.height, len(names))
         self.compare_dialog.start(list(names), crop, request.image)
         self.progress_bar.setValue(0)
         self.stage_label.setText(self._compare_status())

@@ -55,3 +55,59 @@ def test_closing_the_compare_window_after_it_finished_cancels_nothing(qtbot, ope
         opened.inpaint()
         dlg.close()
     assert opened.undo_stack.text(opened.undo_stack.index() - 1) == "Inpaint (telea)"
+
+
+def _image_rect(view):
+    """Where the shown region lies in the view's viewport (px)."""
+    return view.mapFromScene(view.item.sceneBoundingRect()).boundingRect().intersected(view.viewport().rect())
+
+
+def _fills(view, tolerance: int = 2) -> bool:
+    """The image fills the view: no empty band above, below or beside it."""
+    shown, vp = _image_rect(view), view.viewport().rect()
+    return shown.width() >= vp.width() - tolerance and shown.height() >= vp.height() - tolerance
+
+
+def test_the_compare_grid_has_equal_cells_whose_images_fill_them(qtbot, window, tmp_path):
+    """A small hole in a large photo: the region shown takes the views' aspect, so each image fills its view
+    (no empty bands above and below); all views are the same size, also after the window is made smaller."""
+    from PIL import Image
+
+    from tests.ui.conftest import synthetic_photo
+    path = tmp_path / "large.png"
+    Image.fromarray(synthetic_photo(1200, 800)).save(path)
+    assert window.open_file(path)
+    paint_hole(window, (580, 380, 620, 420))
+    dlg = window.show_compare()
+    dlg.resize(1000, 560)
+    dlg.set_checked(["telea", "navier-stokes"])
+    with qtbot.waitSignal(window.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    views = dlg._group
+    assert len(views) == 3
+    for size in ((1000, 560), (760, 470)):
+        dlg.resize(*size)
+        qtbot.waitUntil(lambda: len({v.viewport().size().toTuple() for v in views}) == 1
+                        and all(_fills(v) for v in views), timeout=3000)
+        vp = views[0].viewport().size()
+        x0, y0, x1, y1 = dlg.crop                    # the region shown has the views' aspect (up to rounding)
+        assert vp.width() >= 160 and abs((x1 - x0) / (y1 - y0) - vp.width() / vp.height()) < 0.03
+    dlg.close()
+
+
+def test_a_whole_photo_region_keeps_its_aspect_and_fills_equal_views(qtbot, opened):
+    """The region is the whole (small) photo, whose aspect is fixed: the views take that aspect, equal, and the
+    spare space goes around the grid instead of into bands inside every cell."""
+    paint_hole(opened)
+    dlg = opened.show_compare()
+    dlg.resize(1000, 700)
+    dlg.set_checked(["telea", "navier-stokes", "patchmatch"])
+    with qtbot.waitSignal(opened.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    views = dlg._group
+    assert dlg.crop == (0, 0, 96, 64) and len(views) == 4
+    qtbot.waitUntil(lambda: len({v.viewport().size().toTuple() for v in views}) == 1
+                    and all(_fills(v) for v in views), timeout=3000)
+    vp = views[0].viewport().size()
+    assert abs(vp.width() / vp.height() - 1.5) < 0.03
+    dlg.close()
