@@ -450,10 +450,12 @@ class MainWindow(QMainWindow):
 
     def _create_docks(self) -> None:
         # ---- tool options
+        # compact (as Krita's and GIMP's tool options): the three panels' content fits a 1280 x 720 screen's
+        # window (~560 px for the panels) with a few History rows
         opts = QWidget()
         form = QFormLayout(opts)
-        form.setContentsMargins(12, 8, 12, 12)
-        form.setVerticalSpacing(10)
+        form.setContentsMargins(12, 6, 12, 8)
+        form.setVerticalSpacing(6)
         row, self.size_slider, self.size_spin = self._brush_size_row()
         form.addRow("Size", row)
         row, self.hardness_slider, self.hardness_spin = self._slider_row(0, 100, " %")
@@ -462,11 +464,12 @@ class MainWindow(QMainWindow):
         form.addRow("Hardness", row)
         self.color_button = QPushButton()
         self.color_button.setToolTip("Colour of the hole overlay")
-        self.color_button.setFixedHeight(26)
+        self.color_button.setFixedSize(26, 22)
         self.color_button.clicked.connect(self.choose_overlay_color)
         row, self.opacity_slider, self.opacity_spin = self._slider_row(5, 100, " %")
-        form.addRow("Overlay", self.color_button)
-        form.addRow("Opacity", row)
+        self.opacity_slider.setToolTip("Opacity of the hole overlay")
+        row.layout().insertWidget(0, self.color_button)   # one row: the overlay's colour, then its opacity
+        form.addRow("Overlay", row)
         self.grow_spin = QSpinBox()
         self.grow_spin.setRange(1, 500)
         self.grow_spin.setSuffix(" px")
@@ -489,10 +492,10 @@ class MainWindow(QMainWindow):
         # ---- inpaint
         run = QWidget()
         v = QVBoxLayout(run)
-        v.setContentsMargins(12, 8, 12, 12)
-        v.setSpacing(8)
+        v.setContentsMargins(12, 6, 12, 8)
+        v.setSpacing(6)
         f2 = QFormLayout()
-        f2.setVerticalSpacing(8)
+        f2.setVerticalSpacing(6)
         self.method_combo = QComboBox()
         self.method_model = QStandardItemModel(self.method_combo)
         self.method_combo.setModel(self.method_model)
@@ -538,8 +541,15 @@ class MainWindow(QMainWindow):
         self.cancel_button.setToolTip("Cancel (Esc)")
         self.cancel_button.clicked.connect(self.cancel)
         self.cancel_button.setFixedWidth(40)
-        buttons = QHBoxLayout()
+        compare = self.compare_button = QPushButton(icon("mdi6.view-grid-outline"), " Compare…")
+        compare.setToolTip("Compare methods: run several methods on the same hole and pick the best  (Ctrl+K)")
+        compare.clicked.connect(self.show_compare)
+        compare.setEnabled(self.actions_["compare"].isEnabled())  # as the menu's: not without a photo
+        self.actions_["compare"].enabledChanged.connect(compare.setEnabled)
+        buttons = QHBoxLayout()   # (Compare beside Inpaint, not below: one row less on a 720-px screen)
+        buttons.setSpacing(6)
         buttons.addWidget(self.inpaint_button, 1)
+        buttons.addWidget(compare)
         buttons.addWidget(self.cancel_button)
         v.addLayout(buttons)
         self.progress_bar = QProgressBar()
@@ -556,11 +566,6 @@ class MainWindow(QMainWindow):
         self.stage_label.setMinimumHeight(2 * self.stage_label.fontMetrics().lineSpacing() + 2)
         v.addWidget(self.progress_bar)
         v.addWidget(self.stage_label)
-        compare = self.compare_button = QPushButton(icon("mdi6.view-grid-outline"), "  Compare methods…")
-        compare.clicked.connect(self.show_compare)
-        compare.setEnabled(self.actions_["compare"].isEnabled())  # as the menu's: not without a photo
-        self.actions_["compare"].enabledChanged.connect(compare.setEnabled)
-        v.addWidget(compare)
         # clicking a panel button leaves the keyboard focus where it was (the canvas, for Space-panning);
         # Tab still reaches them, and Space then presses them
         for button in (self.color_button, self.inpaint_button, self.cancel_button, compare):

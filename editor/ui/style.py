@@ -39,7 +39,7 @@ QToolButton:hover {{ background: {RAISED}; border-color: {BORDER}; }}
 QToolButton:checked {{ background: #34405a; border-color: {ACCENT}; }}
 QToolButton:pressed {{ background: {BORDER}; }}
 QDockWidget {{ color: {MUTED}; font-weight: 600; titlebar-close-icon: none; }}
-QDockWidget::title {{ background: {WINDOW}; padding: 7px 10px; text-transform: uppercase; }}
+QDockWidget::title {{ background: {WINDOW}; padding: 5px 10px; text-transform: uppercase; }}
 QDockWidget > QWidget {{ background: {WINDOW}; }}
 QGroupBox {{ border: none; margin-top: 18px; font-weight: 600; color: {MUTED}; }}
 QGroupBox::title {{ subcontrol-origin: margin; left: 2px; padding: 0; }}
@@ -56,7 +56,7 @@ QPushButton[role="primary"] {{ background: {ACCENT}; color: white; border: 1px s
 QPushButton[role="primary"]:hover {{ background: {ACCENT_HOVER}; }}
 QPushButton[role="primary"]:disabled {{ background: #2f3a52; color: #8b98b3; border-color: #2f3a52; }}
 QComboBox, QSpinBox, QDoubleSpinBox, QLineEdit {{ background: {BASE}; color: {TEXT}; border: 1px solid {BORDER};
-              border-radius: 5px; padding: 4px 8px; min-height: 18px; }}
+              border-radius: 5px; padding: 3px 8px; min-height: 18px; }}
 QSpinBox::up-button, QSpinBox::down-button, QDoubleSpinBox::up-button, QDoubleSpinBox::down-button {{
               width: 14px; border: none; background: transparent; }}
 QComboBox:hover, QSpinBox:hover {{ border-color: #4b4f58; }}

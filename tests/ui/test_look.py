@@ -61,3 +61,16 @@ def test_disabled_fields_and_sliders_are_dimmed(window, kind):
     slider.setEnabled(False)
     assert _look(slider)[0] < on - 80     # the white handle greys out
     slider.setEnabled(True)
+
+
+def test_tool_options_fit_a_1280x720_screen_without_scrolling(qtbot, window):
+    """The window's first size on a 1280 x 720 screen (90 %: 1152 x 648): Inpaint and Tool options show their
+    whole content (no scroll bar) and History keeps a couple of rows; at 1440 x 900 History gets the rest."""
+    window.resize(1152, 648)
+    panels = (window.run_dock.widget(), window.tool_dock.widget())
+    qtbot.waitUntil(lambda: all(p.verticalScrollBar().maximum() == 0 for p in panels) and window.height() == 648,
+                    timeout=3000)
+    assert window.undo_view.height() >= 60
+    window.resize(1296, 810)
+    qtbot.waitUntil(lambda: window.undo_view.height() >= 200, timeout=3000)
+    assert all(p.verticalScrollBar().maximum() == 0 for p in panels)
