@@ -969,7 +969,8 @@ def _add_pipeline_flags(p: argparse.ArgumentParser, written: str) -> None:
                         "default), resize (plain upsample), crop (hole boxes at native size: slower, up to tens "
                         "of seconds), full (whole photo at native size: slowest; not for cra)")
     p.add_argument("--lowres-size", type=_lowres, metavar="N",
-                   help="long side of the low-res stage, px (512; at least 16)")
+                   help="long side of the low-res stage, px (512; at least 16); a panorama longer than 4:1 keeps "
+                        "a short side of N/4 instead")
     p.add_argument("--grow-mask", type=_non_negative, default=0, metavar="PX",
                    help="grow the hole by PX px before filling (a tight mask leaves the object's outline)")
     p.add_argument("--dilate", type=_non_negative, metavar="PX",
@@ -1110,7 +1111,8 @@ def build_parser() -> argparse.ArgumentParser:
                    help="object-shape templates (default: $INPAINT_STUDIO_SHARED_DATA/mask-templates, else "
                         "../shared/data/mask-templates, when present); not with --masks")
     e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
-    e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16)")
+    e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16; a panorama "
+                   "longer than 4:1 keeps a short side of N/4)")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
     e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")

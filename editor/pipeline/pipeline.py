@@ -40,6 +40,11 @@ DEFAULT_DETAIL = 1.0
 DEFAULT_DILATE = 3
 #: Smallest ``lowres_size``, px (a method's 16-px stride; below it no photo keeps any context).
 MIN_LOWRES_SIZE = 16
+#: A photo longer than this many times its width (a panorama) keeps a short side of ``lowres_size / 4`` at low
+#: resolution rather than a long side of ``lowres_size`` (:func:`lowres_size`).
+PANORAMA_ASPECT = 4
+#: ... up to a long side of this many times ``lowres_size`` (3072 px at 512: at most 1.5x the pixels of 512x512).
+PANORAMA_MAX_LONG = 6
 
 #: Progress stage names, in order.
 STAGES = ("prepare", "lr_inpaint", "hd", "composite")
@@ -87,14 +92,28 @@ class LowResInput:
 
 
 def lowres_size(shape: tuple[int, int], long_side: int) -> tuple[int, int]:
-    """``(w, h)`` with the long side ``long_side`` and the aspect ratio of ``shape = (H, W)``.
+    """``(w, h)`` of the low-res stage for a photo of ``shape = (H, W)``: its aspect ratio, long side ``long_side``.
 
-    A photo whose long side is already ``<= long_side`` keeps its size (never upsampled).
+    A panorama longer than :data:`PANORAMA_ASPECT`:1 keeps its short side at ``long_side / PANORAMA_ASPECT``
+    instead (its long side grows, up to ``PANORAMA_MAX_LONG`` times ``long_side``): a 10240x480 strip gets
+    2731x128, not 512x24, where a 300-px hole would be 15 low-res px across and its fill a blur of 20x
+    upsampled pixels. A photo up to 4:1 (every camera and phone format) gets exactly ``long_side``. Nothing is
+    ever upsampled: a photo smaller than the result keeps its size.
+
+    Args:
+        shape: ``(H, W)`` of the photo, px.
+        long_side: the low-res stage's long side, px (``--lowres-size``).
+
+    Returns:
+        ``(w, h)``, px, each at least 1.
     """
     H, W = shape
-    if max(H, W) <= long_side:
+    long, short = max(H, W), min(H, W)
+    s = long_side / long
+    if long > PANORAMA_ASPECT * short:
+        s = min(long_side / PANORAMA_ASPECT / short, PANORAMA_MAX_LONG * long_side / long)
+    if s >= 1.0:
         return W, H
-    s = long_side / max(H, W)
     return max(1, round(W * s)), max(1, round(H * s))
 
 

@@ -96,11 +96,15 @@ _WEIGHT_EPS = 1e-7  # context cells whose every score is below this contribute <
 def lowres_cell_size(lr_shape: tuple[int, int], cells: int = DEFAULT_GRID_CELLS) -> int:
     """Cell side in low-res px so that about ``cells`` cells span the long side (CRA §3.2: 32 for 512).
 
+    A panorama's low-res image is longer than 4:1 (:func:`editor.pipeline.pipeline.lowres_size`); its cells are
+    sized as for a 4:1 image of its short side (16 px for 2731x128), not spread over its length (86 px cells,
+    not even 2 rows of them).
+
     Args:
         lr_shape: ``(h, w)`` of the unpadded low-res image, px.
-        cells: cells along the long side.
+        cells: cells along the long side (of a photo up to 4:1).
     """
-    return max(1, math.ceil(max(lr_shape) / cells))
+    return max(1, math.ceil(min(max(lr_shape), 4 * min(lr_shape)) / cells))
 
 
 @dataclass(frozen=True)

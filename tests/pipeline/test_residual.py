@@ -307,3 +307,10 @@ def test_local_detail_level_listens_to_cells_that_look_alike():
     both = np.ones(2, bool)
     assert _local_energy(hole_cells, ctx, both, energy, 4)[0] == pytest.approx(50.5)
     assert _local_energy(hole_cells, ctx, both, energy, 4, colours)[0] == pytest.approx(1.0, abs=1e-3)
+
+
+def test_cells_of_a_panoramas_low_res_image_are_sized_by_its_short_side():
+    assert lowres_cell_size((341, 512)) == 16 and lowres_cell_size((512, 384)) == 16   # CRA §3.2: 32 along 512
+    assert lowres_cell_size((128, 2731)) == 16          # a 21:1 strip: 8 rows of 16-px cells, not 2 of 86 px
+    assert lowres_cell_size((2731, 128)) == 16
+    assert lowres_cell_size((20, 100)) == 3             # a tiny photo kept at its own size: 4:1 at most
