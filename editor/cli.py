@@ -855,6 +855,8 @@ def _cmd_evaluate(args) -> int:
         one = len(generator_flags) == 1
         raise UsageError(f"{', '.join(generator_flags)} {'is' if one else 'are'} for generated masks, and --masks "
                          f"replays the given ones as they are: leave {'it' if one else 'them'} out")
+    if args.invert_mask and args.masks is None:
+        raise UsageError("--invert-mask is for given masks (--masks DIR): generated masks are already white = hole")
     mask_kind = args.mask_kind or "both"
     seed = 0 if args.seed is None else args.seed
     if args.templates is not None and (why := not_a_folder(args.templates)):
@@ -1110,7 +1112,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--templates", metavar="DIR",
                    help="object-shape templates (default: $INPAINT_STUDIO_SHARED_DATA/mask-templates, else "
                         "../shared/data/mask-templates, when present); not with --masks")
-    e.add_argument("--invert-mask", action="store_true", help="given masks are black = hole")
+    e.add_argument("--invert-mask", action="store_true", help="the --masks files are black = hole")
     e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16; a panorama "
                    "longer than 4:1 keeps a short side of N/4)")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")

@@ -442,3 +442,10 @@ def test_patchmatch_candidates_takes_a_data_folder(data, tmp_path, capsys, monke
     monkeypatch.setenv("INPAINT_STUDIO_SHARED_DATA", str(tmp_path / "nowhere"))
     assert bench.main([]) == 0
     assert capsys.readouterr().out.startswith(f"skipped: shared data not found at {tmp_path / 'nowhere'}")
+
+
+def test_invert_mask_without_given_masks_is_refused(data, capsys):
+    """--invert-mask only reads given masks as black = hole; with generated masks it was silently ignored."""
+    assert _eval(data, "--invert-mask") == 2
+    assert capsys.readouterr().err == ("error: --invert-mask is for given masks (--masks DIR): generated masks are "
+                                       "already white = hole\n")
