@@ -18,6 +18,8 @@ from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidge
                                QScrollArea, QSizePolicy)
 
 from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
+from editor.core.imageio import save_coverage, soft_coverage
+from editor.core.jpeg_quality import jpeg_settings
 from editor.core.progress import WAITING
 from editor.paths import same_file
 from editor.ui import settings as S
@@ -25,8 +27,6 @@ from editor.ui.canvas import Canvas
 from editor.ui.commands import MaskEditCommand, mask_change_command, result_command
 from editor.ui.compare import CompareDialog
 from editor.ui.dialogs import SHORTCUT_NAME, ShortcutsDialog
-from editor.core.jpeg_quality import jpeg_settings
-from editor.ui.mask_files import save_coverage, soft_coverage
 from editor.ui.model import EditorModel, box_of
 from editor.ui.style import fit_to_screen, icon
 from editor.ui.worker import (FileLoader, FileSaver, InferenceController, InpaintRequest, friendly_error,
@@ -1203,7 +1203,7 @@ class MainWindow(QMainWindow):
 
     def _push_imported_mask(self, mask: np.ndarray, coverage: np.ndarray | None = None) -> bool:
         """Make the bool hole ``mask`` (the photo's size) the hole mask, with the soft edge ``coverage`` (uint8,
-        see ``mask_files.soft_coverage``) when given, as the undo step "Import mask"; when most of the photo
+        see ``imageio.soft_coverage``) when given, as the undo step "Import mask"; when most of the photo
         becomes hole, the status bar points to Invert Mask."""
         if coverage is None:
             coverage = np.where(mask, np.uint8(255), np.uint8(0))

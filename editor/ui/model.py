@@ -6,7 +6,7 @@ gets the Document contract's bool mask ``coverage > 0`` (every touched pixel is 
 blended back with ``coverage / 255`` as alpha; at hardness 100 % coverage is 0/255 and the applied result is
 exactly the pipeline's composite. Exported masks are the coverage itself (8-bit grey PNG, white = hole, grey =
 soft edge); importing one gives it back exactly, and a reader of mask files (the CLI: value >= 128 = hole)
-fills its pixels >= 128 (see :mod:`editor.ui.mask_files`).
+fills its pixels >= 128 (see :func:`editor.core.imageio.soft_coverage`).
 
 Boxes are ``(x0, y0, x1, y1)`` in image pixels, end-exclusive.
 """

@@ -418,7 +418,7 @@ class LoadedPhoto(NamedTuple):
             ``turned``; ``ImageReadError`` for an unreadable file; MemoryError...), or None. The photo opens
             without it; the window then deals with it as File → Import Mask would.
         invert_mask: ``mask`` is black = hole (read inverted), also when it is read again (stretched).
-        coverage: the mask's soft edge, uint8 (H, W) (see ``mask_files.soft_coverage``), when the mask is a
+        coverage: the mask's soft edge, uint8 (H, W) (see ``imageio.soft_coverage``), when the mask is a
             lossless grey file with grey levels; None for a hard mask (``doc.hole_mask`` says it all).
     """
 
@@ -449,7 +449,7 @@ def load_document(path, mask=None, max_pixels: int | None = None, invert_mask: b
 
     from editor.core.imageio import load_image, load_mask
     from editor.ui.canvas import ImagePyramid
-    from editor.ui.mask_files import soft_coverage
+    from editor.core.imageio import soft_coverage
     doc = load_image(Path(path), max_pixels=max_pixels)
     mask_error = coverage = None
     if mask is not None:

@@ -262,3 +262,29 @@ def test_cut_out_of_a_grey_photo_reads_its_alpha(tmp_path):
     Image.fromarray(np.dstack([grey, grey, grey, np.where(disc, 255, 0).astype(np.uint8)]), "RGBA").save(
         tmp_path / "cut.png")
     np.testing.assert_array_equal(load_mask(tmp_path / "cut.png", (120, 100)), disc)
+
+
+def test_a_soft_coverage_round_trips_and_load_mask_reads_its_hole(tmp_path):
+    from editor.core.imageio import save_coverage, soft_coverage
+    cov = np.zeros((40, 60), np.uint8)
+    cov[10:30, 10:30] = 255
+    cov[9, 10:30] = 90                        # soft edge joined to the hole
+    cov[30, 10:30] = 200
+    cov[35, 50] = 60                          # a grey speck apart from the hole: known region
+    path = tmp_path / "soft.png"
+    save_coverage(path, cov)
+    hole = load_mask(path, (60, 40))
+    np.testing.assert_array_equal(hole, cov >= 128)             # the file's hole is load_mask's rule
+    expected = cov.copy()
+    expected[35, 50] = 0
+    np.testing.assert_array_equal(soft_coverage(path, hole), expected)
+    # black = hole: the levels are inverted with it
+    save_coverage(tmp_path / "inv.png", 255 - cov)
+    inv_hole = load_mask(tmp_path / "inv.png", (60, 40), invert=True)
+    np.testing.assert_array_equal(soft_coverage(tmp_path / "inv.png", inv_hole, invert=True), expected)
+    # a lossy file is read hard (its noise is no edge)
+    Image.fromarray(cov).save(tmp_path / "soft.jpg", quality=90)
+    jpeg_hole = load_mask(tmp_path / "soft.jpg", (60, 40))
+    assert set(np.unique(soft_coverage(tmp_path / "soft.jpg", jpeg_hole))) <= {0, 255}
+    with pytest.raises(OutputError):
+        save_coverage(tmp_path / "soft.jpg", cov)
