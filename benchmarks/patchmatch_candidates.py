@@ -22,7 +22,6 @@ per library: installed size and import time. Usage::
 from __future__ import annotations
 
 import argparse
-import importlib
 import importlib.metadata as md
 import os
 import sys

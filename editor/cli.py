@@ -711,8 +711,6 @@ def _cmd_compare(args) -> int:
             raise UsageError(f"--methods {item}: {name} cannot run on the whole full-resolution photo "
                              f"(give it another --hd: {name}:crop or {name}:cra)")
     _check_output(out, [photo, mask], args.force, what="sheet")
-    if args.out_dir is not None and not args.out_dir.strip():
-        raise UsageError("--out-dir: the folder name is empty")
     out_dir = Path(args.out_dir) if args.out_dir is not None else None
     if out_dir is not None and out_dir.exists() and not out_dir.is_dir():
         raise OutputError(f"{out_dir}: --out-dir is a file, not a folder")
@@ -1003,6 +1001,14 @@ def _number(text: str, cast, low: float, high: float | None, expected: str):
     return v
 
 
+def _name(text: str) -> str:
+    """A file or folder name: an empty one (``-o ""``, a variable that was not set) is an argparse error, not
+    the current folder."""
+    if not text.strip():
+        raise argparse.ArgumentTypeError("the name is empty")
+    return text
+
+
 def _positive(text: str) -> int:
     return _number(text, int, 1, None, "a positive whole number")
 
@@ -1063,11 +1069,11 @@ def build_parser() -> argparse.ArgumentParser:
                        description="Fill the hole (white = hole in MASK) of PHOTO and write OUT; only the hole changes.")
     i.add_argument("photo", metavar="PHOTO")
     i.add_argument("mask", metavar="MASK")
-    i.add_argument("-o", "--output", metavar="OUT", required=True, help="output file; format from its extension")
+    i.add_argument("-o", "--output", type=_name, metavar="OUT", required=True, help="output file; format from its extension")
     from editor.methods import default_method_name
     i.add_argument("--method", metavar="M",
                    help=f"inpainting method (see 'methods'; default: {default_method_name()})")
-    i.add_argument("--preview", metavar="PATH", help="also write the low-res preview (as soon as it exists)")
+    i.add_argument("--preview", type=_name, metavar="PATH", help="also write the low-res preview (as soon as it exists)")
     _add_pipeline_flags(i, "OUT and --preview")
 
     c = sub.add_parser("compare", help="side-by-side sheet of several methods around the hole",
@@ -1078,10 +1084,10 @@ def build_parser() -> argparse.ArgumentParser:
                                    "label says which). --out-dir keeps the full-resolution results.")
     c.add_argument("photo", metavar="PHOTO")
     c.add_argument("mask", metavar="MASK")
-    c.add_argument("-o", "--output", metavar="SHEET.png", required=True, help="the sheet image")
+    c.add_argument("-o", "--output", type=_name, metavar="SHEET.png", required=True, help="the sheet image")
     c.add_argument("--methods", required=True, metavar="a,b,c",
                    help="comma-separated methods; METHOD:HD overrides --hd for one entry (e.g. patchmatch:resize)")
-    c.add_argument("--out-dir", metavar="DIR", help="also keep each full-resolution result in DIR (created if missing)")
+    c.add_argument("--out-dir", type=_name, metavar="DIR", help="also keep each full-resolution result in DIR (created if missing)")
     _add_pipeline_flags(c, "the sheet and the --out-dir results")
 
     m = sub.add_parser("methods", help="list the inpainting methods",
@@ -1106,7 +1112,7 @@ def build_parser() -> argparse.ArgumentParser:
     e.add_argument("--json", action="store_true", help="print one JSON object as the last line of stdout")
     e.add_argument("--limit", type=_positive, metavar="N", help="only the first N images")
     e.add_argument("--seed", type=_non_negative, metavar="S", help="seed of the mask generators (0); not with --masks")
-    e.add_argument("--masks-out", metavar="DIR",
+    e.add_argument("--masks-out", type=_name, metavar="DIR",
                    help="save the generated masks in DIR (created), to replay the run with --masks DIR; without it "
                         "they are made in a temp folder that is removed at the end")
     e.add_argument("--templates", metavar="DIR",

@@ -513,8 +513,21 @@ def test_compare_out_dir_messages(files, capsys):
                                        f"file; give the sheet another name")
     assert main(["compare", str(files.photo), str(files.mask), "-o", str(files.dir / "s.png"), "--methods", "telea",
                  "--out-dir", ""]) == 2
-    assert _one_error_line(capsys) == "error: --out-dir: the folder name is empty"
+    assert _one_error_line(capsys).startswith("error: argument --out-dir: the name is empty")
     assert not (files.dir / "s.png").exists() and sheet.read_bytes() == b"x"
+
+
+def test_an_empty_output_name_is_refused_not_taken_for_the_current_folder(files, capsys):
+    """``-o ""`` said "error: .: is a folder" (Path("") is "."); every file or folder name option now says it is
+    empty."""
+    for cmd in (["inpaint", str(files.photo), str(files.mask), "-o", ""],
+                ["inpaint", str(files.photo), str(files.mask), "-o", str(files.dir / "o.png"), "--preview", " "],
+                ["compare", str(files.photo), str(files.mask), "-o", "", "--methods", "telea"],
+                ["evaluate", "--images", str(files.dir), "--methods", "telea", "--masks-out", ""]):
+        assert main(cmd) == 2
+        line = _one_error_line(capsys)
+        assert "the name is empty" in line and "is a folder" not in line, line
+    assert not (files.dir / "o.png").exists()
 
 
 def test_every_command_has_a_description_and_evaluate_names_the_shared_data_variable(capsys):
