@@ -107,50 +107,50 @@ def build_parser() -> argparse.ArgumentParser:
     default is None here take :data:`DEFAULTS` on a fresh run and the checkpoint's value on ``--resume``."""
     p = _Parser(prog=PROG, description="Train an inpainting network (CRA §3.5, Algorithm 1).")
     p.add_argument("network", choices=NETWORKS)
-    p.add_argument("--images", help="folder of training photos (required, except with --resume)")
-    p.add_argument("--out", help="run folder: checkpoint.pt, log.jsonl, samples/, exported weights "
+    p.add_argument("--images", metavar="DIR", help="folder of training photos (required, except with --resume)")
+    p.add_argument("--out", metavar="DIR", help="run folder: checkpoint.pt, log.jsonl, samples/, exported weights "
                                  "(required, except with --resume: the checkpoint's folder)")
     p.add_argument("--force", action="store_true",
                    help="start over in an --out that already holds a run (its checkpoint, log, samples and the "
                         "weights it exported are removed) and overwrite an existing cra.<tag>.* export")
-    p.add_argument("--size", type=_size, help="square crop side, px, multiple of 64 (default 512)")
-    p.add_argument("--batch", type=_int(1, "a batch of at least 1"), help="batch per process (default 8)")
-    p.add_argument("--steps", type=_int(1, "a positive number of steps"),
+    p.add_argument("--size", metavar="PX", type=_size, help="square crop side, px, multiple of 64 (default 512)")
+    p.add_argument("--batch", metavar="N", type=_int(1, "a batch of at least 1"), help="batch per process (default 8)")
+    p.add_argument("--steps", metavar="N", type=_int(1, "a positive number of steps"),
                    help="train until this generator step (default 300000; on --resume the checkpoint's)")
-    p.add_argument("--lr", type=_float(0.0, "a learning rate above 0"),
+    p.add_argument("--lr", metavar="LR", type=_float(0.0, "a learning rate above 0"),
                    help="Adam learning rate, G and D (default 1e-4); may change on --resume (recorded in the card)")
-    p.add_argument("--beta1", type=_float(0.0, "an Adam beta in [0, 1)", 1.0, low_open=False, high_open=True),
+    p.add_argument("--beta1", metavar="B", type=_float(0.0, "an Adam beta in [0, 1)", 1.0, low_open=False, high_open=True),
                    help="(default 0.5)")
-    p.add_argument("--beta2", type=_float(0.0, "an Adam beta in [0, 1)", 1.0, low_open=False, high_open=True),
+    p.add_argument("--beta2", metavar="B", type=_float(0.0, "an Adam beta in [0, 1)", 1.0, low_open=False, high_open=True),
                    help="(default 0.9)")
-    p.add_argument("--d-steps", type=_int(0, "a whole number, 0 or more"),
+    p.add_argument("--d-steps", metavar="N", type=_int(0, "a whole number, 0 or more"),
                    help="critic steps per generator step (Algorithm 1: 5; 0: no adversarial loss)")
-    p.add_argument("--adv-start", type=_int(0, "a whole number, 0 or more"),
+    p.add_argument("--adv-start", metavar="STEP", type=_int(0, "a whole number, 0 or more"),
                    help="generator steps trained with the reconstruction loss only before WGAN-GP starts")
-    p.add_argument("--resume", help="checkpoint to resume from (e.g. RUN_DIR/checkpoint.pt)")
-    p.add_argument("--init", help="start the generator from exported weights (e.g. models/cra.cpu-12800.safetensors; "
+    p.add_argument("--resume", metavar="FILE", help="checkpoint to resume from (e.g. RUN_DIR/checkpoint.pt)")
+    p.add_argument("--init", metavar="FILE", help="start the generator from exported weights (e.g. models/cra.cpu-12800.safetensors; "
                                    "fresh optimiser, steps counted on from the file's)")
-    p.add_argument("--device", type=_device, help="cpu, cuda, cuda:N, mps (default cpu)")
-    p.add_argument("--seed", type=_int(0, "a whole number, 0 or more"), help="(default 0)")
-    p.add_argument("--sample-every", type=_int(0, "a whole number, 0 or more"),
+    p.add_argument("--device", metavar="DEV", type=_device, help="cpu, cuda, cuda:N, mps (default cpu)")
+    p.add_argument("--seed", metavar="N", type=_int(0, "a whole number, 0 or more"), help="(default 0)")
+    p.add_argument("--sample-every", metavar="N", type=_int(0, "a whole number, 0 or more"),
                    help="write a sample grid every N steps (0: only at the end; default 500)")
-    p.add_argument("--checkpoint-every", type=_int(1, "a positive number of steps"),
+    p.add_argument("--checkpoint-every", metavar="N", type=_int(1, "a positive number of steps"),
                    help="checkpoint every N steps (default 200)")
-    p.add_argument("--checkpoint-minutes", type=_float(0.0, "a number of minutes above 0"),
+    p.add_argument("--checkpoint-minutes", metavar="MIN", type=_float(0.0, "a number of minutes above 0"),
                    help="and at least every M minutes (default 5)")
-    p.add_argument("--log", help="JSON-lines loss log (default RUN_DIR/log.jsonl)")
-    p.add_argument("--workers", type=_int(0, "a whole number, 0 or more"),
+    p.add_argument("--log", metavar="FILE", help="JSON-lines loss log (default RUN_DIR/log.jsonl)")
+    p.add_argument("--workers", metavar="N", type=_int(0, "a whole number, 0 or more"),
                    help="prepare batches ahead in a background thread, up to 2N (default 0: none; the batches "
                         "are the same either way)")
-    p.add_argument("--threads", type=_int(1, "a positive number of threads"), help="torch CPU threads")
-    p.add_argument("--exclude", action="append", help="filename glob to hold out (repeatable)")
-    p.add_argument("--templates", help="object-shape mask templates folder (default ../shared/data/mask-templates)")
-    p.add_argument("--max-minutes", type=_float(0.0, "a number of minutes above 0"),
+    p.add_argument("--threads", metavar="N", type=_int(1, "a positive number of threads"), help="torch CPU threads")
+    p.add_argument("--exclude", metavar="GLOB", action="append", help="filename glob to hold out (repeatable)")
+    p.add_argument("--templates", metavar="DIR", help="object-shape mask templates folder (default ../shared/data/mask-templates)")
+    p.add_argument("--max-minutes", metavar="MIN", type=_float(0.0, "a number of minutes above 0"),
                    help="stop after this wall time (checkpoint + export)")
-    p.add_argument("--tag", type=_tag, help="tag of the exported weights (default <device>-<steps>)")
-    p.add_argument("--softmax-scale", type=_float(0.0, "a softmax scale above 0"),
+    p.add_argument("--tag", metavar="TAG", type=_tag, help="tag of the exported weights (default <device>-<steps>)")
+    p.add_argument("--softmax-scale", metavar="S", type=_float(0.0, "a softmax scale above 0"),
                    help="ACM softmax scale (default 10; Eq. 2 verbatim: 1)")
-    p.add_argument("--decode-long-side", type=_int(1, "a positive number of px"),
+    p.add_argument("--decode-long-side", metavar="PX", type=_int(1, "a positive number of px"),
                    help="photos are held in memory at this long side (default 2 x --size)")
     p.add_argument("--rec-normalize", choices=("all", "region"),
                    help="reduce Eq. 11-12's L1 maps over all pixels (default) or over each region's own pixels")
