@@ -137,7 +137,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--checkpoint-every", metavar="N", type=_int(1, "a positive number of steps"),
                    help="checkpoint every N steps (default 200)")
     p.add_argument("--checkpoint-minutes", metavar="MIN", type=_float(0.0, "a number of minutes above 0"),
-                   help="and at least every M minutes (default 5)")
+                   help="and at least every MIN minutes (default 5)")
     p.add_argument("--log", metavar="FILE", help="JSON-lines loss log (default RUN_DIR/log.jsonl)")
     p.add_argument("--workers", metavar="N", type=_int(0, "a whole number, 0 or more"),
                    help="prepare batches ahead in a background thread, up to 2N (default 0: none; the batches "
