@@ -429,7 +429,7 @@ class CompareDialog(QDialog):
 
     def finish(self, message: str | None = None) -> None:
         self.set_busy(False)
-        QTimer.singleShot(0, self.fit_all)
+        QTimer.singleShot(0, self._refit)   # a zoom the user chose while it ran is kept (Fit all undoes it)
         self.status.setText(message or f"{len(self.results)} result(s). Click one, then Apply.")
 
     def _clear(self) -> None:

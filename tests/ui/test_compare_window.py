@@ -111,3 +111,32 @@ def test_a_whole_photo_region_keeps_its_aspect_and_fills_equal_views(qtbot, open
     vp = views[0].viewport().size()
     assert abs(vp.width() / vp.height() - 1.5) < 0.03
     dlg.close()
+
+
+def test_a_zoom_chosen_while_the_comparison_runs_survives_its_end(qtbot, test_methods, opened):
+    """The end of a comparison (here a cancel) refitted every view, throwing away the zoom the user had set on
+    the first result while the others ran; it now keeps it, and Fit all still fits."""
+    from PySide6.QtCore import QPoint, QPointF
+    from PySide6.QtGui import QWheelEvent
+    paint_hole(opened)
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea", "test-slow"])
+    with qtbot.waitSignal(opened.controller.compareResult, timeout=20000):
+        dlg.run_button.click()
+    qtbot.wait(50)
+    view = dlg._panels["telea"].view
+    fitted = view.transform().m11()
+    pos = QPointF(view.viewport().rect().center())
+    for _ in range(3):   # three notches in
+        QApplication.sendEvent(view.viewport(), QWheelEvent(pos, view.viewport().mapToGlobal(pos), QPoint(),
+                                                            QPoint(0, 120), Qt.MouseButton.NoButton,
+                                                            Qt.KeyboardModifier.NoModifier, Qt.ScrollPhase.NoScrollPhase,
+                                                            False))
+    zoomed = view.transform().m11()
+    assert zoomed > 2 * fitted
+    with qtbot.waitSignal(opened.controller.cancelled, timeout=5000):
+        dlg.cancel_button.click()
+    qtbot.wait(100)
+    assert view.transform().m11() == pytest.approx(zoomed)
+    dlg.fit_button.click()
+    assert view.transform().m11() == pytest.approx(fitted, rel=0.05)
