@@ -233,6 +233,25 @@ class _Grid(QWidget):
         self.relayout()
 
 
+def outline_hole(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
+    """``rgb`` (uint8 (h, w, 3)) with a magenta line between dark edges drawn just outside ``hole`` (bool (h, w)), so
+    the hole's own pixels (what the methods replace) stay visible. The line is about 1/200 of the crop's long
+    side thick (at least 3 px), to stay visible when the crop is fitted into a small view.
+
+    Returns:
+        A new uint8 (h, w, 3) array.
+    """
+    import cv2
+    width = max(3, round(max(hole.shape) / 200))
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    h8 = hole.astype(np.uint8)
+    grown = [cv2.dilate(h8, disc, iterations=n).astype(bool) for n in (1, 1 + width, 2 + width)]
+    out = rgb.copy()
+    out[grown[2] & ~hole] = (0, 0, 0)                       # a dark edge on both sides of the line...
+    out[grown[1] & ~grown[0]] = (255, 40, 200)              # ...a magenta line 1 px outside the hole
+    return out
+
+
 def _pixmap(rgb: np.ndarray) -> QPixmap:
     a = np.ascontiguousarray(rgb)
     h, w = a.shape[:2]
@@ -371,8 +390,9 @@ class CompareDialog(QDialog):
         _, view = self.grid.best_layout(methods + 1, aspect, self.scroll.viewport().size())
         return crop_box_around(hole_box, width, height, aspect=view.width() / view.height())
 
-    def start(self, names: list[str], crop: Box, original: np.ndarray) -> None:
-        """Called by the window when the run was submitted: clear the grid, show the original crop."""
+    def start(self, names: list[str], crop: Box, original: np.ndarray, hole: np.ndarray | None = None) -> None:
+        """Called by the window when the run was submitted: clear the grid, show the original crop, with the
+        hole (bool (H, W), True = hole) outlined when given, so one can see what each result replaced."""
         self._clear()
         self.stale = None
         self.crop = crop
@@ -380,7 +400,10 @@ class CompareDialog(QDialog):
         self.grid.slots = len(names) + 1
         self.grid.aspect = (crop[2] - crop[0]) / max(1, crop[3] - crop[1])
         self._fitted = True
-        self._add_panel("__original__", "Original", original[crop[1]:crop[3], crop[0]:crop[2]], "")
+        shown = original[crop[1]:crop[3], crop[0]:crop[2]]
+        if hole is not None:
+            shown = outline_hole(shown, hole[crop[1]:crop[3], crop[0]:crop[2]])
+        self._add_panel("__original__", "Original", shown, "hole outlined" if hole is not None else "")
         self.set_busy(True)
         self.status.setText(f"Running {names[0]} (1 of {len(names)})…")
 

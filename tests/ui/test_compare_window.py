@@ -140,3 +140,24 @@ def test_a_zoom_chosen_while_the_comparison_runs_survives_its_end(qtbot, test_me
     assert view.transform().m11() == pytest.approx(zoomed)
     dlg.fit_button.click()
     assert view.transform().m11() == pytest.approx(fitted, rel=0.05)
+
+
+def test_the_original_panel_outlines_the_hole_and_keeps_its_pixels(qtbot, opened):
+    """The Original panel showed the photo without the hole, so one could not tell what the results replaced."""
+    from editor.ui.compare import _Panel
+    paint_hole(opened, (30, 20, 50, 40))
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea"])
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        dlg.run_button.click()
+    panel = dlg._panels["__original__"]
+    assert isinstance(panel, _Panel) and panel.detail.text() == "hole outlined"
+    img = panel.view.item.pixmap().toImage()
+    x0, y0, _, _ = dlg.crop
+    rgb = lambda x, y: img.pixelColor(x - x0, y - y0).getRgb()[:3]  # noqa: E731 (photo px -> panel px)
+    original = opened.model.image
+    assert rgb(40, 30) == tuple(original[30, 40])           # inside the hole: the photo's own pixel
+    assert rgb(53, 30) == (255, 40, 200)                     # just right of the hole: the magenta line
+    assert rgb(40, 16) == (255, 40, 200)                     # just above it
+    far = (x0 + 1, y0 + 1)
+    assert rgb(*far) == tuple(original[far[1], far[0]])     # away from it: untouched
