@@ -613,14 +613,6 @@ def fit_label(label: str, width: float, measure) -> str:
     return text
 
 
-def _seconds_label(seconds: float) -> str:
-    """A method's time for a sheet label: ``"1.3 s"``, or for under a tenth of a second ``"40 ms"`` / ``"<1 ms"``
-    (never ``"0.0 s"``)."""
-    if seconds >= 0.1:
-        return f"{seconds:.1f} s"
-    return f"{seconds * 1000:.0f} ms" if seconds >= 0.0005 else "<1 ms"
-
-
 def compose_sheet(tiles: list[tuple[str, np.ndarray]]) -> np.ndarray:
     """Lay labelled tiles (uint8 (h, w, 3), all the same size) side by side on a dark sheet; a label too wide
     for its tile is shortened by :func:`fit_label`.
@@ -774,8 +766,9 @@ def _cmd_compare(args) -> int:
             finally:
                 bar.close()
             detail = f" detail {args.detail:g}" if hd == "cra" and args.detail is not None else ""
+            from editor.core.progress import seconds_text
             for row, tile in zip(sheet_rows, tiles_of(res.image)):
-                row.append((f"{name} · {hd}{detail} · {_seconds_label(res.seconds_total)}", tile))
+                row.append((f"{name} · {hd}{detail} · {seconds_text(res.seconds_total)}", tile))
             report.append({"method": name, "hd": hd, "seconds_preview": float(res.seconds_preview),
                            "seconds_total": float(res.seconds_total)})
             if item in full_outputs:

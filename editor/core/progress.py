@@ -11,7 +11,7 @@ from typing import Callable, Protocol, TypeVar
 from editor.core.errors import Cancelled
 
 __all__ = ["CancelToken", "ProgressCallback", "Reporter", "Cancelled", "run_cancellable", "abandoned_calls_running",
-           "WAITING"]
+           "WAITING", "seconds_text"]
 
 T = TypeVar("T")
 
@@ -146,3 +146,11 @@ def run_cancellable(fn: Callable[[], T], reporter: Reporter | None, *, lock: thr
     if "error" in outcome:
         raise outcome["error"]  # type: ignore[misc]
     return outcome["value"]  # type: ignore[return-value]
+
+
+def seconds_text(seconds: float) -> str:
+    """A run's time for a label: ``"1.3 s"``, or under a tenth of a second ``"40 ms"`` / ``"<1 ms"`` (never
+    ``"0.0 s"``)."""
+    if seconds >= 0.1:
+        return f"{seconds:.1f} s"
+    return f"{seconds * 1000:.0f} ms" if seconds >= 0.0005 else "<1 ms"

@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsSc
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
+from editor.core.progress import seconds_text
 from editor.ui.model import Box
 from editor.ui.style import fit_to_screen, icon
 from editor.ui.worker import unavailable_label, unavailable_tip
@@ -442,7 +443,7 @@ class CompareDialog(QDialog):
         self.results[name] = result
         x0, y0, x1, y1 = self.crop
         seconds = getattr(result, "seconds_total", None)
-        detail = f"{seconds:.1f} s" if seconds is not None else ""
+        detail = seconds_text(seconds) if seconds is not None else ""
         self._add_panel(name, name, result.image[y0:y1, x0:x1], detail)
         done = len(self.results)
         if done < len(self._expected):

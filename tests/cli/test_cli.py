@@ -479,7 +479,8 @@ def test_compare_labels_keep_their_key_information(files, capsys, monkeypatch):
     assert labels[0] == f"{x1 - x0}x{y1 - y0} crop, shown at {k}00% · input, hole outlined"
     import re
     assert re.fullmatch(r"telea · cra · (\d+ ms|<1 ms)", labels[1]), labels[1]    # telea on 128x96: < 0.1 s
-    assert cli._seconds_label(0.04) == "40 ms" and cli._seconds_label(1.26) == "1.3 s"
+    from editor.core.progress import seconds_text
+    assert seconds_text(0.04) == "40 ms" and seconds_text(1.26) == "1.3 s" and seconds_text(0.0001) == "<1 ms"
     # shortened to a tile: whole parts go first, then characters
     width = 8.0
     measure = lambda text: width * len(text)                          # noqa: E731 - 8 px a character

@@ -161,3 +161,15 @@ def test_the_original_panel_outlines_the_hole_and_keeps_its_pixels(qtbot, opened
     assert rgb(40, 16) == (255, 40, 200)                     # just above it
     far = (x0 + 1, y0 + 1)
     assert rgb(*far) == tuple(original[far[1], far[0]])     # away from it: untouched
+
+
+def test_a_fast_result_is_timed_in_ms_not_0_0_s(qtbot, opened):
+    paint_hole(opened, (30, 20, 34, 24))
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea"])
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        dlg.run_button.click()
+    text = dlg._panels["telea"].detail.text()
+    assert text != "0.0 s" and (text.endswith(" ms") or text.endswith(" s")), text
+    seconds = float(text[:-3]) / 1000 if text.endswith(" ms") else float(text[:-2])
+    assert seconds > 0
