@@ -1560,12 +1560,16 @@ class MainWindow(QMainWindow):
 
     def _on_progress(self, stage: str, fraction: float) -> None:
         label, lo, hi = STAGES.get(stage, (stage, 0.0, 1.0))
-        self.progress_bar.setValue(int(1000 * (lo + (hi - lo) * fraction)))
+        value = lo + (hi - lo) * fraction
+        if self._comparing():   # one bar over all the methods compared (it restarted for each)
+            n = len(self._compare_run["request"].methods)
+            value = (min(len(self._compare_run["results"]), n) + value) / n
+        self.progress_bar.setValue(int(1000 * min(value, 1.0)))
         if self._run is not None:
             self.stage_label.setText(f"{label}… ({self._run['method']})")
         elif self._comparing() and self.compare_dialog is not None:
             self.compare_dialog.progress.setRange(0, 1000)
-            self.compare_dialog.progress.setValue(int(1000 * (lo + (hi - lo) * fraction)))
+            self.compare_dialog.progress.setValue(int(1000 * min(value, 1.0)))
 
     def _on_preview(self, req_id: int, lr_result) -> None:
         run = self._run

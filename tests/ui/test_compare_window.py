@@ -173,3 +173,20 @@ def test_a_fast_result_is_timed_in_ms_not_0_0_s(qtbot, opened):
     assert text != "0.0 s" and (text.endswith(" ms") or text.endswith(" s")), text
     seconds = float(text[:-3]) / 1000 if text.endswith(" ms") else float(text[:-2])
     assert seconds > 0
+
+
+def test_the_progress_bar_runs_once_over_all_the_methods_compared(qtbot, opened):
+    """The main panel's and the Compare window's bars restarted from 0 for every method compared."""
+    paint_hole(opened)
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea", "navier-stokes"])
+    seen = {"main": [], "dialog": []}
+    opened.progress_bar.valueChanged.connect(seen["main"].append)
+    dlg.progress.valueChanged.connect(seen["dialog"].append)
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        dlg.run_button.click()
+    for name, values in seen.items():
+        during = [v for v in values if v > 1]          # (0 at the start; the idle dialog bar is 1 of 1)
+        assert len(during) >= 4, (name, values)
+        assert during == sorted(during), (name, values)            # never back to the start
+        assert max(v for v in during[: len(during) // 2]) <= 600    # the first method fills about half of it
