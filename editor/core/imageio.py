@@ -175,18 +175,40 @@ def _open_header(path: Path, what: str) -> Image.Image:
         raise ImageReadError(f"{name}: cannot read the {what} ({_reason(exc)})") from None
 
 
-def check_readable(path: str | os.PathLike, what: str = "photo") -> None:
+def check_readable(path: str | os.PathLike, what: str = "photo", *, max_pixels: int | None | bool = False) -> None:
     """Read only the file's header (milliseconds, even at 8K): is it there and an image Pillow knows?
 
     A cheap check before anything is given up for the file (the editor asks about unsaved changes only
     then). A file that passes may still fail to decode (truncated data): :func:`load_image` says so.
 
+    Args:
+        path: The file.
+        what: What the file is, for the messages ("photo", "mask").
+        max_pixels: ``False`` (default): the size is not checked. ``None`` or a number: the
+            decompression-bomb limit of :func:`load_image` is checked too (None = Pillow's default).
+
     Raises:
         ImageReadError: missing, empty or non-image file, or a folder (the same one-line messages as
             :func:`load_image`).
+        TooLargeError: with ``max_pixels`` given, an image above the limit (an ImageReadError).
     """
-    with pillow_limit_off():
-        _open_header(Path(path), what).close()
+    with pillow_limit_off() as default_limit:
+        img = _open_header(Path(path), what)
+        try:
+            if max_pixels is not False:
+                _check_pixels(img, str(path), default_limit if max_pixels is None else int(max_pixels))
+        finally:
+            img.close()
+
+
+def _check_pixels(img: Image.Image, name: str, limit: int | None) -> None:
+    """Raise TooLargeError when the opened image has more than ``limit`` pixels (None: no limit)."""
+    pixels = img.width * img.height
+    if limit is not None and pixels > limit:
+        raise TooLargeError(
+            f"{name}: {img.width}x{img.height} is {pixels:,} pixels, above the limit of {limit:,} "
+            f"that guards against decompression bombs", pixels, limit,
+            hint=f"use --max-pixels {pixels} to open it anyway")
 
 
 def _open_decoded(
@@ -212,12 +234,7 @@ def _open_decoded(
         limit = default_limit if max_pixels is None else int(max_pixels)
         img = _open_header(path, what)
         try:
-            pixels = img.width * img.height
-            if limit is not None and pixels > limit:
-                raise TooLargeError(
-                    f"{name}: {img.width}x{img.height} is {pixels:,} pixels, above the limit of {limit:,} "
-                    f"that guards against decompression bombs", pixels, limit,
-                    hint=f"use --max-pixels {pixels} to open it anyway")
+            _check_pixels(img, name, limit)
             orientation = _stored_orientation(img)
             if fast_rgb and img.format == "JPEG" and img.mode == "RGB" and orientation == 1:
                 rgb = _decode_jpeg_rgb(path, img.size)

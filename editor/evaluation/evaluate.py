@@ -221,7 +221,8 @@ def method_runs(methods: Iterable[str], hd: str) -> list[tuple[str, str]]:
     return list(runs)
 
 
-def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool) -> np.ndarray:
+def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool,
+                max_pixels: int | None = None) -> np.ndarray:
     """A given mask at the evaluated ``size`` (w, h): scaled (nearest) when it has the photo's shape at another
     size (drawn on the full-size photo); refused when its shape differs (a mask turned by 90° or made for another
     photo would be stretched over the wrong places).
@@ -232,14 +233,14 @@ def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool) -
     from editor.core.errors import MaskSizeError
     from editor.core.imageio import load_mask
     try:
-        return load_mask(mpath, size, invert=invert)
+        return load_mask(mpath, size, invert=invert, max_pixels=max_pixels)
     except MaskSizeError as exc:
         (mw, mh), (w, h) = exc.mask_size, size
         if abs(math.log((mw / mh) / (w / h))) > 0.02:   # (2 %: well above the rounding of a scaled mask)
             turned = abs(math.log((mh / mw) / (w / h))) <= 0.02
             raise MaskError(f"{mpath}: the mask is {mw}x{mh}, not the shape of {photo.name} ({w}x{h} as "
                             f"evaluated)" + ("; it is turned by 90°" if turned else "")) from None
-    return load_mask(mpath, size, invert=invert, resize=True)
+    return load_mask(mpath, size, invert=invert, resize=True, max_pixels=max_pixels)
 
 
 def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str | Path | None = None,
@@ -339,14 +340,14 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
 
     given: dict[str, list[tuple[str, Path]]] = {}
     for path in images:   # the cheap checks of every file, before the long run
-        check_readable(path)
+        check_readable(path, max_pixels=max_pixels)
         if not generate:
             given[path.stem] = _given_masks(masks_dir, path.stem, by_stem)
             if not given[path.stem]:
                 raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
                                 f"or {path.stem}.<kind>.png)")
             for _, mpath in given[path.stem]:
-                check_readable(mpath, "mask")
+                check_readable(mpath, "mask", max_pixels=max_pixels)
 
     scores: list[Score] = []
     skipped: list[tuple[str, str, str]] = []
@@ -379,7 +380,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         else:
             for kind, mpath in given[path.stem]:
                 try:
-                    cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks)))
+                    cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks, max_pixels)))
                 except (ImageReadError, MaskError) as exc:   # truncated, or another shape
                     skip(path.name, kind, exc)
         for kind, hole in cases:

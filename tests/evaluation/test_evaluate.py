@@ -449,3 +449,21 @@ def test_invert_mask_without_given_masks_is_refused(data, capsys):
     assert _eval(data, "--invert-mask") == 2
     assert capsys.readouterr().err == ("error: --invert-mask is for given masks (--masks DIR): generated masks are "
                                        "already white = hole\n")
+
+
+def test_a_photo_above_max_pixels_is_refused_before_the_run(data, capsys, monkeypatch):
+    """A photo over --max-pixels was found only when its turn came (and skipped); the header check now refuses
+    it before any photo is decoded, naming the option that opens it."""
+    import editor.core.imageio as io_mod
+
+    def no_decoding(*args, **kwargs):
+        raise AssertionError("no photo may be decoded before the refusal")
+
+    real = io_mod.load_image
+    monkeypatch.setattr(io_mod, "load_image", no_decoding)
+    assert _eval(data, "--max-pixels", "10000") == 2     # p0 is 160x120 = 19,200 px
+    err = capsys.readouterr().err
+    assert err.count("\n") == 1 and "p0.png: 160x120 is 19,200 pixels, above the limit of 10,000" in err
+    assert "--max-pixels 19200" in err
+    monkeypatch.setattr(io_mod, "load_image", real)
+    assert _eval(data, "--max-pixels", "20000") == 0
