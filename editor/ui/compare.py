@@ -22,26 +22,35 @@ __all__ = ["CompareDialog", "SyncView", "crop_box_around"]
 def crop_box_around(hole_box: Box, width: int, height: int, margin: float = 0.6, minimum: int = 192,
                     aspect: float | None = 4 / 3) -> Box:
     """The region shown in the grid: the hole's box grown by ``margin`` of its size (at least ``minimum`` px
-    each side), widened or heightened towards ``aspect`` (w / h; None: as it is) so it fills the grid's views,
-    within the photo."""
+    each side) and clipped to the photo, then widened or heightened towards ``aspect`` (w / h; None: as it is)
+    as far as the photo allows, so it fills the grid's views.
+
+    Args:
+        hole_box: ``(x0, y0, x1, y1)`` of the hole, px (x1, y1 exclusive).
+        width, height: the photo's size, px.
+
+    Returns:
+        ``(x0, y0, x1, y1)`` within the photo, holding ``hole_box``.
+    """
     x0, y0, x1, y1 = hole_box
     mx = max(minimum, int((x1 - x0) * margin))
     my = max(minimum, int((y1 - y0) * margin))
-    x0, y0, x1, y1 = x0 - mx, y0 - my, x1 + mx, y1 + my
+    # clipped first: a tall hole's box grown past the photo's top and bottom would otherwise be widened for a
+    # height it does not have (half the view left empty)
+    x0, y0, x1, y1 = max(0, x0 - mx), max(0, y0 - my), min(width, x1 + mx), min(height, y1 + my)
     w, h = x1 - x0, y1 - y0
-    if aspect is None:
-        pass
-    elif w < h * aspect:
-        grow = int(h * aspect - w) // 2
-        x0, x1 = x0 - grow, x1 + grow
-    else:
-        grow = int(w / aspect - h) // 2
-        y0, y1 = y0 - grow, y1 + grow
-    # shift back inside the photo before clipping, so the box keeps its size where it can
-    dx = max(0, -x0) - max(0, x1 - width)
-    dy = max(0, -y0) - max(0, y1 - height)
-    x0, x1, y0, y1 = x0 + dx, x1 + dx, y0 + dy, y1 + dy
-    return max(0, x0), max(0, y0), min(width, x1), min(height, y1)
+    if aspect is not None and w < h * aspect:
+        x0, x1 = _widened(x0, x1, min(width, round(h * aspect)), width)
+    elif aspect is not None:
+        y0, y1 = _widened(y0, y1, min(height, round(w / aspect)), height)
+    return x0, y0, x1, y1
+
+
+def _widened(lo: int, hi: int, length: int, limit: int) -> tuple[int, int]:
+    """``[lo, hi)`` grown about its centre to ``length`` (not below its own), shifted to lie within ``[0, limit)``."""
+    length = max(length, hi - lo)
+    lo = min(max(0, lo - (length - (hi - lo)) // 2), limit - length)
+    return lo, lo + length
 
 
 class SyncView(QGraphicsView):

@@ -95,6 +95,35 @@ def test_the_compare_grid_has_equal_cells_whose_images_fill_them(qtbot, window, 
     dlg.close()
 
 
+@pytest.mark.parametrize("hole", [(590, 20, 604, 780), (20, 390, 1180, 404)], ids=["tall", "wide"])
+def test_a_tall_or_wide_holes_region_fills_the_views_where_the_photo_reaches_its_edge(qtbot, window, tmp_path,
+                                                                                      hole):
+    """A hole whose surroundings reach the photo's edges: the region was widened for a height (or width) the
+    photo does not have, then clipped, and the views kept about half their size empty."""
+    from PIL import Image
+
+    from editor.ui.compare import crop_box_around
+    from tests.ui.conftest import synthetic_photo
+    # the function: clipped first, then widened towards the aspect as far as the photo allows
+    box = crop_box_around((590, 20, 604, 780), 1200, 800, aspect=0.5)
+    assert box[1] == 0 and box[3] == 800 and box[2] - box[0] == 400
+    path = tmp_path / "large.png"
+    Image.fromarray(synthetic_photo(1200, 800)).save(path)
+    assert window.open_file(path)
+    paint_hole(window, hole)
+    dlg = window.show_compare()
+    dlg.resize(1000, 600)
+    dlg.set_checked(["telea", "navier-stokes", "patchmatch"])
+    with qtbot.waitSignal(window.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    views = dlg._group
+    qtbot.waitUntil(lambda: all(_fills(v) for v in views), timeout=3000)
+    vp = views[0].viewport().size()
+    x0, y0, x1, y1 = dlg.crop
+    assert abs((x1 - x0) / (y1 - y0) - vp.width() / vp.height()) < 0.03
+    dlg.close()
+
+
 def test_a_whole_photo_region_keeps_its_aspect_and_fills_equal_views(qtbot, opened):
     """The region is the whole (small) photo, whose aspect is fixed: the views take that aspect, equal, and the
     spare space goes around the grid instead of into bands inside every cell."""
