@@ -9,7 +9,7 @@ from PySide6.QtGui import QUndoCommand
 
 from editor.ui.model import Box, EditorModel, box_of, changed_box
 
-__all__ = ["MaskEditCommand", "ResultCommand", "mask_change_command", "result_command"]
+__all__ = ["MaskEditCommand", "ResultCommand", "blend_result", "mask_change_command", "result_command"]
 
 
 class MaskEditCommand(QUndoCommand):
@@ -75,6 +75,24 @@ def mask_change_command(model: EditorModel, new_coverage: np.ndarray, text: str)
                            new_coverage[y0:y1, x0:x1].copy(), text)
 
 
+def blend_result(photo: np.ndarray, result: np.ndarray, coverage: np.ndarray) -> np.ndarray:
+    """What applying ``result`` writes: the photo where coverage is 0, the result where it is 255, and between
+    them the two blended with ``coverage / 255`` as alpha (a soft brush's edge).
+
+    Args:
+        photo, result: uint8 (h, w, 3), the same region of the photo and of a pipeline result.
+        coverage: uint8 (h, w), the hole's coverage the run was started with.
+
+    Returns:
+        A new uint8 (h, w, 3) array.
+    """
+    if np.all((coverage == 0) | (coverage == 255)):
+        return np.where((coverage == 255)[..., None], result, photo)
+    alpha = coverage.astype(np.float32)[..., None] / 255.0
+    out = np.clip(photo + (result.astype(np.float32) - photo) * alpha + 0.5, 0, 255).astype(np.uint8)
+    return np.where((coverage == 255)[..., None], result, out)
+
+
 def result_command(model: EditorModel, result: np.ndarray, hole_coverage: np.ndarray, text: str) -> ResultCommand:
     """Build the command applying a pipeline result.
 
@@ -92,14 +110,7 @@ def result_command(model: EditorModel, result: np.ndarray, hole_coverage: np.nda
         return ResultCommand(model, None, None, None, None, None, None, text)
     x0, y0, x1, y1 = box
     old_img = image[y0:y1, x0:x1].copy()
-    res = result[y0:y1, x0:x1]
-    cov = hole_coverage[y0:y1, x0:x1]
-    if np.all((cov == 0) | (cov == 255)):
-        new_img = np.where((cov == 255)[..., None], res, old_img)
-    else:
-        alpha = cov.astype(np.float32)[..., None] / 255.0
-        new_img = np.clip(old_img + (res.astype(np.float32) - old_img) * alpha + 0.5, 0, 255).astype(np.uint8)
-        new_img = np.where((cov == 255)[..., None], res, new_img)
+    new_img = blend_result(old_img, result[y0:y1, x0:x1], hole_coverage[y0:y1, x0:x1])
     img_box = changed_box(old_img, new_img)
     if img_box is not None:
         ix0, iy0, ix1, iy1 = img_box

@@ -12,6 +12,7 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsSc
                                QVBoxLayout, QWidget)
 
 from editor.core.progress import seconds_text
+from editor.ui.commands import blend_result
 from editor.ui.model import Box
 from editor.ui.style import fit_to_screen, icon
 from editor.ui.worker import unavailable_label, unavailable_tip
@@ -291,6 +292,7 @@ class CompareDialog(QDialog):
         self.stale: str | None = None  # why the results no longer fit the photo (Apply disabled), or None
         self._status_before_stale = ""  # the status the stale reason replaced (shown again when it clears)
         self.crop: Box | None = None
+        self._soft: tuple[np.ndarray, np.ndarray] | None = None  # (original crop, coverage crop) of a soft hole
         self._group: list[SyncView] = []
         self._panels: dict[str, _Panel] = {}
 
@@ -400,9 +402,11 @@ class CompareDialog(QDialog):
         _, view = self.grid.best_layout(methods + 1, aspect, self.scroll.viewport().size())
         return crop_box_around(hole_box, width, height, aspect=view.width() / view.height())
 
-    def start(self, names: list[str], crop: Box, original: np.ndarray, hole: np.ndarray | None = None) -> None:
+    def start(self, names: list[str], crop: Box, original: np.ndarray, hole: np.ndarray | None = None,
+              coverage: np.ndarray | None = None) -> None:
         """Called by the window when the run was submitted: clear the grid, show the original crop, with the
-        hole (bool (H, W), True = hole) outlined when given, so one can see what each result replaced."""
+        hole (bool (H, W), True = hole) outlined when given, so one can see what each result replaced. With a
+        soft-edged ``coverage`` (uint8 (H, W)), each result is shown blended as Apply writes it."""
         self._clear()
         self.stale = None
         self.crop = crop
@@ -411,6 +415,9 @@ class CompareDialog(QDialog):
         self.grid.aspect = (crop[2] - crop[0]) / max(1, crop[3] - crop[1])
         self._fitted = True
         shown = original[crop[1]:crop[3], crop[0]:crop[2]]
+        cov = coverage[crop[1]:crop[3], crop[0]:crop[2]] if coverage is not None else None
+        soft = cov is not None and not np.all((cov == 0) | (cov == 255))
+        self._soft = (shown.copy(), cov.copy()) if soft else None
         if hole is not None:
             shown = outline_hole(shown, hole[crop[1]:crop[3], crop[0]:crop[2]])
         self._add_panel("__original__", "Original", shown, "hole outlined" if hole is not None else "")
@@ -453,7 +460,10 @@ class CompareDialog(QDialog):
         x0, y0, x1, y1 = self.crop
         seconds = getattr(result, "seconds_total", None)
         detail = seconds_text(seconds) if seconds is not None else ""
-        self._add_panel(name, name, result.image[y0:y1, x0:x1], detail)
+        shown = result.image[y0:y1, x0:x1]
+        if self._soft is not None:          # a soft-edged hole: show what Apply will write
+            shown = blend_result(self._soft[0], shown, self._soft[1])
+        self._add_panel(name, name, shown, detail)
         done = len(self.results)
         if done < len(self._expected):
             self.status.setText(f"Running {self._expected[done]} ({done + 1} of {len(self._expected)})…")

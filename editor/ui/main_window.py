@@ -1730,7 +1730,7 @@ class MainWindow(QMainWindow):
                              "image_rev": self._image_rev, "done": False}
         box = box_of(request.hole)
         crop = self.compare_dialog.crop_for(box, self.model.width, self.model.height, len(names))
-        self.compare_dialog.start(list(names), crop, request.image, request.hole)
+        self.compare_dialog.start(list(names), crop, request.image, request.hole, request.coverage)
         self.progress_bar.setValue(0)
         self.stage_label.setText(self._compare_status())
         self._update_actions()

@@ -219,3 +219,24 @@ def test_the_progress_bar_runs_once_over_all_the_methods_compared(qtbot, opened)
         assert len(during) >= 4, (name, values)
         assert during == sorted(during), (name, values)            # never back to the start
         assert max(v for v in during[: len(during) // 2]) <= 600    # the first method fills about half of it
+
+
+def test_with_a_soft_edged_hole_the_panels_show_what_apply_writes(qtbot, opened):
+    """The panels showed the pipeline's composite, every touched pixel fully replaced, while Apply blends a soft
+    edge with the photo: what one picked was not what one got."""
+    new = opened.model.coverage.copy()
+    new[20:40, 30:50] = 255
+    new[40:46, 30:50] = 100                                 # a soft edge below the hole
+    assert opened._push_mask(new, "soft hole")
+    dlg = opened.show_compare()
+    dlg.set_checked(["telea"])
+    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
+        dlg.run_button.click()
+    img = dlg._panels["telea"].view.item.pixmap().toImage()
+    x0, y0, x1, y1 = dlg.crop
+    shown = np.array([[img.pixelColor(x - x0, y - y0).getRgb()[:3] for x in range(x0, x1)] for y in range(y0, y1)],
+                     np.uint8)
+    dlg.apply_button.click()
+    applied = opened.model.image[y0:y1, x0:x1]
+    np.testing.assert_array_equal(shown, applied)
+    assert (shown[40 - y0:46 - y0, 30 - x0:50 - x0] != dlg.results["telea"].image[40:46, 30:50]).any()
