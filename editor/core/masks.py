@@ -20,8 +20,10 @@ from editor.core.errors import ImageReadError
 
 __all__ = [
     "dilate",
+    "dilate_levels",
     "downsample_conservative",
     "erode",
+    "erode_levels",
     "free_form_mask",
     "hole_bbox",
     "hole_boxes",
@@ -121,6 +123,68 @@ def erode(mask: np.ndarray, px: int) -> np.ndarray:
         bool (H, W), a new array.
     """
     return _morph(mask, px, grow=False)
+
+
+def _morph_levels(levels: np.ndarray, px: int, grow: bool) -> np.ndarray:
+    if not isinstance(levels, np.ndarray) or levels.ndim != 2 or levels.dtype != np.uint8:
+        raise ValueError(f"levels must be a uint8 (H, W) array, got {getattr(levels, 'dtype', type(levels))} "
+                         f"{getattr(levels, 'shape', '')}")
+    px = int(px)
+    if px < 0:
+        raise ValueError(f"radius must be >= 0 px, got {px}")
+    touched = levels > 0
+    if np.all((levels == 0) | (levels == 255)):     # a hard mask: the exact binary operation
+        return _morph(touched, px, grow).view(np.uint8) * np.uint8(255)
+    out = levels.copy()
+    box = hole_bbox(touched)
+    if px == 0 or box is None:
+        return out
+    h, w = levels.shape
+    y0, y1, x0, x1 = box
+    y0, y1, x0, x1 = max(0, y0 - px), min(h, y1 + px), max(0, x0 - px), min(w, x1 + px)
+    # a disc of radius px as the Minkowski sum of discs of at most EXACT_DISC_MAX_PX (each pass costs O(r) per
+    # pixel in OpenCV, so the passes cost what one large disc would; within a pixel of the exact disc). Outside
+    # the photo counts as 0 for a max and as 255 for a min (OpenCV's defaults): the border neither grows nor
+    # shrinks the hole, as in :func:`erode`
+    res = levels[y0:y1, x0:x1]
+    fn = cv2.dilate if grow else cv2.erode
+    left = px
+    while left > 0:
+        r = min(left, EXACT_DISC_MAX_PX)
+        res = fn(res, _disc(r))
+        left -= r
+    out[y0:y1, x0:x1] = res
+    return out
+
+
+def dilate_levels(levels: np.ndarray, px: int) -> np.ndarray:
+    """Grow a soft mask (the editor's coverage) by ``px`` pixels, keeping its grey edge: each pixel takes the
+    largest level within distance ``px`` (a grey-level dilation, GIMP's and Krita's Grow on a feathered
+    selection), so the edge's ramp moves outward unchanged.
+
+    A hard mask (levels 0 and 255 only) gets exactly :func:`dilate`; a soft one a disc built from passes of
+    discs up to :data:`EXACT_DISC_MAX_PX` px (O(px) per pixel of the mask's box grown by ``px``: ~0.1 s per
+    8 px on 24 MP).
+
+    Args:
+        levels: uint8 (H, W): 0 = known, 255 = hole, between = the partly covered edge.
+        px: Radius in pixels, >= 0 (0 returns a copy).
+
+    Returns:
+        uint8 (H, W), a new array.
+
+    Raises:
+        ValueError: not a uint8 (H, W) array, or a negative radius.
+    """
+    return _morph_levels(levels, px, grow=True)
+
+
+def erode_levels(levels: np.ndarray, px: int) -> np.ndarray:
+    """Shrink a soft mask by ``px`` pixels, keeping its grey edge: each pixel takes the smallest level within
+    distance ``px`` (a grey-level erosion), so the ramp moves inward instead of being cut. The photo's border
+    does not shrink the hole. A hard mask gets exactly :func:`erode`. Arguments, result and errors as
+    :func:`dilate_levels`."""
+    return _morph_levels(levels, px, grow=False)
 
 
 def _spans(n: int, n_out: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:

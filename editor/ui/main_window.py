@@ -1281,17 +1281,22 @@ class MainWindow(QMainWindow):
         return self._push_mask(255 - self.model.coverage, "Invert mask")
 
     def grow_mask(self, px: int | None = None) -> bool:
-        from editor.core.masks import dilate
-        px = int(px or self.grow_spin.value())
-        grown = dilate(self.model.hole_mask(), px)
-        return self._push_mask(np.maximum(self.model.coverage, np.where(grown, np.uint8(255), np.uint8(0))),
-                               f"Grow mask {px} px")
+        """Grow the hole by ``px`` (the Grow / shrink field); a soft edge moves outward and stays soft."""
+        return self._morph_mask(px, grow=True)
 
     def shrink_mask(self, px: int | None = None) -> bool:
-        from editor.core.masks import erode
+        """Shrink the hole by ``px``; a soft edge moves inward and stays soft."""
+        return self._morph_mask(px, grow=False)
+
+    def _morph_mask(self, px: int | None, grow: bool) -> bool:
+        from editor.core.masks import dilate_levels, erode_levels
         px = int(px or self.grow_spin.value())
-        kept = erode(self.model.hole_mask(), px)
-        return self._push_mask(np.where(kept, self.model.coverage, np.uint8(0)), f"Shrink mask {px} px")
+        QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)   # (a soft mask grown by hundreds of px: seconds)
+        try:
+            new = (dilate_levels if grow else erode_levels)(self.model.coverage, px)
+        finally:
+            QApplication.restoreOverrideCursor()
+        return self._push_mask(new, f"{'Grow' if grow else 'Shrink'} mask {px} px")
 
     # ================================================================== view
     def toggle_split(self, on: bool) -> None:

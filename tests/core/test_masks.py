@@ -353,3 +353,27 @@ def test_shared_templates(shared_data):
     rng = np.random.default_rng(0)
     fr = [masks.hole_fraction(masks.object_mask((256, 256), rng, tpl)) for _ in range(30)]
     assert min(fr) >= 0.05 and max(fr) <= 0.3
+
+
+def test_grey_level_grow_and_shrink_move_a_soft_edge_and_keep_it_soft():
+    from editor.core.masks import dilate_levels, erode_levels
+    cov = np.zeros((40, 80), np.uint8)
+    cov[:, :30] = 255
+    cov[:, 30:40] = np.linspace(230, 23, 10).astype(np.uint8)     # a soft edge: a 10-px ramp to the right
+    grown, shrunk = dilate_levels(cov, 5), erode_levels(cov, 5)
+    np.testing.assert_array_equal(grown[:, 5:], cov[:, :-5])      # the ramp moved 5 px outward, unchanged
+    np.testing.assert_array_equal(grown[20, 40:45], cov[20, 35:40])
+    np.testing.assert_array_equal(shrunk[10:30, 5:75], cov[10:30, 10:80])   # ...and 5 px inward
+    assert (shrunk[:, :5] == 255).all()                           # the photo's border does not shrink it
+    assert ((grown > 0) & (grown < 255)).sum() == ((cov > 0) & (cov < 255)).sum()
+    # larger radii (several passes) stay within a pixel of the disc and keep the ramp
+    far = dilate_levels(cov, 20)
+    np.testing.assert_array_equal(far[20, 50:60], cov[20, 30:40])
+    # a hard mask gets exactly the binary operations
+    hard = np.zeros((40, 80), np.uint8)
+    hard[10:20, 30:50] = 255
+    for px in (3, 12):
+        np.testing.assert_array_equal(dilate_levels(hard, px), masks.dilate(hard > 0, px).view(np.uint8) * 255)
+        np.testing.assert_array_equal(erode_levels(hard, px), masks.erode(hard > 0, px).view(np.uint8) * 255)
+    with pytest.raises(ValueError):
+        dilate_levels(hard > 0, 3)

@@ -87,3 +87,23 @@ def test_imported_grey_is_an_edge_of_the_hole_never_a_hole_of_its_own(opened, tm
     Image.fromarray(mask).save(tmp_path / "m.jpg", quality=80)
     assert opened.import_mask(tmp_path / "m.jpg")
     assert set(np.unique(opened.model.coverage)) == {0, 255}
+
+
+def test_grow_and_shrink_keep_a_soft_edge(qtbot, opened):
+    """Grow Mask made every touched pixel fully hole (even 4/255) and Shrink cut the ramp off: both now move the
+    grey edge (a max / min filter on the levels), as GIMP and Krita do with a feathered selection."""
+    from editor.core.masks import dilate_levels, erode_levels
+    before = soft_stroke(qtbot, opened)
+    partial = ((before > 0) & (before < 255)).sum()
+    opened.grow_spin.setValue(3)
+    opened.activateWindow()
+    qtbot.waitUntil(lambda: QApplication.activeWindow() is opened, timeout=3000)
+    qtbot.keyClick(opened.canvas, Qt.Key.Key_BracketRight, Qt.KeyboardModifier.ControlModifier)   # Grow Mask
+    grown = opened.model.coverage.copy()
+    np.testing.assert_array_equal(grown, dilate_levels(before, 3))
+    assert ((grown > 0) & (grown < 255)).sum() > 0.8 * partial and (grown >= before).all()
+    opened.undo_stack.undo()
+    assert opened.shrink_mask()
+    shrunk = opened.model.coverage
+    np.testing.assert_array_equal(shrunk, erode_levels(before, 3))
+    assert ((shrunk > 0) & (shrunk < 128)).any()                  # the ramp's low end is still there
