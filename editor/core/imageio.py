@@ -103,6 +103,7 @@ __all__ = [
     "save_mask",
     "save_coverage",
     "soft_coverage",
+    "coverage_as_read",
     "SOFT_MASK_FORMATS",
 ]
 
@@ -1047,7 +1048,15 @@ def soft_coverage(path: str | os.PathLike, hole: np.ndarray, invert: bool = Fals
         return hard
     if not np.array_equal(levels >= 128, hole):  # (not the file load_mask read: keep its reading)
         return hard
+    return coverage_as_read(levels)
+
+
+def coverage_as_read(coverage: np.ndarray) -> np.ndarray:
+    """What a coverage saved by :func:`save_coverage` reads back as (:func:`load_mask` + :func:`soft_coverage`):
+    its pixels >= 128 (the hole) and the grey pixels joined to them (8-connected); fainter pixels apart from
+    the hole are lost. ``coverage``: uint8 (H, W). Returns a new uint8 (H, W)."""
     import cv2
+    levels, hole = coverage, coverage >= 128
     touched = (levels > 0).view(np.uint8)
     count, labels = cv2.connectedComponents(touched, connectivity=8)
     joined = np.zeros(count, bool)

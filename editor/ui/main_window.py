@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidge
                                QScrollArea, QSizePolicy)
 
 from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
-from editor.core.imageio import save_coverage, soft_coverage
+from editor.core.imageio import coverage_as_read, save_coverage, soft_coverage
 from editor.core.jpeg_quality import jpeg_settings
 from editor.core.progress import WAITING
 from editor.paths import same_file
@@ -1207,8 +1207,13 @@ class MainWindow(QMainWindow):
         becomes hole, the status bar points to Invert Mask."""
         if coverage is None:
             coverage = np.where(mask, np.uint8(255), np.uint8(0))
-        if not self._push_mask(coverage, "Import mask"):
+        if not mask.any():
+            self.show_message("The imported mask has no hole (no pixel of 128 or more): nothing was changed", 15000)
             return False
+        if not self._push_mask(coverage, "Import mask"):
+            self.show_message("The imported mask is the hole mask already")
+            return False
+        self.show_message("Mask imported")
         self._hint_inverted(mask, "imported mask")
         return True
 
@@ -1232,12 +1237,20 @@ class MainWindow(QMainWindow):
     def export_mask(self, path) -> bool:
         """File → Export Mask: the coverage as an 8-bit grey PNG (white = hole, a soft brush's edge in grey; the
         CLI fills its pixels >= 128). False (with a message) when it could not be written."""
+        cov = self.model.coverage
         try:
-            save_coverage(Path(path), self.model.coverage)
+            save_coverage(Path(path), cov)
         except (Exception, MemoryError) as exc:
             self.show_error("Could not export the mask", friendly_error(exc))
             return False
-        self.show_message(f"Mask exported to {path}")
+        lost = 0
+        if ((cov > 0) & (cov < 128)).any():   # faint pixels apart from the hole are read back as known region
+            lost = int(np.count_nonzero((cov > 0) & (coverage_as_read(cov) == 0)))
+        if lost:
+            self.show_message(f"Mask exported to {path}; {lost:,} px fainter than 50 % and apart from the hole are "
+                              f"read back (by Import Mask and other programs) as known region", 15000)
+        else:
+            self.show_message(f"Mask exported to {path}")
         return True
 
     # ----------------------------------------------------------------- drag and drop

@@ -107,3 +107,27 @@ def test_grow_and_shrink_keep_a_soft_edge(qtbot, opened):
     shrunk = opened.model.coverage
     np.testing.assert_array_equal(shrunk, erode_levels(before, 3))
     assert ((shrunk > 0) & (shrunk < 128)).any()                  # the ramp's low end is still there
+
+
+def test_export_says_which_faint_pixels_are_lost_and_import_says_what_it_did(opened, tmp_path):
+    """A mask of only faint pixels (a soft eraser pass) exported to a file that imports as no hole, with no word;
+    after Import Mask the status bar still said "Mask exported to ..."."""
+    cov = np.zeros_like(opened.model.coverage)
+    cov[10:20, 10:30] = 255
+    cov[40:44, 60:70] = 90                                        # faint and apart from the hole
+    assert opened._push_mask(cov, "mask")
+    out = tmp_path / "m.png"
+    assert opened.export_mask(out)
+    said = opened.statusBar().currentMessage()
+    assert said.startswith(f"Mask exported to {out}; 40 px fainter than 50 %") and "known region" in said
+    assert opened.import_mask(out)                                # read back without the faint speck
+    np.testing.assert_array_equal(opened.model.coverage, np.where(cov == 90, 0, cov))
+    faint_only = np.where(cov == 90, cov, 0).astype(np.uint8)
+    assert opened._push_mask(faint_only, "faint")
+    assert opened.export_mask(out)
+    assert opened.import_mask(out) is False and (opened.model.coverage == faint_only).all()
+    assert opened.statusBar().currentMessage().startswith("The imported mask has no hole")
+    hard = tmp_path / "hard.png"
+    Image.fromarray(np.where(cov == 255, 255, 0).astype(np.uint8)).save(hard)
+    assert opened.import_mask(hard)
+    assert opened.statusBar().currentMessage() == "Mask imported"
