@@ -146,9 +146,10 @@ def _ensure_loaded() -> None:
 
 
 def list_methods() -> list[str]:
-    """Registered method names, classical first, in registration order."""
+    """Registered method names, classical first, each kind in registration order (whichever module was
+    imported first)."""
     _ensure_loaded()
-    return list(_REGISTRY)
+    return sorted(_REGISTRY, key=lambda name: _REGISTRY[name].kind != "classical")
 
 
 def default_method_name() -> str:

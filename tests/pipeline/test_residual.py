@@ -314,3 +314,24 @@ def test_cells_of_a_panoramas_low_res_image_are_sized_by_its_short_side():
     assert lowres_cell_size((128, 2731)) == 16          # a 21:1 strip: 8 rows of 16-px cells, not 2 of 86 px
     assert lowres_cell_size((2731, 128)) == 16
     assert lowres_cell_size((20, 100)) == 3             # a tiny photo kept at its own size: 4:1 at most
+
+
+def test_a_bland_hole_cell_does_not_match_a_far_object_of_its_colour_direction():
+    """Eq. 1's cosine on each cell's own norm let a hole cell whose fill is bland (near the mean colour) match
+    any cell of the same colour direction at any contrast: a far object's cell won at score 0.99 and its residual
+    pasted the object into the hole. Scaled by the context's typical norm, bland matches bland."""
+    rng = np.random.default_rng(0)
+    cell, rows, cols = 8, 6, 12
+    img = np.full((rows * cell, cols * cell, 3), 120.0) + rng.normal(0, 2, (rows * cell, cols * cell, 3))
+    direction = np.array([1.0, 0.8, -0.6])
+    ramp = np.linspace(-1, 1, cell)[None, :, None] * direction              # a left-to-right colour ramp
+    img[0:cell, 11 * cell:12 * cell] += 60 * ramp                          # the object: strong, far right
+    img[3 * cell:4 * cell, 2 * cell:3 * cell] += 6 * ramp                  # the hole's fill: a faint trace of it
+    lr = np.clip(img, 0, 255).astype(np.uint8)
+    hole = np.zeros(lr.shape[:2], bool)
+    hole[3 * cell:4 * cell, 2 * cell:3 * cell] = True
+    att, _ = compute_attention(lr, hole, cell, scale=40.0, top_k=4)
+    object_cell = 0 * cols + 11
+    row = att.score[0]
+    weight_on_object = float(row[list(att.context_cells).index(object_cell)])
+    assert weight_on_object < 0.05, weight_on_object
