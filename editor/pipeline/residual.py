@@ -109,7 +109,10 @@ def lowres_cell_size(lr_shape: tuple[int, int], cells: int = DEFAULT_GRID_CELLS)
         lr_shape: ``(h, w)`` of the unpadded low-res image, px.
         cells: cells along the long side (of a photo up to 4:1).
     """
-    return max(1, math.ceil(min(max(lr_shape), 4 * min(lr_shape)) / cells))
+    side = math.ceil(min(max(lr_shape), 4 * min(lr_shape)) / cells)
+    # ... and never more than 4 cells² in all (4096 at 32): a 380:1 strip (3072x8) would otherwise get 1-px
+    # cells, 24 576 of them, and the attention's cost grows with their square (13 s and 2.2 GB, audit s11)
+    return max(1, side, math.ceil(math.sqrt(lr_shape[0] * lr_shape[1] / (4 * cells * cells))))
 
 
 @dataclass(frozen=True)

@@ -314,6 +314,8 @@ def test_cells_of_a_panoramas_low_res_image_are_sized_by_its_short_side():
     assert lowres_cell_size((128, 2731)) == 16          # a 21:1 strip: 8 rows of 16-px cells, not 2 of 86 px
     assert lowres_cell_size((2731, 128)) == 16
     assert lowres_cell_size((20, 100)) == 3             # a tiny photo kept at its own size: 4:1 at most
+    assert lowres_cell_size((8, 3072)) == 3             # a 380:1 strip: 1-px cells would be 24 576 of them
+    assert -(-8 // 3) * -(-3072 // 3) <= 4 * 32 * 32    # 3072 cells, not 24 576
 
 
 def test_a_bland_hole_cell_does_not_match_a_far_object_of_its_colour_direction():
