@@ -728,6 +728,9 @@ def _cmd_compare(args) -> int:
     if groups > len(crops):
         _note(f"the holes lie in {groups} separate places: the sheet shows the {len(crops)} largest, one row "
               f"each ({shown:.0%} of the hole's pixels)")
+    elif shown < 1.0:   # specks beyond the most that are grouped (hole_groups' _MAX_HOLES) lie outside the crops
+        _note(f"the mask has more than {_MAX_HOLES} separate holes: the sheet shows {shown:.1%} of the hole's "
+              f"pixels")
     rows = []   # per row: crop box, scale, tile size, "at ..." words
     for x0, y0, x1, y1 in crops:
         cw, ch = x1 - x0, y1 - y0
@@ -963,7 +966,7 @@ def _add_pipeline_flags(p: argparse.ArgumentParser, written: str) -> None:
                         "of seconds), full (whole photo at native size: slowest; not for cra)")
     p.add_argument("--lowres-size", type=_lowres, metavar="N",
                    help="long side of the low-res stage, px (512; at least 16); a panorama longer than 4:1 keeps "
-                        "a short side of N/4 instead")
+                        "a short side of N/4 instead, its long side up to 6N (the method's work grows with N²)")
     p.add_argument("--grow-mask", type=_non_negative, default=0, metavar="PX",
                    help="grow the hole by PX px before filling (a tight mask leaves the object's outline)")
     p.add_argument("--dilate", type=_non_negative, metavar="PX",
@@ -1113,7 +1116,7 @@ def build_parser() -> argparse.ArgumentParser:
                         "../shared/data/mask-templates, when present); not with --masks")
     e.add_argument("--invert-mask", action="store_true", help="the --masks files are black = hole")
     e.add_argument("--lowres-size", type=_lowres, metavar="N", help="long side of the low-res stage, px (at least 16; a panorama "
-                   "longer than 4:1 keeps a short side of N/4)")
+                   "longer than 4:1 keeps a short side of N/4, its long side up to 6N)")
     e.add_argument("--dilate", type=_non_negative, metavar="PX", help="grow the low-res hole by PX px")
     e.add_argument("--detail", type=_unit, metavar="D", help="--hd cra detail strength 0-1 (1)")
     e.add_argument("--device", choices=DEVICES, default="auto", help="device for network methods (auto)")

@@ -977,3 +977,21 @@ def test_the_help_says_train_needs_a_source_install_where_training_is_left_out(c
                         lambda name, *a: None if name == "editor.training" else real(name, *a))
     assert main(["--help"]) == 0
     assert "needs a source install" in capsys.readouterr().out
+
+
+def test_compare_says_when_specks_beyond_the_grouped_holes_are_left_out(tmp_path, capsys):
+    """Over 256 separate holes only the largest are grouped; a far speck among the rest was neither shown nor
+    mentioned (the note came only when groups outnumbered rows)."""
+    rng = np.random.default_rng(0)
+    photo = tmp_path / "p.png"
+    Image.fromarray(rng.integers(0, 255, (600, 900, 3), dtype=np.uint8)).save(photo)
+    mask = np.zeros((600, 900), np.uint8)
+    for i in range(300):                                   # 300 specks of 2x2 px, 6 px apart, top left
+        y, x = 10 + 6 * (i // 20), 10 + 6 * (i % 20)
+        mask[y:y + 2, x:x + 2] = 255
+    mask[580, 880] = 255                                   # one 1-px speck far away: not among the 256 largest
+    Image.fromarray(mask).save(tmp_path / "m.png")
+    assert main(["compare", str(photo), str(tmp_path / "m.png"), "-o", str(tmp_path / "s.png"),
+                 "--methods", "telea"]) == 0
+    err = capsys.readouterr().err
+    assert "more than 256 separate holes: the sheet shows" in err
