@@ -915,8 +915,15 @@ def _cmd_evaluate(args) -> int:
     for line in ev.why_skipped():
         _note(f"skipped {line}")
     _small_photos_note(ev, args.size)
+    if ev.rescaled:
+        first = ", ".join(ev.rescaled[:2]) + (f" and {len(ev.rescaled) - 2} more" if len(ev.rescaled) > 2 else "")
+        _note(f"{first}: not at the evaluated size, scaled to it (nearest): the scores differ from the run that "
+              f"made {'them' if len(ev.rescaled) > 1 else 'it'} at another --size")
     if ev.masks_dir is not None and args.masks is None:
-        _note(f"masks saved to {ev.masks_dir} (replay with --masks {ev.masks_dir})")
+        failed = sorted({image for image, _, reason in ev.skipped if reason == "error"})
+        unmasked = (f"; {', '.join(failed)} could not be read and {'have' if len(failed) > 1 else 'has'} no masks "
+                    f"there: move {'them' if len(failed) > 1 else 'it'} out of --images to replay") if failed else ""
+        _note(f"masks saved to {ev.masks_dir} (replay with --masks {ev.masks_dir}{unmasked})")
     elif args.masks is None:
         _note("the generated masks were not kept: add --masks-out DIR to save them (replay with --masks DIR)")
     if args.json:

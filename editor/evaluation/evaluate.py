@@ -92,6 +92,9 @@ class Evaluation:
     skipped: list[tuple[str, str, str]] = field(default_factory=list)
     #: The one-line error of each ``"error"`` case, by ``(image name, mask kind)``.
     errors: dict[tuple[str, str], str] = field(default_factory=dict)
+    #: Given masks (file names) that were not at the evaluated size and were scaled to it (nearest): their
+    #: scores differ from those of the run that made them at another ``size``.
+    rescaled: list[str] = field(default_factory=list)
 
     def summary(self) -> list[dict]:
         """Mean psnr / ssim / l1 / seconds per (method, hd, mask kind), and over all kinds ("all").
@@ -222,7 +225,7 @@ def method_runs(methods: Iterable[str], hd: str) -> list[tuple[str, str]]:
 
 
 def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool,
-                max_pixels: int | None = None) -> np.ndarray:
+                max_pixels: int | None = None, rescaled: list[str] | None = None) -> np.ndarray:
     """A given mask at the evaluated ``size`` (w, h): scaled (nearest) when it has the photo's shape at another
     size (drawn on the full-size photo); refused when its shape differs (a mask turned by 90° or made for another
     photo would be stretched over the wrong places).
@@ -240,6 +243,8 @@ def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool,
             turned = abs(math.log((mh / mw) / (w / h))) <= 0.02
             raise MaskError(f"{mpath}: the mask is {mw}x{mh}, not the shape of {photo.name} ({w}x{h} as "
                             f"evaluated)" + ("; it is turned by 90°" if turned else "")) from None
+    if rescaled is not None:
+        rescaled.append(mpath.name)
     return load_mask(mpath, size, invert=invert, resize=True, max_pixels=max_pixels)
 
 
@@ -351,6 +356,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
 
     scores: list[Score] = []
     skipped: list[tuple[str, str, str]] = []
+    rescaled: list[str] = []
     errors: dict[tuple[str, str], str] = {}
 
     def skip(image: str, kind: str, exc: Exception) -> None:
@@ -380,7 +386,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
         else:
             for kind, mpath in given[path.stem]:
                 try:
-                    cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks, max_pixels)))
+                    cases.append((kind, _given_mask(mpath, path, (w, h), invert_masks, max_pixels, rescaled)))
                 except (ImageReadError, MaskError) as exc:   # truncated, or another shape
                     skip(path.name, kind, exc)
         for kind, hole in cases:
@@ -409,7 +415,7 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
                 "detail": DEFAULT_DETAIL if detail is None else detail, "device": device,
                 "weights": weights}
     return Evaluation(scores=scores, masks_dir=masks_out if generate else masks_dir, settings=settings,
-                      skipped=skipped, errors=errors)
+                      skipped=skipped, errors=errors, rescaled=rescaled)
 
 
 def format_table(ev: Evaluation) -> str:

@@ -346,6 +346,9 @@ def test_a_bad_file_is_found_before_the_run_or_skipped_during_it(data, tmp_path,
     assert (entry["image"], entry["mask_kind"], entry["reason"]) == ("z_truncated.jpg", "all", "error")
     assert "cannot decode the photo" in entry["error"]
     assert f"note: skipped z_truncated.jpg [all]: {entry['error']}" in cap.err
+    # the replay it suggests needs the unreadable photo moved away (it has no masks): the note says so
+    assert ("z_truncated.jpg could not be read and has no masks there: move it out of --images to replay"
+            in cap.err)
     only_bad = tmp_path / "only_bad"
     only_bad.mkdir()
     (only_bad / "z_truncated.jpg").write_bytes((imgs / "z_truncated.jpg").read_bytes())
@@ -467,3 +470,16 @@ def test_a_photo_above_max_pixels_is_refused_before_the_run(data, capsys, monkey
     assert "--max-pixels 19200" in err
     monkeypatch.setattr(io_mod, "load_image", real)
     assert _eval(data, "--max-pixels", "20000") == 0
+
+
+def test_replaying_masks_at_another_size_says_they_were_scaled(data, tmp_path, capsys):
+    """--masks replays are exact only at the size they were made at; at another --size they were scaled to the
+    photos without a word, and the scores differed."""
+    assert _eval(data, "--masks-out", str(tmp_path / "m")) == 0
+    capsys.readouterr()
+    assert _eval(data, "--masks", str(tmp_path / "m")) == 0               # the same size: nothing to say
+    assert "scaled to it" not in capsys.readouterr().err
+    assert main(["evaluate", "--images", str(data / "images"), "--size", "64", "--methods", "telea", "--hd",
+                 "resize", "--masks", str(tmp_path / "m")]) == 0
+    err = capsys.readouterr().err
+    assert "p0.free-form.png" in err and "not at the evaluated size, scaled to it (nearest)" in err
