@@ -183,6 +183,18 @@ class _PanelScroll(QScrollArea):
             self.setMaximumHeight(self._content_height(event.size().width()))
 
 
+def _centre_labels(form: QFormLayout) -> None:
+    """A form's labels centred on their fields: QFormLayout gives a label that does not expand vertically at
+    most 7/4 of its own height at the row's top (its text sat 2-3 px above the field's); an expanding label
+    gets the row's height and centres its text."""
+    for row in range(form.rowCount()):
+        item = form.itemAt(row, QFormLayout.ItemRole.LabelRole)
+        label = item.widget() if item is not None else None
+        if isinstance(label, QLabel):
+            label.setSizePolicy(label.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Expanding)
+            label.setAlignment(Qt.AlignmentFlag.AlignLeft | Qt.AlignmentFlag.AlignVCenter)
+
+
 class MainWindow(QMainWindow):
     """The editor window. ``settings`` defaults to the user's QSettings; tests pass an isolated one."""
 
@@ -487,6 +499,7 @@ class MainWindow(QMainWindow):
                                                                       self.opacity_spin)))
         for spin in (self.size_spin, self.hardness_spin, self.opacity_spin):
             spin.setFixedWidth(value_width)
+        _centre_labels(form)
         self.tool_dock = self._dock("Tool options", "toolDock", opts)
 
         # ---- inpaint
@@ -532,6 +545,7 @@ class MainWindow(QMainWindow):
         f2.addRow(self.texture_label, self.texture_spin)
         f2.addRow("Device", self.device_combo)
         f2.addRow("Dilation", self.dilate_spin)
+        _centre_labels(f2)
         v.addLayout(f2)
         self.inpaint_button = QPushButton(icon("mdi6.auto-fix", "#ffffff"), "  Inpaint")
         self.inpaint_button.setProperty("role", "primary")
@@ -546,6 +560,8 @@ class MainWindow(QMainWindow):
         compare.clicked.connect(self.show_compare)
         compare.setEnabled(self.actions_["compare"].isEnabled())  # as the menu's: not without a photo
         self.actions_["compare"].enabledChanged.connect(compare.setEnabled)
+        for b in (compare, self.cancel_button):   # as tall as the (more padded) Inpaint button beside them
+            b.setSizePolicy(b.sizePolicy().horizontalPolicy(), QSizePolicy.Policy.Preferred)
         buttons = QHBoxLayout()   # (Compare beside Inpaint, not below: one row less on a 720-px screen)
         buttons.setSpacing(6)
         buttons.addWidget(self.inpaint_button, 1)

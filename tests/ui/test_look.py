@@ -74,3 +74,25 @@ def test_tool_options_fit_a_1280x720_screen_without_scrolling(qtbot, window):
     window.resize(1296, 810)
     qtbot.waitUntil(lambda: window.undo_view.height() >= 200, timeout=3000)
     assert all(p.verticalScrollBar().maximum() == 0 for p in panels)
+
+
+def test_form_labels_sit_on_their_fields_and_the_run_buttons_are_one_height(qtbot, window):
+    """Labels sat 2-3 px above the centre of their fields (QFormLayout tops a label that does not expand), and
+    the Inpaint button was 4 px taller than Compare and Cancel beside it."""
+    from PySide6.QtWidgets import QFormLayout
+    window.resize(1300, 860)
+    window.show()
+    qtbot.waitExposed(window)
+    forms = [lay for dock in (window.run_dock, window.tool_dock)
+             for lay in dock.widget().findChildren(QFormLayout)]
+    checked = 0
+    for form in forms:
+        for row in range(form.rowCount()):
+            label = form.itemAt(row, QFormLayout.ItemRole.LabelRole).widget()
+            field = form.itemAt(row, QFormLayout.ItemRole.FieldRole).widget()
+            if field.isVisible():
+                assert abs(label.geometry().center().y() - field.geometry().center().y()) <= 1, label.text()
+                checked += 1
+    assert checked >= 8
+    heights = {b.height() for b in (window.inpaint_button, window.compare_button, window.cancel_button)}
+    assert len(heights) == 1, heights
