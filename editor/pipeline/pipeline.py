@@ -144,7 +144,10 @@ def prepare(image: np.ndarray, hole: np.ndarray, lowres: int = DEFAULT_LOWRES_SI
     if lr_hole.all():
         lr_hole = lowres_hole(hole, (w, h), 0)
         if lr_hole.all():
-            raise MaskError("the hole leaves too little of the photo to fill from at low resolution")
+            raise MaskError("the hole leaves too little of the photo to fill from at low resolution",
+                            hint=f"every low-res pixel touches the hole; a mask scattered this finely is filled "
+                                 f"only at the photo's own size: --lowres-size {max(hole.shape)} (slow)",
+                            gui_hint="every low-res pixel touches the hole: paint the hole as solid areas")
     if lr_hole is hole:
         lr_hole = hole.copy()
     pim, phole = pad_to_multiple(lr_image, lr_hole, multiple)

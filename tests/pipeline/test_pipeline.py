@@ -440,3 +440,16 @@ def test_a_method_writing_into_its_input_cannot_touch_the_callers_arrays(hd):
     np.testing.assert_array_equal(img, img0)
     np.testing.assert_array_equal(hole, hole0)
     np.testing.assert_array_equal(res.image[~hole], img[~hole])
+
+
+def test_a_finely_scattered_mask_is_refused_with_the_way_out():
+    """A mask scattered finer than the low-res pixels (a checker pattern) covers every low-res pixel; the error
+    said so without saying what would fill it (the photo's own size as the low-res size)."""
+    img = photo(200, 300)
+    hole = np.zeros((200, 300), bool)
+    hole[::2, ::2] = True
+    with pytest.raises(MaskError) as info:
+        InpaintPipeline(TeleaFill(), lowres_size=64).run(img, hole)
+    assert "--lowres-size 300" in str(info.value) and "solid" in info.value.gui_text()
+    out = InpaintPipeline(TeleaFill(), lowres_size=300, dilate=0).run(img, hole).image   # and it is true
+    np.testing.assert_array_equal(out[~hole], img[~hole])
