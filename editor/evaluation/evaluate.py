@@ -135,6 +135,7 @@ class Evaluation:
                 "skipped": [{"image": i, "mask_kind": k, "reason": r,
                              **({"error": self.errors[(i, k)]} if (i, k) in self.errors else {})}
                             for i, k, r in self.skipped],
+                "rescaled_masks": list(self.rescaled),
                 "scores": [{k: (None if isinstance(v, float) and math.isinf(v) else v)
                             for k, v in asdict(s).items()} for s in self.scores]}
 

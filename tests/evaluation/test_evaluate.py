@@ -483,3 +483,6 @@ def test_replaying_masks_at_another_size_says_they_were_scaled(data, tmp_path, c
                  "resize", "--masks", str(tmp_path / "m")]) == 0
     err = capsys.readouterr().err
     assert "p0.free-form.png" in err and "not at the evaluated size, scaled to it (nearest)" in err
+    assert main(["evaluate", "--images", str(data / "images"), "--size", "64", "--methods", "telea", "--hd",
+                 "resize", "--masks", str(tmp_path / "m"), "--json"]) == 0
+    assert "p0.free-form.png" in json.loads(capsys.readouterr().out.splitlines()[-1])["rescaled_masks"]
