@@ -675,24 +675,11 @@ def tile_hole(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
     return cv2.resize(hole.astype(np.float32), size, interpolation=cv2.INTER_AREA) > 0
 
 
-def _outline(tile: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """The tile (uint8 (h, w, 3)) with the hole (bool (h, w)) outlined in magenta with a black edge, drawn
-    just outside the hole so that a thin hole's own pixels stay visible."""
-    import cv2
-    out = tile.copy()
-    thickness = max(2, round(max(tile.shape[:2]) / 400))
-    grown = cv2.dilate(hole.astype(np.uint8), cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3)),
-                       iterations=thickness // 2 + 2)
-    contours, _ = cv2.findContours(grown, cv2.RETR_EXTERNAL, cv2.CHAIN_APPROX_NONE)
-    cv2.drawContours(out, contours, -1, (0, 0, 0), thickness + 2)
-    cv2.drawContours(out, contours, -1, (255, 40, 200), thickness)
-    return out
-
-
 def _cmd_compare(args) -> int:
     import cv2
 
     from editor.core.imageio import document_metadata
+    from editor.core.masks import outline_hole
 
     t0 = time.perf_counter()
     photo, mask, out = Path(args.photo), Path(args.mask), Path(args.output)
@@ -753,7 +740,8 @@ def _cmd_compare(args) -> int:
     for ((x0, y0, x1, y1), scale, tsize, at), tile in zip(rows, tiles_of(doc.image)):
         where = f" · at x {x0}, y {y0}" if len(rows) > 1 else ""
         label = f"{x1 - x0}x{y1 - y0} crop, {at}{where} · input, hole outlined"
-        sheet_rows.append([(label, _outline(tile, tile_hole(hole[y0:y1, x0:x1], tsize)))])
+        width = max(2, round(max(tile.shape[:2]) / 400))
+        sheet_rows.append([(label, outline_hole(tile, tile_hole(hole[y0:y1, x0:x1], tsize), width))])
     report = []
     from editor.core.progress import Reporter
     with _Outputs() as outputs:                           # all files or none

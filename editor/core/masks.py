@@ -30,6 +30,7 @@ __all__ = [
     "hole_fraction",
     "load_templates",
     "object_mask",
+    "outline_hole",
 ]
 
 
@@ -62,6 +63,14 @@ def hole_bbox(mask: np.ndarray) -> tuple[int, int, int, int] | None:
     return int(rows[0]), int(rows[-1]) + 1, int(cols[0]), int(cols[-1]) + 1
 
 
+def _grown_box(box: tuple[int, int, int, int], px: int, shape: tuple[int, int]) -> tuple[int, int, int, int]:
+    """``box`` (y0, y1, x0, x1) grown by ``px`` on each side, clipped to ``shape``: pixels farther than ``px``
+    from every hole pixel are unaffected by a grow or shrink of ``px``, so the work stays in this box. At the
+    image edge nothing outside counts (neither hole nor known)."""
+    (y0, y1, x0, x1), (h, w) = box, shape
+    return max(0, y0 - px), min(h, y1 + px), max(0, x0 - px), min(w, x1 + px)
+
+
 def _morph(mask: np.ndarray, px: int, grow: bool) -> np.ndarray:
     mask = _check_mask(mask)
     px = int(px)
@@ -71,11 +80,7 @@ def _morph(mask: np.ndarray, px: int, grow: bool) -> np.ndarray:
     if px == 0 or box is None:
         return mask.copy()
     out = np.zeros_like(mask)
-    h, w = mask.shape
-    y0, y1, x0, x1 = box
-    # Pixels farther than px from every hole pixel are unaffected by either operation, so work on the
-    # hole's bounding box grown by px. At the image edge nothing outside counts (neither hole nor known).
-    y0, y1, x0, x1 = max(0, y0 - px), min(h, y1 + px), max(0, x0 - px), min(w, x1 + px)
+    y0, y1, x0, x1 = _grown_box(box, px, mask.shape)
     crop = mask[y0:y1, x0:x1]
     if px <= EXACT_DISC_MAX_PX:
         fn = cv2.dilate if grow else cv2.erode
@@ -139,9 +144,7 @@ def _morph_levels(levels: np.ndarray, px: int, grow: bool) -> np.ndarray:
     box = hole_bbox(touched)
     if px == 0 or box is None:
         return out
-    h, w = levels.shape
-    y0, y1, x0, x1 = box
-    y0, y1, x0, x1 = max(0, y0 - px), min(h, y1 + px), max(0, x0 - px), min(w, x1 + px)
+    y0, y1, x0, x1 = _grown_box(box, px, levels.shape)
     # a disc of radius px as the Minkowski sum of discs of at most EXACT_DISC_MAX_PX (each pass costs O(r) per
     # pixel in OpenCV, so the passes cost what one large disc would; within a pixel of the exact disc). Outside
     # the photo counts as 0 for a max and as 255 for a min (OpenCV's defaults): the border neither grows nor
@@ -185,6 +188,31 @@ def erode_levels(levels: np.ndarray, px: int) -> np.ndarray:
     does not shrink the hole. A hard mask gets exactly :func:`erode`. Arguments, result and errors as
     :func:`dilate_levels`."""
     return _morph_levels(levels, px, grow=False)
+
+
+#: Colour of the hole's outline on pictures of it (the editor's Compare window, ``compare`` sheets): magenta.
+OUTLINE_RGB = (255, 40, 200)
+
+
+def outline_hole(rgb: np.ndarray, hole: np.ndarray, width: int) -> np.ndarray:
+    """``rgb`` with the hole outlined: a magenta line ``width`` px wide between 1-px dark edges, drawn just
+    outside ``hole``, so that the hole's own pixels (what a fill replaces; a 1-px scratch) stay visible.
+
+    Args:
+        rgb: uint8 (h, w, 3) picture of the photo (not modified).
+        hole: bool (h, w), True = hole.
+        width: width of the magenta line, px (>= 1).
+
+    Returns:
+        A new uint8 (h, w, 3) array.
+    """
+    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
+    h8 = _check_mask(hole, "hole").view(np.uint8)
+    grown = [cv2.dilate(h8, disc, iterations=n).view(bool) for n in (1, 1 + width, 2 + width)]
+    out = rgb.copy()
+    out[grown[2] & ~grown[0] | (grown[0] & ~h8.view(bool))] = (0, 0, 0)   # the dark edges, outside and inside
+    out[grown[1] & ~grown[0]] = OUTLINE_RGB                                 # the line between them
+    return out
 
 
 def _spans(n: int, n_out: int, lo: int, hi: int) -> tuple[np.ndarray, np.ndarray]:

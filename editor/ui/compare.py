@@ -11,6 +11,7 @@ from PySide6.QtWidgets import (QDialog, QFrame, QGraphicsPixmapItem, QGraphicsSc
                                QLabel, QListWidget, QListWidgetItem, QProgressBar, QPushButton, QScrollArea,
                                QVBoxLayout, QWidget)
 
+from editor.core.masks import outline_hole
 from editor.core.progress import seconds_text
 from editor.ui.commands import blend_result
 from editor.ui.model import Box
@@ -244,25 +245,6 @@ class _Grid(QWidget):
         self.relayout()
 
 
-def outline_hole(rgb: np.ndarray, hole: np.ndarray) -> np.ndarray:
-    """``rgb`` (uint8 (h, w, 3)) with a magenta line between dark edges drawn just outside ``hole`` (bool (h, w)), so
-    the hole's own pixels (what the methods replace) stay visible. The line is about 1/200 of the crop's long
-    side thick (at least 3 px), to stay visible when the crop is fitted into a small view.
-
-    Returns:
-        A new uint8 (h, w, 3) array.
-    """
-    import cv2
-    width = max(3, round(max(hole.shape) / 200))
-    disc = cv2.getStructuringElement(cv2.MORPH_ELLIPSE, (3, 3))
-    h8 = hole.astype(np.uint8)
-    grown = [cv2.dilate(h8, disc, iterations=n).astype(bool) for n in (1, 1 + width, 2 + width)]
-    out = rgb.copy()
-    out[grown[2] & ~hole] = (0, 0, 0)                       # a dark edge on both sides of the line...
-    out[grown[1] & ~grown[0]] = (255, 40, 200)              # ...a magenta line 1 px outside the hole
-    return out
-
-
 def _pixmap(rgb: np.ndarray) -> QPixmap:
     a = np.ascontiguousarray(rgb)
     h, w = a.shape[:2]
@@ -419,7 +401,8 @@ class CompareDialog(QDialog):
         soft = cov is not None and not np.all((cov == 0) | (cov == 255))
         self._soft = (shown.copy(), cov.copy()) if soft else None
         if hole is not None:
-            shown = outline_hole(shown, hole[crop[1]:crop[3], crop[0]:crop[2]])
+            # about 1/200 of the region's long side (at least 3 px): visible in a view fitted to a small cell
+            shown = outline_hole(shown, hole[crop[1]:crop[3], crop[0]:crop[2]], max(3, round(max(shown.shape) / 200)))
         self._add_panel("__original__", "Original", shown, "hole outlined" if hole is not None else "")
         self.set_busy(True)
         self.status.setText(f"Running {names[0]} (1 of {len(names)})…")

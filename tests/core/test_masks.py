@@ -377,3 +377,15 @@ def test_grey_level_grow_and_shrink_move_a_soft_edge_and_keep_it_soft():
         np.testing.assert_array_equal(erode_levels(hard, px), masks.erode(hard > 0, px).view(np.uint8) * 255)
     with pytest.raises(ValueError):
         dilate_levels(hard > 0, 3)
+
+
+def test_outline_hole_draws_a_line_outside_the_hole_and_leaves_its_pixels():
+    rgb = np.full((60, 80, 3), 90, np.uint8)
+    hole = np.zeros((60, 80), bool)
+    cv2.line(hole.view(np.uint8), (10, 10), (70, 50), 1, 1)       # a 1-px diagonal scratch
+    out = masks.outline_hole(rgb, hole, 3)
+    assert (out[hole] == 90).all() and (rgb == 90).all()           # the hole's own pixels, and the input, untouched
+    line = (out == masks.OUTLINE_RGB).all(axis=2)
+    assert cv2.connectedComponents(line.view(np.uint8), connectivity=8)[0] - 1 == 1   # one unbroken line
+    assert not (line & masks.dilate(hole, 1)).any()                # a 1-px dark gap between hole and line
+    assert ((out == 0).all(axis=2) & masks.dilate(hole, 1) & ~hole).any()
