@@ -1203,18 +1203,23 @@ class MainWindow(QMainWindow):
         if getattr(exc, "turned", False):   # stretching would not line it up: say so, offer nothing
             self.show_error("Mask size differs", _mask_size_question(exc, path))
             return False
-        answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, path))
-        if answer != QMessageBox.StandardButton.Yes:
-            return False
-        try:
+        try:   # read at its own size first: a mask with no hole is said before any question
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
             try:
-                mask = load_mask(path, (self.model.width, self.model.height), invert=invert, resize=True)
+                own = load_mask(path, exc.mask_size, invert=invert)
             finally:
                 QApplication.restoreOverrideCursor()
         except (Exception, MemoryError) as error:  # (the file changed or vanished since)
             self.show_error("Could not import the mask", friendly_error(error))
             return False
+        if not own.any():
+            return self._push_imported_mask(own)   # (says that it has no hole, changes nothing)
+        answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, path))
+        if answer != QMessageBox.StandardButton.Yes:
+            return False
+        import cv2
+        mask = cv2.resize(own.view(np.uint8), (self.model.width, self.model.height),
+                          interpolation=cv2.INTER_NEAREST).astype(bool)   # as load_mask(resize=True) scales it
         return self._push_imported_mask(mask)
 
     def _push_imported_mask(self, mask: np.ndarray, coverage: np.ndarray | None = None) -> bool:

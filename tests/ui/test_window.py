@@ -296,6 +296,15 @@ def test_import_mask_of_another_size_is_stretched_when_asked(opened, tmp_path, m
     assert opened.settings.get(S.RECENT_FILES) == [] and not opened.recent_menu.isEnabled()
 
 
+def test_an_empty_mask_of_another_size_is_refused_before_the_stretch_question(opened, tmp_path, monkeypatch):
+    """An all-black mask of another size asked "stretch it?" first and only then said it had no hole."""
+    Image.fromarray(np.zeros((32, 48), np.uint8)).save(tmp_path / "empty.png")
+    asked = []
+    monkeypatch.setattr(QMessageBox, "question", lambda *a, **k: asked.append(a) or QMessageBox.StandardButton.Yes)
+    assert opened.import_mask(tmp_path / "empty.png") is False
+    assert asked == [] and opened.statusBar().currentMessage().startswith("The imported mask has no hole")
+
+
 def test_saving_a_transparent_photo_as_jpeg_says_the_alpha_is_dropped(make_window, tmp_path, monkeypatch):
     rgba = np.zeros((40, 60, 4), np.uint8)
     rgba[..., :3] = 120
