@@ -57,6 +57,17 @@ def test_closing_the_compare_window_after_it_finished_cancels_nothing(qtbot, ope
     assert opened.undo_stack.text(opened.undo_stack.index() - 1) == "Inpaint (telea)"
 
 
+def run_comparison(qtbot, window, methods: list[str], size: tuple[int, int] | None = None):
+    """Open the Compare window (at ``size`` when given), tick ``methods`` and run them to the end; the window."""
+    dlg = window.show_compare()
+    if size is not None:
+        dlg.resize(*size)
+    dlg.set_checked(methods)
+    with qtbot.waitSignal(window.controller.finished, timeout=30000):
+        dlg.run_button.click()
+    return dlg
+
+
 def _image_rect(view):
     """Where the shown region lies in the view's viewport (px)."""
     return view.mapFromScene(view.item.sceneBoundingRect()).boundingRect().intersected(view.viewport().rect())
@@ -78,11 +89,7 @@ def test_the_compare_grid_has_equal_cells_whose_images_fill_them(qtbot, window, 
     Image.fromarray(synthetic_photo(1200, 800)).save(path)
     assert window.open_file(path)
     paint_hole(window, (580, 380, 620, 420))
-    dlg = window.show_compare()
-    dlg.resize(1000, 560)
-    dlg.set_checked(["telea", "navier-stokes"])
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        dlg.run_button.click()
+    dlg = run_comparison(qtbot, window, ["telea", "navier-stokes"], size=(1000, 560))
     views = dlg._group
     assert len(views) == 3
     for size in ((1000, 560), (760, 470)):
@@ -111,11 +118,7 @@ def test_a_tall_or_wide_holes_region_fills_the_views_where_the_photo_reaches_its
     Image.fromarray(synthetic_photo(1200, 800)).save(path)
     assert window.open_file(path)
     paint_hole(window, hole)
-    dlg = window.show_compare()
-    dlg.resize(1000, 600)
-    dlg.set_checked(["telea", "navier-stokes", "patchmatch"])
-    with qtbot.waitSignal(window.controller.finished, timeout=30000):
-        dlg.run_button.click()
+    dlg = run_comparison(qtbot, window, ["telea", "navier-stokes", "patchmatch"], size=(1000, 600))
     views = dlg._group
     qtbot.waitUntil(lambda: all(_fills(v) for v in views), timeout=3000)
     vp = views[0].viewport().size()
@@ -128,11 +131,7 @@ def test_a_whole_photo_region_keeps_its_aspect_and_fills_equal_views(qtbot, open
     """The region is the whole (small) photo, whose aspect is fixed: the views take that aspect, equal, and the
     spare space goes around the grid instead of into bands inside every cell."""
     paint_hole(opened)
-    dlg = opened.show_compare()
-    dlg.resize(1000, 700)
-    dlg.set_checked(["telea", "navier-stokes", "patchmatch"])
-    with qtbot.waitSignal(opened.controller.finished, timeout=30000):
-        dlg.run_button.click()
+    dlg = run_comparison(qtbot, opened, ["telea", "navier-stokes", "patchmatch"], size=(1000, 700))
     views = dlg._group
     assert dlg.crop == (0, 0, 96, 64) and len(views) == 4
     qtbot.waitUntil(lambda: len({v.viewport().size().toTuple() for v in views}) == 1
@@ -175,10 +174,7 @@ def test_the_original_panel_outlines_the_hole_and_keeps_its_pixels(qtbot, opened
     """The Original panel showed the photo without the hole, so one could not tell what the results replaced."""
     from editor.ui.compare import _Panel
     paint_hole(opened, (30, 20, 50, 40))
-    dlg = opened.show_compare()
-    dlg.set_checked(["telea"])
-    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
-        dlg.run_button.click()
+    dlg = run_comparison(qtbot, opened, ["telea"])
     panel = dlg._panels["__original__"]
     assert isinstance(panel, _Panel) and panel.detail.text() == "hole outlined"
     img = panel.view.item.pixmap().toImage()
@@ -194,10 +190,7 @@ def test_the_original_panel_outlines_the_hole_and_keeps_its_pixels(qtbot, opened
 
 def test_a_fast_result_is_timed_in_ms_not_0_0_s(qtbot, opened):
     paint_hole(opened, (30, 20, 34, 24))
-    dlg = opened.show_compare()
-    dlg.set_checked(["telea"])
-    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
-        dlg.run_button.click()
+    dlg = run_comparison(qtbot, opened, ["telea"])
     text = dlg._panels["telea"].detail.text()
     assert text != "0.0 s" and (text.endswith(" ms") or text.endswith(" s")), text
     seconds = float(text[:-3]) / 1000 if text.endswith(" ms") else float(text[:-2])
@@ -228,10 +221,7 @@ def test_with_a_soft_edged_hole_the_panels_show_what_apply_writes(qtbot, opened)
     new[20:40, 30:50] = 255
     new[40:46, 30:50] = 100                                 # a soft edge below the hole
     assert opened._push_mask(new, "soft hole")
-    dlg = opened.show_compare()
-    dlg.set_checked(["telea"])
-    with qtbot.waitSignal(opened.controller.finished, timeout=20000):
-        dlg.run_button.click()
+    dlg = run_comparison(qtbot, opened, ["telea"])
     img = dlg._panels["telea"].view.item.pixmap().toImage()
     x0, y0, x1, y1 = dlg.crop
     shown = np.array([[img.pixelColor(x - x0, y - y0).getRgb()[:3] for x in range(x0, x1)] for y in range(y0, y1)],
