@@ -101,6 +101,7 @@ __all__ = [
     "save_document",
     "save_image",
     "save_mask",
+    "scale_hole",
     "save_coverage",
     "soft_coverage",
     "coverage_as_read",
@@ -644,10 +645,17 @@ def _fit_hole(hole: np.ndarray, path: Path, size: tuple[int, int], resize: bool)
                                       hint="was it drawn on the photo before its EXIF orientation turned it? Turn "
                                            "the mask the same way (--resize-mask would stretch it)")
             raise error
-        import cv2
-
-        hole = cv2.resize(hole.view(np.uint8), (width, height), interpolation=cv2.INTER_NEAREST).astype(bool)
+        hole = scale_hole(hole, (width, height))
     return np.ascontiguousarray(hole)
+
+
+def scale_hole(hole: np.ndarray, size: tuple[int, int]) -> np.ndarray:
+    """A hole mask (bool (h, w)) scaled to ``size`` (W, H) by nearest neighbour, as ``load_mask(resize=True)``
+    scales a mask of another size. Returns a new bool (H, W)."""
+    import cv2
+
+    return cv2.resize(hole.view(np.uint8), (int(size[0]), int(size[1])),
+                      interpolation=cv2.INTER_NEAREST).astype(bool)
 
 
 def _mask_values(img: Image.Image) -> np.ndarray:

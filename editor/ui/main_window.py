@@ -18,7 +18,7 @@ from PySide6.QtWidgets import (QApplication, QColorDialog, QComboBox, QDockWidge
                                QScrollArea, QSizePolicy)
 
 from editor.core.formats import EXTENSION_FORMATS, open_filter, save_filter
-from editor.core.imageio import coverage_as_read, save_coverage, soft_coverage
+from editor.core.imageio import coverage_as_read, save_coverage, scale_hole, soft_coverage
 from editor.core.jpeg_quality import jpeg_settings
 from editor.core.progress import WAITING
 from editor.paths import same_file
@@ -1217,10 +1217,7 @@ class MainWindow(QMainWindow):
         answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, path))
         if answer != QMessageBox.StandardButton.Yes:
             return False
-        import cv2
-        mask = cv2.resize(own.view(np.uint8), (self.model.width, self.model.height),
-                          interpolation=cv2.INTER_NEAREST).astype(bool)   # as load_mask(resize=True) scales it
-        return self._push_imported_mask(mask)
+        return self._push_imported_mask(scale_hole(own, (self.model.width, self.model.height)))
 
     def _push_imported_mask(self, mask: np.ndarray, coverage: np.ndarray | None = None) -> bool:
         """Make the bool hole ``mask`` (the photo's size) the hole mask, with the soft edge ``coverage`` (uint8,
