@@ -68,6 +68,9 @@ def proposed_save_path(path: Path) -> Path:
 
 
 _TEXT_WIDGETS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
+#: A value field's width beyond its text: the style's padding (2 x 8 px), border (2 x 1 px), the arrows' 14 px and
+#: the line edit's own margins.
+_SPIN_CHROME_PX = 32
 _SPACE_WIDGETS = _TEXT_WIDGETS + (QAbstractButton, QAbstractItemView)  # Space types, presses or selects there
 BRUSH_SLIDER_STEPS = 1000
 IDLE_HINT = "Paint over what should disappear, then Inpaint."
@@ -494,11 +497,13 @@ class MainWindow(QMainWindow):
             b.setDefaultAction(self.actions_[key])
             gl.addWidget(b)
         form.addRow("Grow / shrink", grow_row)
-        # the slider rows end at one x: their value fields all as wide as the widest ("2000 px")
-        value_width = max(76, *(spin.sizeHint().width() for spin in (self.size_spin, self.hardness_spin,
-                                                                      self.opacity_spin)))
-        for spin in (self.size_spin, self.hardness_spin, self.opacity_spin):
-            spin.setFixedWidth(value_width)
+        # the slider rows end at one x: their value fields all as wide as the widest value ("2000 px") needs,
+        # not Qt's size hint, which reserves room for the arrows this style does not draw (109 px: the overlay
+        # slider shrank to ~40 px on a 1280-px screen)
+        spins = (self.size_spin, self.hardness_spin, self.opacity_spin)
+        value_width = max(spin.fontMetrics().horizontalAdvance(f"{spin.maximum()}{spin.suffix()}") for spin in spins)
+        for spin in spins:
+            spin.setFixedWidth(value_width + _SPIN_CHROME_PX)
         _centre_labels(form)
         self.tool_dock = self._dock("Tool options", "toolDock", opts)
 

@@ -96,3 +96,16 @@ def test_form_labels_sit_on_their_fields_and_the_run_buttons_are_one_height(qtbo
     assert checked >= 8
     heights = {b.height() for b in (window.inpaint_button, window.compare_button, window.cancel_button)}
     assert len(heights) == 1, heights
+
+
+def test_the_overlay_slider_has_room_and_the_widest_value_still_fits(qtbot, window):
+    """Qt's size hint made the value fields 109 px (room for arrows this style does not draw), which left the
+    overlay's opacity slider ~40 px long on a 1280 x 720 screen."""
+    window.resize(1280, 720)
+    window.show()
+    qtbot.waitExposed(window)
+    assert window.opacity_slider.width() >= 60
+    for spin in (window.size_spin, window.hardness_spin, window.opacity_spin):
+        spin.setValue(spin.maximum())
+        text = spin.lineEdit().text()
+        assert spin.lineEdit().fontMetrics().horizontalAdvance(text) <= spin.lineEdit().width(), text
