@@ -29,7 +29,8 @@ from editor.methods.base import AttentionScore, InpaintMethod
 from editor.pipeline.residual import (DEFAULT_ATTENTION_SCALE, DEFAULT_CELL_OVERLAP, DEFAULT_LOCALITY,
                                       DEFAULT_TOP_K, MAX_CELL_OVERLAP_PX, FullResGrid,
                                       aggregate_residuals, blend_hole_cell, check_attention,
-                                      compute_attention, lowres_cell_size, upsample_region)
+                                      compute_attention, lowres_cell_size, sparsify_attention,
+                                      upsample_region)
 
 __all__ = ["pad_to_multiple", "inpaint_padded", "lowres_hole", "hd_cra", "hd_resize", "hd_crop", "hd_full",
            "scaled_dilation", "CROP_MARGIN", "CROP_LIMIT"]
@@ -238,13 +239,21 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     (:func:`~editor.pipeline.residual.aggregate_residuals`) of the contextual residual
     ``hr_image − upsample(lr_image)``. Attention: the method's (its ACM, over its padded input
     ``attention_extent``) when given, else computed on ``lr_result`` (Eq. 1–2 with softmax scale
-    ``scale``). Hole cells overlap their neighbours by ``overlap`` of a cell and are cross-faded.
+    ``scale``); either way each hole cell keeps its ``top_k`` best context cells
+    (:func:`~editor.pipeline.residual.sparsify_attention`). Hole cells overlap their neighbours by
+    ``overlap`` of a cell and are cross-faded.
 
-    Cost: self-computed (top-k) attention touches at most k context cells per hole cell (8K, 10 % hole:
-    ~0.5 s on the 2-core CPU, 350 MB peak with decode and encode; the residual fetch, the patch finishing,
-    the hole cells and the composite tiles run on 2 threads, bit-identical to 1). A network's dense softmax
-    needs every context cell for every hole cell, O(n_hole · n_context · cell px): ~6 s and ~820 MB peak at 8K with a
-    plain-softmax stand-in over a 16-px grid (measured; Eq. 4 is applied exactly, as published).
+    Cost: top-k attention touches at most k context cells per hole cell (8K, 10 % hole: ~0.5 s on the
+    2-core CPU, 350 MB peak with decode and encode; the residual fetch, the patch finishing, the hole cells
+    and the composite tiles run on 2 threads, bit-identical to 1). A dense softmax (``top_k=None``) needs
+    every context cell for every hole cell, O(n_hole · n_context · cell px): ~6 s and ~820 MB peak at 8K
+    with a plain-softmax stand-in over a 16-px grid (measured).
+
+    Why a network's scores are sparsified and its detail level kept too (session 12): the shipped ``cra``
+    weights spread each hole cell's softmax over 30–60 context cells (effective count ``1 / Σ s²`` on the
+    HiFill samples 1, 7, 20), so Eq. 4 exactly left a flat, pale patch in rippled water and sand, 2.5–2.9 s
+    for a 24 MP photo; their top 4 with the detail level kept carry the grain of the surroundings, in
+    0.4–0.6 s. ``top_k=None, preserve_detail=False`` is Eq. 4 exactly, as published.
 
     Args:
         image: uint8 ``(H, W, 3)`` photo (not modified).
@@ -256,13 +265,14 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         attention_extent: ``(hp, wp)`` the method's padded input size (needed with ``attention``).
         reporter: ``"hd"`` progress; cancel points per strip of context cells and per 8 hole cells.
         scale: softmax scale λ for self-computed attention.
-        top_k: context cells per hole cell for self-computed attention (None = dense softmax).
+        top_k: context cells per hole cell, of the method's attention or the self-computed one (None = all:
+            the dense softmax).
         overlap: cell overlap as a fraction of the cell side (0 = the paper's exact tiling), at most
             ``MAX_CELL_OVERLAP_PX``.
         locality: spatial prior of self-computed attention (see ``DEFAULT_LOCALITY``).
-        preserve_detail: with self-computed attention, bring the aggregated residual's energy to the level
-            its sources and the hole's neighbourhood agree on (``aggregate_residuals(preserve_energy=True)``).
-            A network's attention scores are used with Eq. 4 exactly, as published.
+        preserve_detail: bring the aggregated residual's energy to the level its sources and the hole's
+            neighbourhood agree on (``aggregate_residuals(preserve_energy=True)``); False = Eq. 4's weighted
+            mean as it comes.
         detail: detail strength in [0, 1], a factor on the aggregated residual: 1 = as aggregated (default),
             0 = none (no aggregation runs; the hole is ``upsample(lr_result)`` as with ``resize``, filled
             cell by cell). Sharp but uncorrelated texture costs in-hole PSNR (README, "Public quality
@@ -288,14 +298,15 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
         att, extent = got
     grid = FullResGrid.from_lowres(att.grid, extent, (h, w), (H, W))
     att = _drop_padding_context(att, grid)
+    if attention is not None and top_k is not None and att.score.size:   # self-computed: already top-k
+        att = sparsify_attention(att, top_k)
     min_cell = int(min(np.diff(grid.ys).min(), np.diff(grid.xs).min()))
     o = min(int(round(overlap * min_cell)), min_cell // 2, MAX_CELL_OVERLAP_PX)
     if detail > 0:
-        preserve = preserve_detail and attention is None
-        colours = _cell_colours(lr_result, att.grid, extent) if preserve else None
+        colours = _cell_colours(lr_result, att.grid, extent) if preserve_detail else None
         patches = aggregate_residuals(_residual_window(image, hole, lr_image, lr_hole), grid, att, o,
                                       reporter, "hd", (0.0, 0.7),
-                                      preserve_energy=preserve,
+                                      preserve_energy=preserve_detail,
                                       regions=_hole_regions(hole, grid, att.hole_cells, o), detail=float(detail),
                                       appearance=colours)
         patch_of = {int(k): n for n, k in enumerate(att.hole_cells)}

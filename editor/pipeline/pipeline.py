@@ -165,12 +165,13 @@ class InpaintPipeline:
         device: passed to the method when ``method`` is a name.
         feather: feather width inside the hole, full-res px (:mod:`editor.pipeline.composite`).
         correction: σ of the border colour-offset correction for ``cra``/``resize``, full-res px (0 = off).
-        preserve_detail: ``cra`` with attention computed here: give the aggregated residual the detail level of
-            its sources and of the hole's neighbourhood (see ``hd.hd_cra``); False = Eq. 4 exactly.
+        preserve_detail: ``cra``: give the aggregated residual the detail level of its sources and of the
+            hole's neighbourhood (see ``hd.hd_cra``); False = Eq. 4's weighted mean as it comes.
         detail: ``cra`` detail strength in [0, 1], a factor on the aggregated residual (:data:`DEFAULT_DETAIL`;
             0 = as soft as ``resize``). Sharper costs in-hole PSNR: see ``hd.hd_cra``.
         attention_scale: softmax scale for attention computed on the low-res result (``cra``).
-        attention_top_k: context cells each hole cell draws from, for that attention (None = all).
+        attention_top_k: context cells each hole cell draws from (``cra``), the best of the method's attention
+            scores or of those computed here (None = all; with ``preserve_detail=False``: Eq. 4 exactly).
         cell_overlap: cross-fade between neighbouring hole cells, fraction of a cell (``cra``).
         attention_locality: spatial prior for that attention (``cra``; see ``residual.DEFAULT_LOCALITY``).
 

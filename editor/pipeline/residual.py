@@ -33,6 +33,7 @@ from editor.methods.base import AttentionScore
 
 __all__ = ["DEFAULT_GRID_CELLS", "DEFAULT_ATTENTION_SCALE", "DEFAULT_CELL_OVERLAP", "MAX_CELL_OVERLAP_PX",
            "DEFAULT_TOP_K", "FullResGrid", "lowres_cell_size", "compute_attention", "check_attention",
+           "sparsify_attention",
            "aggregate_residuals",
            "blend_hole_cell", "aggregate_residual_image", "upsample_region", "ResidualWindow"]
 
@@ -348,6 +349,37 @@ def compute_attention(lr_result: np.ndarray, lr_hole: np.ndarray, cell: int,
     att = AttentionScore(grid=(rows, cols), hole_cells=hole_cells, context_cells=context_cells,
                          score=score.astype(np.float32))
     return att, (hp, wp)
+
+
+def sparsify_attention(att: AttentionScore, top_k: int) -> AttentionScore:
+    """Keep each hole cell's ``top_k`` highest attention scores, renormalised to sum to 1 (the rest exactly 0).
+
+    The sparse softmax of :func:`compute_attention`, applied to scores computed elsewhere (a network's ACM,
+    CRA §3.2 Eq. 2): a plain softmax spreads a hole cell's weight over dozens of context cells (the shipped
+    ``cra`` weights: 30–60 effective cells on the HiFill samples), and Eq. 4's weighted mean of that many
+    uncorrelated texture patches averages the detail away. Ties at the k-th score keep the lower context index.
+
+    Args:
+        att: attention with ``score`` float ``(n_hole, n_context)``, rows summing to 1 (:func:`check_attention`).
+        top_k: context cells kept per hole cell, >= 1; ``att`` itself is returned when it has no more.
+
+    Returns:
+        a new :class:`AttentionScore` on the same grid and cells, ``score`` float32.
+
+    Raises:
+        ValueError: ``top_k`` < 1.
+    """
+    score = np.asarray(att.score, np.float32)
+    k = int(top_k)
+    if k < 1:
+        raise ValueError(f"top_k must be >= 1, got {top_k}")
+    if score.shape[1] <= k:
+        return att
+    keep = np.argsort(-score, axis=1, kind="stable")[:, :k]                 # (n_hole, k)
+    sparse = np.zeros_like(score)
+    np.put_along_axis(sparse, keep, np.take_along_axis(score, keep, axis=1), axis=1)
+    sparse /= sparse.sum(axis=1, keepdims=True)    # > 0: the k highest of a row summing to 1 hold >= k/n of it
+    return AttentionScore(att.grid, np.asarray(att.hole_cells), np.asarray(att.context_cells), sparse)
 
 
 def check_attention(att: AttentionScore) -> None:

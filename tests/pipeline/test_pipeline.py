@@ -362,7 +362,8 @@ def test_cra_uses_the_methods_attention_score_on_its_grid():
             out[hole] = 128
             return LowResResult(out, AttentionScore((rows, cols), hole_cells, context, score))
 
-    res = InpaintPipeline(WithAttention(), hd="cra", cell_overlap=0.0).run(img, hole)
+    # Eq. 4 exactly (the detail level is not adapted to the flat neighbourhood here)
+    res = InpaintPipeline(WithAttention(), hd="cra", cell_overlap=0.0, preserve_detail=False).run(img, hole)
     lr = prepare(img, hole, 512, DEFAULT_DILATE)
     blurry = cv2.resize(cv2.resize(lr.image, (1024, 512), interpolation=cv2.INTER_LINEAR), (1024, 512))
     residual0 = img[:64, :64].astype(np.float32) - blurry[:64, :64]
@@ -370,6 +371,38 @@ def test_cra_uses_the_methods_attention_score_on_its_grid():
     got = res.image[320:384, 576:640].astype(np.float32) - 128
     inner = (slice(8, 56), slice(8, 56))
     assert np.abs(got[inner] - np.clip(residual0[inner], -128, 127)).mean() < 2.0
+
+
+class DiffuseAttention(InpaintMethod):
+    """A network-like method: a flat fill and a plain softmax spread evenly over every context cell."""
+    name = "test-diffuse"
+    multiple = 8
+
+    def inpaint(self, image, hole, reporter=None):
+        rows, cols = image.shape[0] // 16, image.shape[1] // 16
+        cells = hole.reshape(rows, 16, cols, 16).any(axis=(1, 3)).ravel()
+        hole_cells, context = np.flatnonzero(cells), np.flatnonzero(~cells)
+        score = np.full((len(hole_cells), len(context)), 1.0 / len(context), np.float32)
+        out = image.copy()
+        out[hole] = image[~hole].mean(axis=0).astype(np.uint8)
+        return LowResResult(out, AttentionScore((rows, cols), hole_cells, context, score))
+
+
+def test_a_networks_diffuse_attention_keeps_the_surroundings_detail():
+    # grain on grey: Eq. 4 over a softmax spread across hundreds of cells averages the residuals away (a flat
+    # patch, as the shipped cra weights left in water); the top k with the detail level kept carry the grain
+    rng = np.random.default_rng(2)
+    img = np.clip(128 + rng.normal(0, 25, (1024, 2048, 1)) + np.zeros(3), 0, 255).astype(np.uint8)
+    hole = np.zeros(img.shape[:2], bool)
+    hole[400:640, 800:1200] = True
+    run = lambda **kw: InpaintPipeline(DiffuseAttention(), hd="cra", **kw).run(img, hole).image  # noqa: E731
+    inner = np.zeros_like(hole)
+    inner[420:620, 820:1180] = True                                         # away from the feathered border
+    truth = hf_energy(img, inner)
+    exact = hf_energy(run(attention_top_k=None, preserve_detail=False), inner)
+    default = hf_energy(run(), inner)
+    assert exact < 0.05 * truth
+    assert 0.6 * truth < default < 1.5 * truth
 
 
 def test_check_known_region_on_read_only_inputs_with_attention_disabled_context():

@@ -8,7 +8,7 @@ import pytest
 
 from editor.methods.base import AttentionScore
 from editor.pipeline.residual import (FullResGrid, aggregate_residual_image, check_attention, compute_attention,
-                                      lowres_cell_size, upsample_region)
+                                      lowres_cell_size, sparsify_attention, upsample_region)
 
 
 def _grid(rows=3, cols=4, cell=10):
@@ -31,6 +31,18 @@ def test_one_hot_attention_copies_the_context_patch_exactly():
     np.testing.assert_array_equal(out[10:20, 10:20], res[0:10, 30:40])
     out[10:20, 10:20] = 0
     assert not out.any()                         # only hole cells receive residual
+
+
+def test_sparsify_attention_keeps_each_rows_k_best_scores_renormalised():
+    att = _att([5, 6], [0, 1, 2, 3, 11], [[0.1, 0.4, 0.05, 0.3, 0.15], [0.2, 0.2, 0.2, 0.2, 0.2]])
+    got = sparsify_attention(att, 2)
+    np.testing.assert_allclose(got.score[0], [0, 0.4 / 0.7, 0, 0.3 / 0.7, 0], rtol=1e-6)
+    np.testing.assert_allclose(got.score[1], [0.5, 0.5, 0, 0, 0])       # a tie keeps the lower indices
+    check_attention(got)
+    assert got.grid == att.grid and list(got.context_cells) == [0, 1, 2, 3, 11]
+    assert sparsify_attention(att, 5) is att                              # nothing to drop
+    with pytest.raises(ValueError, match="top_k"):
+        sparsify_attention(att, 0)
 
 
 def test_uniform_attention_gives_the_mean_of_context_patches():
