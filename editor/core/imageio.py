@@ -560,7 +560,7 @@ def _dpi_of(img: Image.Image) -> tuple[float, float] | None:
 
 def load_mask(
     path: str | os.PathLike,
-    size: tuple[int, int],
+    size: tuple[int, int] | None,
     *,
     invert: bool = False,
     resize: bool = False,
@@ -572,7 +572,8 @@ def load_mask(
         path: Mask image: grayscale or RGB (luminance >= 128 = hole), or with alpha (alpha >= 128 = hole,
             unless the alpha is opaque everywhere, or its opaque part is itself a black-and-white mask: then
             luminance, transparent pixels being known). Its EXIF orientation is applied.
-        size: The photo's displayed size (W, H) in pixels, after EXIF orientation.
+        size: The photo's displayed size (W, H) in pixels, after EXIF orientation; None = the mask's own size
+            (the caller checks it: e.g. scales it with :func:`scale_hole` without decoding it again).
         invert: Flip the convention (for black = hole masks such as HiFill's).
         resize: Scale a mask of another size to ``size`` with nearest-neighbour instead of failing.
         max_pixels: Decompression-bomb limit as in :func:`load_image`.
@@ -585,7 +586,8 @@ def load_mask(
         MaskSizeError: its size differs from ``size`` and ``resize`` is False (a MaskError).
     """
     path = Path(path)
-    return _fit_hole(_read_hole(path, invert, max_pixels), path, size, resize)
+    hole = _read_hole(path, invert, max_pixels)
+    return np.ascontiguousarray(hole) if size is None else _fit_hole(hole, path, size, resize)
 
 
 def load_photo_and_mask(

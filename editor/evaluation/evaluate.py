@@ -234,19 +234,18 @@ def _given_mask(mpath: Path, photo: Path, size: tuple[int, int], invert: bool,
     Raises:
         MaskError: unreadable mask, or its aspect ratio differs from the photo's by more than 2 %.
     """
-    from editor.core.errors import MaskSizeError
-    from editor.core.imageio import load_mask
-    try:
-        return load_mask(mpath, size, invert=invert, max_pixels=max_pixels)
-    except MaskSizeError as exc:
-        (mw, mh), (w, h) = exc.mask_size, size
-        if abs(math.log((mw / mh) / (w / h))) > 0.02:   # (2 %: well above the rounding of a scaled mask)
-            turned = abs(math.log((mh / mw) / (w / h))) <= 0.02
-            raise MaskError(f"{mpath}: the mask is {mw}x{mh}, not the shape of {photo.name} ({w}x{h} as "
-                            f"evaluated)" + ("; it is turned by 90°" if turned else "")) from None
+    from editor.core.imageio import load_mask, scale_hole
+    hole = load_mask(mpath, None, invert=invert, max_pixels=max_pixels)   # decoded once, in its own size
+    (mh, mw), (w, h) = hole.shape, size
+    if (mw, mh) == (w, h):
+        return hole
+    if abs(math.log((mw / mh) / (w / h))) > 0.02:   # (2 %: well above the rounding of a scaled mask)
+        turned = abs(math.log((mh / mw) / (w / h))) <= 0.02
+        raise MaskError(f"{mpath}: the mask is {mw}x{mh}, not the shape of {photo.name} ({w}x{h} as "
+                        f"evaluated)" + ("; it is turned by 90°" if turned else ""))
     if rescaled is not None:
         rescaled.append(mpath.name)
-    return load_mask(mpath, size, invert=invert, resize=True, max_pixels=max_pixels)
+    return scale_hole(hole, size)
 
 
 def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str | Path | None = None,

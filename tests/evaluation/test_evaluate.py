@@ -486,3 +486,20 @@ def test_replaying_masks_at_another_size_says_they_were_scaled(data, tmp_path, c
     assert main(["evaluate", "--images", str(data / "images"), "--size", "64", "--methods", "telea", "--hd",
                  "resize", "--masks", str(tmp_path / "m"), "--json"]) == 0
     assert "p0.free-form.png" in json.loads(capsys.readouterr().out.splitlines()[-1])["rescaled_masks"]
+
+
+def test_a_given_mask_of_another_size_is_decoded_once_and_scaled_as_load_mask_scales_it(tmp_path, monkeypatch):
+    from editor.core import imageio as io_mod
+    from editor.evaluation.evaluate import _given_mask
+    m = np.zeros((60, 80), np.uint8)
+    m[10:30, 20:50] = 255
+    path = tmp_path / "p.png"
+    Image.fromarray(m).save(path)
+    calls = []
+    real = io_mod._read_hole
+    monkeypatch.setattr(io_mod, "_read_hole", lambda *a: calls.append(a) or real(*a))
+    rescaled: list[str] = []
+    got = _given_mask(path, tmp_path / "p.jpg", (160, 120), False, rescaled=rescaled)
+    assert len(calls) == 1 and rescaled == ["p.png"]
+    np.testing.assert_array_equal(got, io_mod.load_mask(path, (160, 120), resize=True))
+    assert got.shape == (120, 160) and got.sum() == 4 * 20 * 30
