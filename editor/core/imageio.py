@@ -177,7 +177,8 @@ def _open_header(path: Path, what: str) -> Image.Image:
         raise ImageReadError(f"{name}: cannot read the {what} ({_reason(exc)})") from None
 
 
-def check_readable(path: str | os.PathLike, what: str = "photo", *, max_pixels: int | None | bool = False) -> None:
+def check_readable(path: str | os.PathLike, what: str = "photo", *, check_size: bool = False,
+                   max_pixels: int | None = None) -> None:
     """Read only the file's header (milliseconds, even at 8K): is it there and an image Pillow knows?
 
     A cheap check before anything is given up for the file (the editor asks about unsaved changes only
@@ -186,18 +187,18 @@ def check_readable(path: str | os.PathLike, what: str = "photo", *, max_pixels: 
     Args:
         path: The file.
         what: What the file is, for the messages ("photo", "mask").
-        max_pixels: ``False`` (default): the size is not checked. ``None`` or a number: the
-            decompression-bomb limit of :func:`load_image` is checked too (None = Pillow's default).
+        check_size: also check the decompression-bomb limit of :func:`load_image`.
+        max_pixels: that limit, in pixels, for ``check_size`` (None = Pillow's default).
 
     Raises:
         ImageReadError: missing, empty or non-image file, or a folder (the same one-line messages as
             :func:`load_image`).
-        TooLargeError: with ``max_pixels`` given, an image above the limit (an ImageReadError).
+        TooLargeError: with ``check_size``, an image above the limit (an ImageReadError).
     """
     with pillow_limit_off() as default_limit:
         img = _open_header(Path(path), what)
         try:
-            if max_pixels is not False:
+            if check_size:
                 _check_pixels(img, str(path), default_limit if max_pixels is None else int(max_pixels))
         finally:
             img.close()

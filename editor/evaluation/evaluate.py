@@ -345,14 +345,14 @@ def evaluate(images_dir: str | Path, methods: Iterable[str], *, masks_dir: str |
 
     given: dict[str, list[tuple[str, Path]]] = {}
     for path in images:   # the cheap checks of every file, before the long run
-        check_readable(path, max_pixels=max_pixels)
+        check_readable(path, check_size=True, max_pixels=max_pixels)
         if not generate:
             given[path.stem] = _given_masks(masks_dir, path.stem, by_stem)
             if not given[path.stem]:
                 raise MaskError(f"{masks_dir}: no mask for {path.name} (expected {path.stem}.png "
                                 f"or {path.stem}.<kind>.png)")
             for _, mpath in given[path.stem]:
-                check_readable(mpath, "mask", max_pixels=max_pixels)
+                check_readable(mpath, "mask", check_size=True, max_pixels=max_pixels)
 
     scores: list[Score] = []
     skipped: list[tuple[str, str, str]] = []
