@@ -27,6 +27,13 @@ Measured 2026-11-22 on the 2-core x86_64 CPU with nothing else running, 2 thread
 0.45 s, 512x384 0.32 s, 2048x1536 ``cra+cra`` 0.49 s (one run).
 2026-11-30 (later), cpu-12800, two runs: 512x512 0.43 s; ``cra+cra`` 2048x1536 0.47-0.55 s, 4096x3072
 0.92-1.25 s, 8192x6144 2.59-2.66 s (``telea+cra`` 0.06-0.08 / 0.13-0.20 / 0.24-0.27 s).
+2026-12-01, cpu-12800, ``--hd cra`` now on the network's 4 best scores per hole cell (was Eq. 4 over its whole
+softmax), two runs: ``cra+cra`` 2048x1536 0.37-0.39 s, 4096x3072 0.36-0.57 s, 8192x6144 0.51-0.57 s
+(``telea+cra`` 0.08 / 0.13 / 0.28-0.34 s).
+
+The end-to-end columns time ``InpaintPipeline.run`` with the network already loaded: not the photo's decode
+and encode, nor the first run's torch import and weight loading (~1.2 s; the CLI pays it in
+``seconds_preview``).
 
 The same script while five other jobs shared the two cores (load ~4) gave 1.97 s per 512 forward and 7.3 s
 for 8K: compare timings only from quiet runs.
