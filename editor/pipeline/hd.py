@@ -249,7 +249,7 @@ def hd_cra(image: np.ndarray, hole: np.ndarray, lr_image: np.ndarray, lr_result:
     every context cell for every hole cell, O(n_hole · n_context · cell px): ~6 s and ~820 MB peak at 8K
     with a plain-softmax stand-in over a 16-px grid (measured).
 
-    Why a network's scores are sparsified and its detail level kept too (session 12): the shipped ``cra``
+    Why a network's scores are sparsified and its detail level kept too (since 2026-12-01): the shipped ``cra``
     weights spread each hole cell's softmax over 30–60 context cells (effective count ``1 / Σ s²`` on the
     HiFill samples 1, 7, 20), so Eq. 4 exactly left a flat, pale patch in rippled water and sand, 2.5–2.9 s
     for a 24 MP photo; their top 4 with the detail level kept carry the grain of the surroundings, in

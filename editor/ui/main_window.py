@@ -68,11 +68,11 @@ def proposed_save_path(path: Path) -> Path:
 
 
 _TEXT_WIDGETS = (QLineEdit, QAbstractSpinBox, QComboBox, QTextEdit, QPlainTextEdit)
-#: A value field's width beyond its text: the style's padding (2 x 8 px), border (2 x 1 px), the arrows' 14 px and
-#: the line edit's own margins.
-_SPIN_CHROME_PX = 32
 _SPACE_WIDGETS = _TEXT_WIDGETS + (QAbstractButton, QAbstractItemView)  # Space types, presses or selects there
 BRUSH_SLIDER_STEPS = 1000
+#: A value field's width beyond its text: the style's padding (2 x 8 px), its border (2 x 1 px) and the 14 px it
+#: keeps for the arrows it does not draw (``style.py``).
+_SPIN_CHROME_PX = 32
 IDLE_HINT = "Paint over what should disappear, then Inpaint."
 # memory the editor holds per pixel of an open photo: the photo, its display levels, the untouched original
 # for the before/after view, the mask and its overlay levels, undo steps and a fill's working copies; measured:
