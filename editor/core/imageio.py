@@ -102,6 +102,7 @@ __all__ = [
     "save_image",
     "save_mask",
     "scale_hole",
+    "fit_hole",
     "save_coverage",
     "soft_coverage",
     "coverage_as_read",
@@ -574,7 +575,8 @@ def load_mask(
             unless the alpha is opaque everywhere, or its opaque part is itself a black-and-white mask: then
             luminance, transparent pixels being known). Its EXIF orientation is applied.
         size: The photo's displayed size (W, H) in pixels, after EXIF orientation; None = the mask's own size
-            (the caller checks it: e.g. scales it with :func:`scale_hole` without decoding it again).
+            (the caller checks it with :func:`fit_hole` or scales it with :func:`scale_hole`, without decoding
+            it again).
         invert: Flip the convention (for black = hole masks such as HiFill's).
         resize: Scale a mask of another size to ``size`` with nearest-neighbour instead of failing.
         max_pixels: Decompression-bomb limit as in :func:`load_image`.
@@ -588,7 +590,7 @@ def load_mask(
     """
     path = Path(path)
     hole = _read_hole(path, invert, max_pixels)
-    return np.ascontiguousarray(hole) if size is None else _fit_hole(hole, path, size, resize)
+    return np.ascontiguousarray(hole) if size is None else fit_hole(hole, path, size, resize)
 
 
 def load_photo_and_mask(
@@ -617,7 +619,7 @@ def load_photo_and_mask(
             pending.cancel()
             raise
         hole = pending.result()
-    return doc, _fit_hole(hole, mask, (doc.width, doc.height), resize)
+    return doc, fit_hole(hole, mask, (doc.width, doc.height), resize)
 
 
 def _read_hole(path: Path, invert: bool, max_pixels: int | None) -> np.ndarray:
@@ -635,8 +637,17 @@ def _read_hole(path: Path, invert: bool, max_pixels: int | None) -> np.ndarray:
     return hole
 
 
-def _fit_hole(hole: np.ndarray, path: Path, size: tuple[int, int], resize: bool) -> np.ndarray:
-    """Check (or with ``resize``, nearest-scale) a hole against the photo's displayed ``size`` (W, H)."""
+def fit_hole(hole: np.ndarray, path: str | os.PathLike, size: tuple[int, int], resize: bool = False) -> np.ndarray:
+    """Check a hole read by ``load_mask(path, None)`` against the photo's displayed ``size`` (W, H), as
+    :func:`load_mask` checks it, or with ``resize`` scale it (nearest): so a caller that keeps the decoded
+    mask can deal with a mask of another size without decoding it again.
+
+    Returns:
+        bool (H, W), C-contiguous.
+
+    Raises:
+        MaskSizeError: its size differs from ``size`` and ``resize`` is False (``turned`` when by 90°).
+    """
     width, height = int(size[0]), int(size[1])
     mh, mw = hole.shape
     if (mw, mh) != (width, height):

@@ -942,7 +942,7 @@ class MainWindow(QMainWindow):
         photo as opened."""
         self._adopt(loaded.doc, loaded.pyramid, path, loaded.coverage)
         if loaded.mask_error is not None:
-            self._import_unread_mask(Path(loaded.mask), loaded.mask_error, loaded.invert_mask)
+            self._import_unread_mask(Path(loaded.mask), loaded.mask_error, loaded.invert_mask, loaded.mask_hole)
         elif loaded.mask is not None:
             self._hint_inverted(self.model.hole_mask(), "mask opened with the photo")
 
@@ -1184,40 +1184,35 @@ class MainWindow(QMainWindow):
         """File → Import Mask: ``path`` (white = hole; black with ``invert``) becomes the hole mask, one undo
         step "Import mask". A mask of another size is stretched when the user agrees. False (with a message
         where it was an error) when nothing was imported."""
-        from editor.core.imageio import load_mask
+        from editor.core.imageio import fit_hole, load_mask
+        own = None
         try:
             QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)  # (a 24 MP mask takes ~2 s)
             try:
-                mask = load_mask(Path(path), (self.model.width, self.model.height), invert=invert)
+                own = load_mask(Path(path), None, invert=invert)          # decoded once, at its own size
+                mask = fit_hole(own, Path(path), (self.model.width, self.model.height))
             finally:
                 QApplication.restoreOverrideCursor()
         except (Exception, MemoryError) as exc:
-            return self._import_unread_mask(Path(path), exc, invert)
+            return self._import_unread_mask(Path(path), exc, invert, own)
         return self._push_imported_mask(mask, soft_coverage(Path(path), mask, invert))
 
-    def _import_unread_mask(self, path: Path, exc: BaseException, invert: bool = False) -> bool:
+    def _import_unread_mask(self, path: Path, exc: BaseException, invert: bool = False,
+                            own: np.ndarray | None = None) -> bool:
         """The rest of importing the mask ``path`` after reading it for the open photo raised ``exc`` (File →
         Import Mask, or the mask given with the photo to open): a mask of another size is stretched when the
         user agrees, one turned by 90° is explained (stretching would not line it up), any other error is said
-        naming the mask. True when a stretched mask was imported (the undo step "Import mask")."""
-        from editor.core.errors import MaskError
-        from editor.core.imageio import load_mask
-        if not isinstance(exc, MaskError):  # not an image, damaged, too large, out of memory...
+        naming the mask. ``own``: the mask as decoded at its own size (bool), given with a ``MaskSizeError``
+        (the only ``MaskError`` reading a mask raises), so it is not read again. True when a stretched mask
+        was imported (the undo step "Import mask")."""
+        from editor.core.errors import MaskSizeError
+        if not isinstance(exc, MaskSizeError) or own is None:  # not an image, damaged, too large, out of memory...
             self.show_error("Could not import the mask", friendly_error(exc))
             return False
         if getattr(exc, "turned", False):   # stretching would not line it up: say so, offer nothing
             self.show_error("Mask size differs", _mask_size_question(exc, path))
             return False
-        try:   # read at its own size first: a mask with no hole is said before any question
-            QApplication.setOverrideCursor(Qt.CursorShape.WaitCursor)
-            try:
-                own = load_mask(path, exc.mask_size, invert=invert)
-            finally:
-                QApplication.restoreOverrideCursor()
-        except (Exception, MemoryError) as error:  # (the file changed or vanished since)
-            self.show_error("Could not import the mask", friendly_error(error))
-            return False
-        if not own.any():
+        if not own.any():   # a mask with no hole is said before any question
             return self._push_imported_mask(own)   # (says that it has no hole, changes nothing)
         answer = QMessageBox.question(self, "Mask size differs", _mask_size_question(exc, path))
         if answer != QMessageBox.StandardButton.Yes:

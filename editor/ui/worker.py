@@ -420,6 +420,8 @@ class LoadedPhoto(NamedTuple):
         invert_mask: ``mask`` is black = hole (read inverted), also when it is read again (stretched).
         coverage: the mask's soft edge, uint8 (H, W) (see ``imageio.soft_coverage``), when the mask is a
             lossless grey file with grey levels; None for a hard mask (``doc.hole_mask`` says it all).
+        mask_hole: with a ``MaskSizeError``, the mask as decoded, bool at its own size, so that stretching it
+            does not read the file again; else None.
     """
 
     doc: object
@@ -428,6 +430,7 @@ class LoadedPhoto(NamedTuple):
     mask_error: BaseException | None = None
     invert_mask: bool = False
     coverage: object = None
+    mask_hole: object = None
 
 
 def load_document(path, mask=None, max_pixels: int | None = None, invert_mask: bool = False) -> LoadedPhoto:
@@ -447,21 +450,25 @@ def load_document(path, mask=None, max_pixels: int | None = None, invert_mask: b
     """
     from pathlib import Path
 
-    from editor.core.imageio import load_image, load_mask
+    from editor.core.errors import MaskSizeError
+    from editor.core.imageio import fit_hole, load_image, load_mask, soft_coverage
     from editor.ui.canvas import ImagePyramid
-    from editor.core.imageio import soft_coverage
     doc = load_image(Path(path), max_pixels=max_pixels)
-    mask_error = coverage = None
+    mask_error = coverage = own = None
     if mask is not None:
         mask = Path(mask)
         try:
-            doc.hole_mask = load_mask(mask, (doc.width, doc.height), max_pixels=max_pixels, invert=invert_mask)
+            own = load_mask(mask, None, max_pixels=max_pixels, invert=invert_mask)
+            doc.hole_mask = fit_hole(own, mask, (doc.width, doc.height))
             coverage = soft_coverage(mask, doc.hole_mask, invert_mask)
             if not ((coverage > 0) & (coverage < 255)).any():
                 coverage = None  # (hard: the document's mask says it all)
+            own = None
         except (Exception, MemoryError) as exc:  # noqa: BLE001 - said by the window, after the photo opened
             mask_error = exc.with_traceback(None)  # (its frames would keep the decoded mask in memory)
-    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error, invert_mask, coverage)
+            if not isinstance(exc, MaskSizeError):
+                own = None
+    return LoadedPhoto(doc, ImagePyramid(doc.image), mask, mask_error, invert_mask, coverage, own)
 
 
 class FileSaver(QObject):

@@ -106,3 +106,20 @@ def test_a_fitting_mask_is_part_of_the_opened_photo(window, qtbot, photo_path, t
     _open(window, qtbot, photo_path, tmp_path / "cli_mask.png", background)
     assert window.model.hole_mask().sum() == 100 and not no_modal_dialogs
     assert window.undo_stack.count() == 0 and not window.isWindowModified()
+
+
+@BACKGROUND
+def test_a_mask_of_another_size_is_decoded_once_on_open_and_on_import(window, qtbot, photo_path, tmp_path,
+                                                                      monkeypatch, no_modal_dialogs, background):
+    """It was decoded for the photo's size, then again at its own size before the question (~2 s each at 24 MP)."""
+    from editor.core import imageio
+    calls = []
+    real = imageio._read_hole
+    monkeypatch.setattr(imageio, "_read_hole", lambda *a: calls.append(a[0]) or real(*a))
+    _answer(monkeypatch, no_modal_dialogs, QMessageBox.StandardButton.Yes)
+    mask = _small_mask(tmp_path)
+    _open(window, qtbot, photo_path, mask, background)
+    assert calls == [mask] and window.model.hole_mask()[:, 48:].all()
+    window.undo_stack.undo()
+    assert window.import_mask(mask) and calls == [mask, mask]
+    assert window.model.hole_mask()[:, 48:].all() and not window.model.hole_mask()[:, :48].any()
